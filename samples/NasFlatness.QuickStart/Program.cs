@@ -1,0 +1,3 @@
+using NasFlatness.QuickStart;
+
+return QuickStartApp.Run(args);

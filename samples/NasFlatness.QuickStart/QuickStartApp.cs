@@ -1,0 +1,207 @@
+using System.CommandLine;
+using System.Globalization;
+using NasFlatness.Data;
+using NasFlatness.Genotypes;
+using NasFlatness.Landscape;
+using NasFlatness.Optimizers;
+using NasFlatness.Search;
+using NasFlatness.SearchSpaces.Nb201;
+using Spectre.Console;
+using TorchSharp;
+
+namespace NasFlatness.QuickStart;
+
+/// <summary>
+/// Quick start: searches the NAS-Bench-201 space with DARTS on CIFAR-10 and looks the found cell up in
+/// the NAS-Bench-201 table. The default is a CPU-sized proxy; <c>--paper</c> selects the paper configuration.
+/// </summary>
+public static class QuickStartApp
+{
+    /// <summary>Exit code for invalid input (bad option, missing data, malformed arch string).</summary>
+    public const int BadInput = 2;
+
+    /// <summary>Runs the program; returns the process exit code.</summary>
+    public static int Run(string[] args)
+    {
+        var data = new Option<string?>("--data") { Description = "Folder of the CIFAR-10 binary version (default: ../shared/data/cifar10/cifar-10-batches-bin above the current folder)." };
+        var optimizer = new Option<string>("--optimizer") { Description = "darts-1st or darts-2nd.", DefaultValueFactory = _ => "darts-1st" };
+        var paper = new Option<bool>("--paper") { Description = "Paper configuration: C=16, N=5, batch 64, 50 epochs, 25k/25k images (hours on CPU; use --device cuda)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Search epochs (proxy default 10, paper 50)." };
+        var channels = new Option<int?>("--channels") { Description = "Initial channels C (proxy 8, paper 16)." };
+        var cells = new Option<int?>("--cells") { Description = "Cells per stage N (proxy 1, paper 5)." };
+        var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 64 };
+        var trainExamples = new Option<int?>("--train-examples") { Description = "Images of the weight-training split (proxy 2560, paper 25000)." };
+        var validExamples = new Option<int?>("--valid-examples") { Description = "Images of the validation split (proxy 2560, paper 25000)." };
+        var archLr = new Option<double>("--arch-lr") { Description = "Adam learning rate of α.", DefaultValueFactory = _ => 3e-4 };
+        var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Folder for per-epoch checkpoints; an interrupted search resumes from it." };
+        var table = new Option<string?>("--table") { Description = "NAS-Bench-201 table CSV (default: the table built into NasFlatness.Landscape)." };
+        var lookup = new Option<string?>("--lookup") { Description = "Only look an arch string up in the table (no search)." };
+
+        var root = new RootCommand("NasFlatness quick start: DARTS on NAS-Bench-201 / CIFAR-10, then the table accuracy of the found cell.")
+        {
+            data, optimizer, paper, epochs, channels, cells, batch, trainExamples, validExamples, archLr, seed, device, checkpoint, table, lookup,
+        };
+        root.SetAction((parse, cancellationToken) =>
+        {
+            try
+            {
+                var nb201 = LoadTable(parse.GetValue(table));
+                if (parse.GetValue(lookup) is { } arch)
+                {
+                    PrintLookup(nb201, Nb201Genotype.Parse(arch));
+                    return Task.FromResult(0);
+                }
+                bool isPaper = parse.GetValue(paper);
+                var config = new Configuration(
+                    DataFolder: parse.GetValue(data) ?? FindDefaultData(),
+                    Optimizer: parse.GetValue(optimizer)!,
+                    Epochs: parse.GetValue(epochs) ?? (isPaper ? 50 : 10),
+                    Channels: parse.GetValue(channels) ?? (isPaper ? 16 : 8),
+                    Cells: parse.GetValue(cells) ?? (isPaper ? 5 : 1),
+                    BatchSize: parse.GetValue(batch),
+                    TrainExamples: parse.GetValue(trainExamples) ?? (isPaper ? 25_000 : 2_560),
+                    ValidExamples: parse.GetValue(validExamples) ?? (isPaper ? 25_000 : 2_560),
+                    ArchitectureLearningRate: parse.GetValue(archLr),
+                    Seed: parse.GetValue(seed),
+                    Device: parse.GetValue(device)!,
+                    Checkpoint: parse.GetValue(checkpoint));
+                return Task.FromResult(Search(config, nb201, cancellationToken));
+            }
+            catch (Exception ex) when (IsUserError(ex))
+            {
+                Console.Error.WriteLine($"error: {ex.Message}");
+                return Task.FromResult(BadInput);
+            }
+            catch (OperationCanceledException)
+            {
+                Console.Error.WriteLine("cancelled: the search stopped; run the same command again to resume from the last checkpoint (--checkpoint).");
+                return Task.FromResult(130);
+            }
+        });
+        var result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"error: {string.Join(" ", result.Errors.Select(e => e.Message))}");
+            return BadInput;
+        }
+        return result.InvokeAsync().GetAwaiter().GetResult();
+    }
+
+    private sealed record Configuration(
+        string DataFolder, string Optimizer, int Epochs, int Channels, int Cells, int BatchSize, int TrainExamples, int ValidExamples,
+        double ArchitectureLearningRate, int Seed, string Device, string? Checkpoint);
+
+    private static bool IsUserError(Exception ex) =>
+        ex is ArgumentException or FormatException or DirectoryNotFoundException or FileNotFoundException or InvalidDataException or InvalidOperationException;
+
+    private static int Search(Configuration c, Nb201Table nb201, CancellationToken cancellationToken)
+    {
+        // Everything is validated before the data is read or a tensor is made.
+        IArchitectureOptimizer optimizer = c.Optimizer switch
+        {
+            "darts-1st" => new DartsFirstOrder(),
+            "darts-2nd" => new DartsSecondOrder(),
+            _ => throw new ArgumentException($"--optimizer '{c.Optimizer}' is not known; expected darts-1st or darts-2nd."),
+        };
+        var space = new Nb201SearchSpace(new Nb201Options { Channels = c.Channels, CellsPerStage = c.Cells });
+        var options = new SearchOptions
+        {
+            Epochs = c.Epochs,
+            BatchSize = c.BatchSize,
+            ArchitectureLearningRate = c.ArchitectureLearningRate,
+            Seed = c.Seed,
+            Device = c.Device,
+            CheckpointDirectory = c.Checkpoint,
+        };
+        var runner = new SearchRunner(space, optimizer, options: options);
+        if (c.TrainExamples < 1) throw new ArgumentException($"--train-examples {c.TrainExamples} is invalid: must be at least 1.");
+        if (c.ValidExamples < 1) throw new ArgumentException($"--valid-examples {c.ValidExamples} is invalid: must be at least 1.");
+        if (!Directory.Exists(c.DataFolder))
+            throw new DirectoryNotFoundException($"--data folder '{c.DataFolder}' does not exist; pass the CIFAR-10 binary version folder (cifar-10-batches-bin).");
+
+        AnsiConsole.MarkupLine($"[bold]NAS-Bench-201 search[/] with [green]{optimizer.Name}[/]: C={c.Channels}, N={c.Cells}, batch {c.BatchSize}, {c.Epochs} epochs, " +
+                               $"{c.TrainExamples:N0}+{c.ValidExamples:N0} images, seed {c.Seed}, device {c.Device}");
+        var images = CifarImages.Load(c.DataFolder, CifarKind.Cifar10, train: true);
+        using var data = new CifarSearchData(images, new CifarSearchDataOptions
+        {
+            MaxTrainExamples = c.TrainExamples,
+            MaxValidationExamples = c.ValidExamples,
+            Device = c.Device,
+        });
+
+        SearchResult result = null!;
+        if (AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            AnsiConsole.Progress().AutoClear(false).Columns(
+                    new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(ctx =>
+                {
+                    var task = ctx.AddTask("searching", maxValue: c.Epochs);
+                    result = runner.Run(data, new Progress(p =>
+                    {
+                        task.Value = p.Epoch + (double)p.Step / p.StepsPerEpoch;
+                        task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1}/{p.TotalEpochs} loss {p.TrainLoss:F3}");
+                        if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
+                    }), cancellationToken);
+                });
+        }
+        else
+        {
+            result = runner.Run(data, new Progress(p =>
+            {
+                if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
+            }), cancellationToken);
+        }
+
+        var final = (Nb201Genotype)result.Genotype;
+        AnsiConsole.WriteLine();
+        AnsiConsole.MarkupLine($"[bold]Final genotype[/] (epoch {result.SelectedEpoch + 1}, {result.Selection}, {result.Duration.TotalSeconds:F0} s): {Markup.Escape(final.ToString())}");
+        PrintLookup(nb201, final);
+        return 0;
+    }
+
+    private static void PrintEpoch(EpochRecord e, Nb201Table nb201)
+    {
+        var g = (Nb201Genotype)e.Genotype;
+        double acc = nb201.Get(g).Cifar10TestAccuracy;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"epoch {e.Epoch + 1,3}  train loss {e.TrainLoss:F4}  train acc {e.TrainAccuracy:P1}  valid loss {e.ValidationLoss:F4}  valid acc {e.ValidationAccuracy:P1}  " +
+            $"max softmax(α) {e.MeanMaxWeight:F3}  {e.Duration.TotalSeconds:F1} s  genotype {g}  (NB201 C10 {acc:F2})"));
+    }
+
+    private static void PrintLookup(Nb201Table nb201, Nb201Genotype genotype)
+    {
+        var r = nb201.Get(genotype);
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"NAS-Bench-201 #{r.Index} {genotype}: CIFAR-10 test {r.Cifar10TestAccuracy:F2}%, CIFAR-100 test {r.Cifar100TestAccuracy:F2}%, ImageNet16-120 test {r.ImageNet16TestAccuracy:F2}%"));
+    }
+
+    private static Nb201Table LoadTable(string? path)
+    {
+        if (path is null) return Nb201Table.Embedded;
+        if (!File.Exists(path)) throw new FileNotFoundException($"--table file '{path}' does not exist.", path);
+        return Nb201Table.Load(path);
+    }
+
+    private static string FindDefaultData()
+    {
+        var dir = new DirectoryInfo(Directory.GetCurrentDirectory());
+        while (dir is not null)
+        {
+            var candidate = Path.Combine(dir.FullName, "shared", "data", "cifar10", "cifar-10-batches-bin");
+            if (Directory.Exists(candidate)) return candidate;
+            candidate = Path.Combine(dir.FullName, "..", "shared", "data", "cifar10", "cifar-10-batches-bin");
+            if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
+            dir = dir.Parent;
+        }
+        throw new DirectoryNotFoundException("No CIFAR-10 folder found: pass --data <folder of the CIFAR-10 binary version (cifar-10-batches-bin)>.");
+    }
+
+    /// <summary>Synchronous progress (reports run on the search thread, in order).</summary>
+    private sealed class Progress(Action<SearchProgress> report) : IProgress<SearchProgress>
+    {
+        public void Report(SearchProgress value) => report(value);
+    }
+}

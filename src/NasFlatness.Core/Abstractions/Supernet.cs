@@ -1,0 +1,49 @@
+using NasFlatness.Genotypes;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NasFlatness;
+
+/// <summary>
+/// A one-shot network in which every edge mixes all candidate operations with weights derived from the
+/// architecture parameters α. Architecture parameters and network weights are kept apart:
+/// <see cref="ArchitectureParameters"/> and <see cref="WeightParameters"/> never overlap, so the weight
+/// optimizer never sees α.
+/// </summary>
+public abstract class Supernet : nn.Module<Tensor, Tensor>
+{
+    private HashSet<IntPtr>? _architectureHandles;
+
+    /// <summary>Creates the module.</summary>
+    protected Supernet(string name) : base(name)
+    {
+        TorchRuntime.EnsureCorrectCpuKernels();
+    }
+
+    /// <summary>The architecture parameters (e.g. NB201: one α of shape [6, 5]; DARTS: α_normal, α_reduce).</summary>
+    public abstract IReadOnlyList<Parameter> ArchitectureParameters();
+
+    /// <summary>All trainable parameters that are not architecture parameters.</summary>
+    public IEnumerable<Parameter> WeightParameters()
+    {
+        _architectureHandles ??= ArchitectureParameters().Select(p => p.Handle).ToHashSet();
+        return parameters().Where(p => !_architectureHandles.Contains(p.Handle));
+    }
+
+    /// <summary>
+    /// Runs the supernet with the given architecture logits instead of its own α (same shapes as
+    /// <see cref="ArchitectureParameters"/>). This is what lets optimizers and regularizers evaluate the
+    /// network at a perturbed α without touching the parameters.
+    /// </summary>
+    public abstract Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture);
+
+    /// <summary>Runs the supernet with its own α.</summary>
+    public override Tensor forward(Tensor input) => Forward(input, ArchitectureParameters());
+
+    /// <summary>Derives the discrete genotype from the given architecture logits (the space's selection rule).</summary>
+    public abstract Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture);
+
+    /// <summary>Derives the discrete genotype from the supernet's current α.</summary>
+    public Genotype DeriveGenotype() => DeriveGenotype(ArchitectureParameters());
+}

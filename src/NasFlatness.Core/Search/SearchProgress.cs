@@ -1,0 +1,82 @@
+using NasFlatness.Genotypes;
+
+namespace NasFlatness.Search;
+
+/// <summary>Progress of a search, reported after every step and at the end of every epoch.</summary>
+/// <param name="Epoch">Zero-based epoch.</param>
+/// <param name="TotalEpochs">Number of epochs.</param>
+/// <param name="Step">Steps completed in this epoch.</param>
+/// <param name="StepsPerEpoch">Steps in an epoch.</param>
+/// <param name="TrainLoss">Mean training loss of the epoch so far.</param>
+/// <param name="Elapsed">Time since the search (or its resumption) started.</param>
+/// <param name="CompletedEpoch">Set on the report that ends an epoch.</param>
+public sealed record SearchProgress(
+    int Epoch, int TotalEpochs, int Step, int StepsPerEpoch, double TrainLoss, TimeSpan Elapsed, EpochRecord? CompletedEpoch = null);
+
+/// <summary>What a search recorded for one epoch.</summary>
+public sealed record EpochRecord
+{
+    /// <summary>Zero-based epoch.</summary>
+    public required int Epoch { get; init; }
+
+    /// <summary>Genotype derived from α at the end of the epoch.</summary>
+    public required Genotype Genotype { get; init; }
+
+    /// <summary>Snapshot of every architecture tensor at the end of the epoch, as rows of logits.</summary>
+    public required IReadOnlyList<double[][]> Architecture { get; init; }
+
+    /// <summary>Mean over edges of the largest mixing weight softmax(α) of each edge: 1/|O| when α is uniform, 1 when one-hot.</summary>
+    public required double MeanMaxWeight { get; init; }
+
+    /// <summary>Weight learning rate used in the epoch.</summary>
+    public required double WeightLearningRate { get; init; }
+
+    /// <summary>Mean training cross-entropy over the epoch's weight steps.</summary>
+    public required double TrainLoss { get; init; }
+
+    /// <summary>Training accuracy (0..1) over the epoch's weight steps.</summary>
+    public required double TrainAccuracy { get; init; }
+
+    /// <summary>Supernet cross-entropy on the validation split at the end of the epoch (NaN when not evaluated).</summary>
+    public required double ValidationLoss { get; init; }
+
+    /// <summary>Supernet accuracy (0..1) on the validation split at the end of the epoch (NaN when not evaluated).</summary>
+    public required double ValidationAccuracy { get; init; }
+
+    /// <summary>Whether α was updated in this epoch (false during warm-up).</summary>
+    public required bool ArchitectureUpdated { get; init; }
+
+    /// <summary>Wall time of the epoch's steps (excluding the end-of-epoch validation).</summary>
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>Number of search steps in the epoch.</summary>
+    public required int Steps { get; init; }
+}
+
+/// <summary>The outcome of a search.</summary>
+public sealed record SearchResult
+{
+    /// <summary>The selected genotype.</summary>
+    public required Genotype Genotype { get; init; }
+
+    /// <summary>Epoch whose genotype was selected.</summary>
+    public required int SelectedEpoch { get; init; }
+
+    /// <summary>Rule that selected it.</summary>
+    public required SelectionRule Selection { get; init; }
+
+    /// <summary>What every completed epoch recorded.</summary>
+    public required IReadOnlyList<EpochRecord> Epochs { get; init; }
+
+    /// <summary>True when the search stopped early (patience of <see cref="SelectionRule.BestSupernetValidationLoss"/>).</summary>
+    public required bool StoppedEarly { get; init; }
+
+    /// <summary>Total wall time of the epochs (summed over resumptions).</summary>
+    public required TimeSpan Duration { get; init; }
+
+    /// <summary>Device the search ran on.</summary>
+    public required string Device { get; init; }
+
+    /// <summary>Seed of the search.</summary>
+    public required int Seed { get; init; }
+}

@@ -1,0 +1,31 @@
+using NasFlatness.Search;
+using NasFlatness.SearchSpaces.Nb201;
+
+namespace NasFlatness.Extensions.DependencyInjection;
+
+/// <summary>
+/// What <c>AddNasFlatness</c> registers: the search space, the architecture optimizer and the loop options.
+/// Bind it from configuration (e.g. an <c>appsettings.json</c> section <c>"NasFlatness"</c>); it is validated at start.
+/// </summary>
+public sealed class NasFlatnessOptions
+{
+    /// <summary>The search space: <c>nas-bench-201</c>.</summary>
+    /// <value>Default <c>nas-bench-201</c>.</value>
+    public string SearchSpace { get; set; } = Nb201SearchSpace.SpaceName;
+
+    /// <summary>The architecture optimizer: <c>darts-1st</c> or <c>darts-2nd</c>.</summary>
+    /// <value>Default <c>darts-1st</c>.</value>
+    public string Optimizer { get; set; } = "darts-1st";
+
+    /// <summary>Shape of NAS-Bench-201 networks (used when <see cref="SearchSpace"/> is <c>nas-bench-201</c>).</summary>
+    public Nb201Options Nb201 { get; set; } = new();
+
+    /// <summary>Options of the bilevel search loop.</summary>
+    public SearchOptions Search { get; set; } = new();
+
+    /// <summary>Names accepted by <see cref="SearchSpace"/>.</summary>
+    public static IReadOnlyList<string> SearchSpaceNames { get; } = [Nb201SearchSpace.SpaceName];
+
+    /// <summary>Names accepted by <see cref="Optimizer"/>.</summary>
+    public static IReadOnlyList<string> OptimizerNames { get; } = ["darts-1st", "darts-2nd"];
+}
