@@ -1,0 +1,50 @@
+namespace NasFlatness.Landscape;
+
+/// <summary>
+/// A search space seen as a graph: architectures are nodes, and two architectures are adjacent when a
+/// single operation change (one edge's operation, or one edge's input) turns one into the other.
+/// <see cref="Distance"/> must be the length of the shortest chain of single changes (for cell spaces, the
+/// Hamming distance over edge operations). Implement <see cref="Distance"/>, <see cref="SingleChanges"/> and
+/// <see cref="SampleNeighbor"/>; the other members have general implementations that a space can replace
+/// with faster exact ones (as <see cref="Nb201NeighborhoodSpace"/> does).
+/// </summary>
+/// <typeparam name="TGenotype">The genotype type.</typeparam>
+public interface INeighborhoodSpace<TGenotype> where TGenotype : notnull
+{
+    /// <summary>Name of the space, e.g. <c>nas-bench-201</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Whether whole spheres can be listed (<see cref="Sphere"/>). Spaces too large to enumerate
+    /// (e.g. DARTS) return <see langword="false"/>; the landscape tools then sample neighbours with
+    /// <see cref="SampleNeighbor"/>.</summary>
+    bool CanEnumerate { get; }
+
+    /// <summary>The distance between two architectures (the least number of single changes between them).</summary>
+    int Distance(TGenotype a, TGenotype b);
+
+    /// <summary>All architectures one single change away from <paramref name="genotype"/> (its sphere of radius 1), each once.</summary>
+    IEnumerable<TGenotype> SingleChanges(TGenotype genotype);
+
+    /// <summary>
+    /// One random architecture at distance exactly <paramref name="radius"/> from <paramref name="center"/>,
+    /// or <see langword="null"/> when none could be found (e.g. <paramref name="radius"/> exceeds the space's
+    /// diameter). The general implementation walks random single changes and restarts when it overshoots;
+    /// spaces override it with their own sampler (e.g. the DARTS one of the A²M code).
+    /// </summary>
+    TGenotype? SampleNeighbor(TGenotype center, int radius, Random random) =>
+        NeighborhoodDefaults.RandomWalk(this, center, radius, random);
+
+    /// <summary>
+    /// All architectures at distance exactly <paramref name="radius"/> from <paramref name="center"/> (the
+    /// sphere S_r), each once. The general implementation expands <see cref="SingleChanges"/> level by level.
+    /// </summary>
+    IEnumerable<TGenotype> Sphere(TGenotype center, int radius) => NeighborhoodDefaults.Sphere(this, center, radius);
+
+    /// <summary>
+    /// The single changes of <paramref name="current"/> that move one step closer to <paramref name="target"/>
+    /// (for a cell space: set one still-differing edge to the target's operation). These are the steps of the
+    /// monotone shortest paths.
+    /// </summary>
+    IEnumerable<TGenotype> StepsToward(TGenotype current, TGenotype target) =>
+        NeighborhoodDefaults.StepsToward(this, current, target);
+}
