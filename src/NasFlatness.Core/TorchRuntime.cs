@@ -1,39 +1,78 @@
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace NasFlatness;
 
 /// <summary>
-/// Process-wide settings of the libtorch CPU backend that the library relies on for correct results.
+/// Process-wide checks of the libtorch CPU backend that the library relies on for correct results.
 /// </summary>
 public static partial class TorchRuntime
 {
-    private const string IsaVariable = "ONEDNN_MAX_CPU_ISA";
-    private static int _applied;
+    private static readonly object Gate = new();
+    private static bool? _oneDnnDisabled;
+
+    /// <summary>True when <see cref="EnsureCorrectCpuKernels"/> switched oneDNN off.</summary>
+    public static bool OneDnnDisabled => _oneDnnDisabled ?? false;
 
     /// <summary>
-    /// Caps oneDNN at AVX2 on CPUs with AVX-512 (unless <c>ONEDNN_MAX_CPU_ISA</c> or <c>DNNL_MAX_CPU_ISA</c>
-    /// is already set). With libtorch 2.10 on AVX-512 CPUs we measured wrong float32 gradients of
-    /// convolutions with respect to their input (and of <c>conv_transpose2d</c>), deterministic with one
-    /// thread and intermittent with several; the AVX2 kernels are correct (see docs/performance.md).
-    /// oneDNN reads the variable once, at its first convolution, so this must run before the process's
-    /// first convolution; the library calls it when a <see cref="Supernet"/> or search runner is created,
-    /// and applications that run convolutions earlier should call it at start-up. Idempotent.
+    /// Turns libtorch's oneDNN (MKL-DNN) CPU convolutions off for the process (the equivalent of PyTorch's
+    /// <c>torch.backends.mkldnn.enabled = False</c>), so libtorch uses its native convolutions. With
+    /// libtorch 2.10 on the AMD EPYC machines we develop on, oneDNN's float32 backward-data convolution
+    /// returns wrong values, sometimes NaN, for many common shapes (e.g. 4–16 channels, 1×1 and 3×3), with
+    /// any thread count and with AVX-512 or AVX2 kernels, intermittently; a per-shape check cannot rule it
+    /// out, so oneDNN is switched off wholesale (docs/performance.md has the measurements). The library
+    /// calls this whenever a <see cref="Supernet"/> or a search runner is created. CUDA is unaffected.
+    /// Set the environment variable <c>NASFLATNESS_KEEP_ONEDNN=1</c> to keep oneDNN (faster, at your risk).
     /// </summary>
-    /// <returns>True when the cap is in force (set now or earlier by this method).</returns>
+    /// <returns>True when oneDNN convolutions are (now) disabled.</returns>
     public static bool EnsureCorrectCpuKernels()
     {
-        if (Volatile.Read(ref _applied) != 0) return true;
-        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return false;
-        if (!Avx512F.IsSupported) return false;
-        if (Environment.GetEnvironmentVariable(IsaVariable) is not null || Environment.GetEnvironmentVariable("DNNL_MAX_CPU_ISA") is not null) return false;
-        // .NET's Environment.SetEnvironmentVariable does not reach the native environment on Unix; libc's setenv does.
-        if (SetEnv(IsaVariable, "AVX2", 0) != 0) return false;
-        Environment.SetEnvironmentVariable(IsaVariable, "AVX2");
-        Volatile.Write(ref _applied, 1);
+        lock (Gate)
+        {
+            if (_oneDnnDisabled is bool known) return known;
+            _oneDnnDisabled = Environment.GetEnvironmentVariable("NASFLATNESS_KEEP_ONEDNN") != "1" && TrySetOneDnn(false);
+            return _oneDnnDisabled.Value;
+        }
+    }
+
+    /// <summary>Turns libtorch's oneDNN (MKL-DNN) CPU kernels on or off for the whole process.</summary>
+    /// <returns>False when the libtorch build does not expose the switch.</returns>
+    public static bool TrySetOneDnn(bool enabled)
+    {
+        try
+        {
+            SetUserEnabledMkldnn(GlobalContext(), enabled);
+            return true;
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    internal static bool ConvolutionGradientsAreCorrect()
+    {
+        using var scope = torch.NewDisposeScope();
+        var generator = new torch.Generator(12345);
+        foreach (var (channels, batch, size) in new[] { (4, 16, 8), (16, 8, 16) })
+        {
+            var x = torch.randn([batch, channels, size, size], generator: generator);
+            var w = torch.randn([channels, channels, 3, 3], generator: generator);
+            var g = torch.randn([batch, channels, size, size], generator: generator);
+            var x32 = x.clone().requires_grad_(true);
+            var gx32 = torch.autograd.grad([nn.functional.conv2d(x32, w, padding: [1, 1])], [x32], [g])[0];
+            var x64 = x.to(float64).requires_grad_(true);
+            var gx64 = torch.autograd.grad([nn.functional.conv2d(x64, w.to(float64), padding: [1, 1])], [x64], [g.to(float64)])[0];
+            double error = (gx32.to(float64) - gx64).abs().max().item<double>();
+            if (!(error < 1e-3)) return false;
+        }
         return true;
     }
 
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int SetEnv(string name, string value, int overwrite);
+    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    private static partial IntPtr GlobalContext();
+
+    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
+    private static partial void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool value);
 }

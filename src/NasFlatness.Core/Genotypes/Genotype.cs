@@ -9,6 +9,7 @@ namespace NasFlatness.Genotypes;
 /// </summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "space")]
 [JsonDerivedType(typeof(Nb201Genotype), "nas-bench-201")]
+[JsonDerivedType(typeof(DartsGenotype), "darts")]
 public abstract class Genotype : IEquatable<Genotype>
 {
     /// <summary>Name of the search space this genotype belongs to.</summary>

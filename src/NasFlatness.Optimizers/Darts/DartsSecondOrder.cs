@@ -74,7 +74,7 @@ public sealed class DartsSecondOrder : IArchitectureOptimizer
         RestoreBuffers(supernet, buffers);
 
         // 3) Hessian-vector product by central differences around w.
-        double norm = Math.Sqrt(v.Sum(t => t.square().sum().item<double>()));
+        double norm = Math.Sqrt(v.Sum(t => t.square().sum().to(float64).item<double>()));
         double r = FiniteDifferenceScale / Math.Max(norm, 1e-12);
         var gPlus = ProbeTrainGradient(step, weights, original, v, r, alphas);
         var gMinus = ProbeTrainGradient(step, weights, original, v, -r, alphas);

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Builds the solution and runs every test project; prints "N passed, N failed" from the test results.
+# Exits non-zero when a test fails or when no test ran.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+results=TestResults
+rm -rf "$results"
+status=0
+dotnet test NasFlatness.slnx -c Release --logger "trx" --results-directory "$results" "$@" || status=$?
+
+passed=0
+failed=0
+shopt -s nullglob
+for trx in "$results"/*.trx; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+echo "$passed passed, $failed failed"
+if [ "$status" -ne 0 ] || [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+  exit 1
+fi

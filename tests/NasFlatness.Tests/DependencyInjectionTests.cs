@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NasFlatness.Extensions.DependencyInjection;
+using NasFlatness.Optimizers;
+using NasFlatness.Search;
+using NasFlatness.SearchSpaces.Nb201;
+using Xunit;
+
+namespace NasFlatness.Tests;
+
+[Collection(TorchCollection.Name)]
+public sealed class DependencyInjectionTests
+{
+    [Fact]
+    public void RegistersSpaceOptimizerAndRunnerFromConfiguration()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["NasFlatness:Optimizer"] = "darts-2nd",
+            ["NasFlatness:Nb201:Channels"] = "8",
+            ["NasFlatness:Nb201:CellsPerStage"] = "2",
+            ["NasFlatness:Search:Epochs"] = "7",
+            ["NasFlatness:Search:Seed"] = "42",
+        }).Build();
+        using var provider = new ServiceCollection().AddLogging().AddNasFlatness(config.GetSection("NasFlatness")).BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+
+        var space = Assert.IsType<Nb201SearchSpace>(provider.GetRequiredService<ISearchSpace>());
+        Assert.Equal(8, space.Options.Channels);
+        Assert.Equal(2, space.Options.CellsPerStage);
+        Assert.IsType<DartsSecondOrder>(provider.GetRequiredService<IArchitectureOptimizer>());
+        var runner = provider.GetRequiredService<SearchRunner>();
+        Assert.Equal(7, runner.Options.Epochs);
+        Assert.Equal(42, runner.Options.Seed);
+    }
+
+    [Fact]
+    public void InvalidOptionsFailAtStartNamingTheField()
+    {
+        using var provider = new ServiceCollection().AddNasFlatness(o =>
+        {
+            o.Search.Epochs = 0;
+            o.Optimizer = "adam";
+            o.Nb201.Channels = -3;
+        }).BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("Search:Epochs = 0 is invalid", ex.Message);
+        Assert.Contains("Optimizer = 'adam' is invalid", ex.Message);
+        Assert.Contains("Nb201:Channels = -3 is invalid", ex.Message);
+    }
+
+    [Fact]
+    public void DefaultsArePaperDarts()
+    {
+        using var provider = new ServiceCollection().AddNasFlatness().BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        Assert.IsType<DartsFirstOrder>(provider.GetRequiredService<IArchitectureOptimizer>());
+        var options = provider.GetRequiredService<IOptions<NasFlatnessOptions>>().Value;
+        Assert.Equal(50, options.Search.Epochs);
+        Assert.Equal(16, options.Nb201.Channels);
+        Assert.Equal(5, options.Nb201.CellsPerStage);
+    }
+}

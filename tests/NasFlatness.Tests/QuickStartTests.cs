@@ -1,0 +1,58 @@
+using NasFlatness.QuickStart;
+using Xunit;
+
+namespace NasFlatness.Tests;
+
+[Collection(TorchCollection.Name)]
+public sealed class QuickStartTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        var (stdout, stderr) = (new StringWriter(), new StringWriter());
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try
+        {
+            return (QuickStartApp.Run(args), stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    [Theory]
+    [InlineData(new[] { "--data", "/no/such/folder" }, "--data folder '/no/such/folder' does not exist")]
+    [InlineData(new[] { "--lookup", "|nor_conv_3x3~0|+|oops~0|none~1|+|none~0|none~1|none~2|" }, "Unknown operation 'oops'")]
+    [InlineData(new[] { "--epochs", "0" }, "Epochs = 0 is invalid")]
+    [InlineData(new[] { "--optimizer", "sgd" }, "--optimizer 'sgd' is not known")]
+    [InlineData(new[] { "--channels", "abc" }, "abc")]
+    public void BadInputGivesOneLineErrorAndNonZeroExit(string[] args, string expected)
+    {
+        var (code, _, err) = Run(args);
+        Assert.Equal(QuickStartApp.BadInput, code);
+        Assert.StartsWith("error: ", err);
+        Assert.Contains(expected, err);
+        Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public void LookupPrintsTheTableAccuracies()
+    {
+        var (code, output, _) = Run("--lookup", "|skip_connect~0|+|skip_connect~0|skip_connect~1|+|skip_connect~0|skip_connect~1|skip_connect~2|");
+        Assert.Equal(0, code);
+        Assert.Contains("CIFAR-10 test 54.30%", output);
+    }
+
+    [Fact]
+    public void TinySearchPrintsGenotypePerEpochAndTheTableAccuracy()
+    {
+        var (code, output, err) = Run("--data", TestData.Cifar10, "--epochs", "2", "--channels", "4", "--train-examples", "64", "--valid-examples", "64", "--batch-size", "32");
+        Assert.True(code == 0, err);
+        Assert.Contains("epoch   1", output);
+        Assert.Contains("epoch   2", output);
+        Assert.Matches(@"NAS-Bench-201 #\d+ \|.*\|: CIFAR-10 test \d+\.\d\d%", output);
+    }
+}
