@@ -131,9 +131,8 @@ public sealed class Nb201SpaceTests
         logits[.., 1] = torch.tensor(0f);
         var cell = net.named_modules().Select(m => m.module).OfType<Nb201SearchCell>().First();
         using var weights = logits.softmax(-1);
-        var w = weights.unbind(0).Select(r => r.unbind(0)).ToArray();
         using var x = torch.randn(1, 2, 4, 4);
-        using var y = cell.Forward(x, w);
+        using var y = cell.Forward(x, new Nb201MixingWeights(weights, 2));
         Assert.True(torch.allclose(y, x * 4, 1e-5, 1e-5));
     }
 

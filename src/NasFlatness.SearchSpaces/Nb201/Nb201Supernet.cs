@@ -57,37 +57,30 @@ public sealed class Nb201Supernet : Supernet
     {
         var logits = CheckArchitecture(architecture);
         var weights = logits.softmax(-1);
-        var edgeWeights = EdgeWeights(weights);
-        try
+        // Mixing weights are shared by all cells; they are laid out once per stage width.
+        var perWidth = new Dictionary<long, Nb201MixingWeights>();
+        var x = stem.forward(input);
+        for (int i = 0; i < layers.Count; i++)
         {
-            var x = stem.forward(input);
-            for (int i = 0; i < layers.Count; i++)
+            Tensor next;
+            if (isCell[i])
             {
-                var next = isCell[i] ? ((Nb201SearchCell)layers[i]).Forward(x, edgeWeights) : layers[i].forward(x);
-                x.Dispose();
-                x = next;
+                var cell = (Nb201SearchCell)layers[i];
+                if (!perWidth.TryGetValue(cell.Channels, out var mixing))
+                    perWidth[cell.Channels] = mixing = new Nb201MixingWeights(weights, cell.Channels);
+                next = cell.Forward(x, mixing);
             }
-            using (x)
+            else
             {
-                return head.forward(x);
+                next = layers[i].forward(x);
             }
+            x.Dispose();
+            x = next;
         }
-        finally
+        using (x)
         {
+            return head.forward(x);
         }
-    }
-
-    /// <summary>Scalar mixing weight of every (edge, operation), computed once per forward and shared by all cells.</summary>
-    private static Tensor[][] EdgeWeights(Tensor weights)
-    {
-        var rows = weights.unbind(0);
-        var result = new Tensor[rows.Length][];
-        for (int e = 0; e < rows.Length; e++)
-        {
-            result[e] = rows[e].unbind(0);
-            rows[e].Dispose();
-        }
-        return result;
     }
 
     private static Tensor CheckArchitecture(IReadOnlyList<Tensor> architecture)
@@ -105,57 +98,125 @@ public sealed class Nb201Supernet : Supernet
     public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => Nb201SearchSpace.Derive(CheckArchitecture(architecture));
 }
 
-/// <summary>A NAS-Bench-201 search cell: every edge is a mixed operation over the five candidates.</summary>
+/// <summary>
+/// The mixing weights softmax(α) laid out for <see cref="Nb201SearchCell"/>: per source node, the conv
+/// weights of its outgoing edges as per-channel vectors (each edge's weight repeated over its C channels),
+/// and the skip and pool weights as scalars.
+/// </summary>
+internal sealed class Nb201MixingWeights
+{
+    public Nb201MixingWeights(Tensor softmax, long channels)
+    {
+        Conv1x1 = new Tensor[Nb201SearchCell.Sources];
+        Conv3x3 = new Tensor[Nb201SearchCell.Sources];
+        Skip = new Tensor[Nb201Genotype.EdgeCount];
+        Pool = new Tensor[Nb201Genotype.EdgeCount];
+        var skip = softmax[.., Nb201Operations.Skip].unbind(0);
+        var pool = softmax[.., Nb201Operations.AvgPool].unbind(0);
+        for (int e = 0; e < Nb201Genotype.EdgeCount; e++)
+        {
+            Skip[e] = skip[e];
+            Pool[e] = pool[e];
+        }
+        for (int j = 0; j < Nb201SearchCell.Sources; j++)
+        {
+            using var index = torch.tensor(Nb201SearchCell.OutgoingEdges[j].Select(e => (long)e).ToArray(), device: softmax.device);
+            var rows = softmax.index_select(0, index);
+            Conv1x1[j] = rows[.., Nb201Operations.Conv1x1].repeat_interleave(channels).view(1, -1, 1, 1);
+            Conv3x3[j] = rows[.., Nb201Operations.Conv3x3].repeat_interleave(channels).view(1, -1, 1, 1);
+        }
+    }
+
+    /// <summary>Per source node: [1, E_j·C, 1, 1] weights of the 1×1 convolutions of its outgoing edges.</summary>
+    public Tensor[] Conv1x1 { get; }
+
+    /// <summary>Per source node: [1, E_j·C, 1, 1] weights of the 3×3 convolutions of its outgoing edges.</summary>
+    public Tensor[] Conv3x3 { get; }
+
+    /// <summary>Per edge: the scalar skip-connection weight.</summary>
+    public Tensor[] Skip { get; }
+
+    /// <summary>Per edge: the scalar average-pool weight.</summary>
+    public Tensor[] Pool { get; }
+}
+
+/// <summary>
+/// A NAS-Bench-201 search cell: every edge mixes the five candidates. The edges leaving the same node
+/// share their input, so their ReLU is computed once, their 1×1 (and 3×3) convolutions run as one
+/// convolution with E·C output channels followed by one affine-free BatchNorm (per-channel, hence exactly
+/// the per-edge BatchNorms side by side), and the parameter-free average pool is computed once per node.
+/// <c>none</c> contributes zeros and is skipped. Mathematically identical to the per-edge formulation
+/// (see <see cref="Reference.Nb201ReferenceSupernet"/>).
+/// </summary>
 internal sealed class Nb201SearchCell : nn.Module<Tensor, Tensor>
 {
-    private readonly ModuleList<ModuleList<nn.Module<Tensor, Tensor>>> edges;
+    /// <summary>Nodes with outgoing edges (0, 1, 2).</summary>
+    public const int Sources = Nb201Genotype.NodeCount - 1;
+
+    /// <summary>Edge indices leaving each source node, in target order: 0 → {1←0, 2←0, 3←0}, 1 → {2←1, 3←1}, 2 → {3←2}.</summary>
+    public static readonly int[][] OutgoingEdges = [[0, 1, 3], [2, 4], [5]];
+
+    private readonly ModuleList<Conv2d> conv1x1;
+    private readonly ModuleList<Conv2d> conv3x3;
+    private readonly ModuleList<BatchNorm2d> bn1x1;
+    private readonly ModuleList<BatchNorm2d> bn3x3;
 
     public Nb201SearchCell(long channels, bool trackRunningStats) : base(nameof(Nb201SearchCell))
     {
-        edges = new ModuleList<ModuleList<nn.Module<Tensor, Tensor>>>();
-        for (int e = 0; e < Nb201Genotype.EdgeCount; e++)
+        Channels = channels;
+        conv1x1 = new ModuleList<Conv2d>();
+        conv3x3 = new ModuleList<Conv2d>();
+        bn1x1 = new ModuleList<BatchNorm2d>();
+        bn3x3 = new ModuleList<BatchNorm2d>();
+        for (int j = 0; j < Sources; j++)
         {
-            var ops = new ModuleList<nn.Module<Tensor, Tensor>>();
-            for (int o = 1; o < Nb201Genotype.OperationCount; o++)
-                ops.Add(Nb201Operations.Create(o, channels, affine: false, trackRunningStats)!);
-            edges.Add(ops);
+            long width = OutgoingEdges[j].Length * channels;
+            conv1x1.Add(nn.Conv2d(channels, width, 1, bias: false));
+            conv3x3.Add(nn.Conv2d(channels, width, 3, padding: 1, bias: false));
+            bn1x1.Add(nn.BatchNorm2d(width, affine: false, track_running_stats: trackRunningStats));
+            bn3x3.Add(nn.BatchNorm2d(width, affine: false, track_running_stats: trackRunningStats));
         }
         RegisterComponents();
     }
 
+    /// <summary>Channels C of the cell.</summary>
+    public long Channels { get; }
+
     public override Tensor forward(Tensor input) =>
         throw new InvalidOperationException("A search cell needs the mixing weights; call Forward(input, weights).");
 
-    /// <summary>Runs the cell with mixing weights <c>weights[edge][op]</c> (scalar tensors).</summary>
-    public Tensor Forward(Tensor input, Tensor[][] weights)
+    /// <summary>Runs the cell with the given mixing weights.</summary>
+    public Tensor Forward(Tensor input, Nb201MixingWeights w)
     {
-        var nodes = new Tensor[Nb201Genotype.NodeCount];
+        var nodes = new Tensor?[Nb201Genotype.NodeCount];
         nodes[0] = input;
-        int e = 0;
-        for (int node = 1; node < Nb201Genotype.NodeCount; node++)
+        for (int j = 0; j < Sources; j++)
         {
-            Tensor? sum = null;
-            for (int src = 0; src < node; src++, e++)
+            var x = nodes[j]!;
+            Tensor mixedConvs;
+            using (var r = nn.functional.relu(x))
+            using (var c1 = conv1x1[j].forward(r))
+            using (var c3 = conv3x3[j].forward(r))
+            using (var b1 = bn1x1[j].forward(c1))
+            using (var b3 = bn3x3[j].forward(c3))
+            using (var scaled1 = b1 * w.Conv1x1[j])
             {
-                var ops = edges[e];
-                for (int o = 0; o < ops.Count; o++)
-                {
-                    using var y = ops[o].forward(nodes[src]);
-                    // Operation o + 1 (index 0, none, contributes zeros and is skipped).
-                    var term = y * weights[e][o + 1];
-                    if (sum is null) sum = term;
-                    else
-                    {
-                        var next = sum + term;
-                        sum.Dispose();
-                        term.Dispose();
-                        sum = next;
-                    }
-                }
+                mixedConvs = torch.addcmul(scaled1, b3, w.Conv3x3[j], 1);
             }
-            nodes[node] = sum!;
+            using var pooled = nn.functional.avg_pool2d(x, kernel_size: 3, stride: 1, padding: 1, count_include_pad: false);
+            var edges = OutgoingEdges[j];
+            for (int k = 0; k < edges.Length; k++)
+            {
+                int e = edges[k], target = j + 1 + k;
+                using var slice = mixedConvs.narrow(1, k * Channels, Channels);
+                using var withSkip = nodes[target] is { } partial ? torch.addcmul(partial + slice, x, w.Skip[e], 1) : torch.addcmul(slice, x, w.Skip[e], 1);
+                var sum = torch.addcmul(withSkip, pooled, w.Pool[e], 1);
+                nodes[target]?.Dispose();
+                nodes[target] = sum;
+            }
+            mixedConvs.Dispose();
         }
-        for (int i = 1; i < Nb201Genotype.NodeCount - 1; i++) nodes[i].Dispose();
-        return nodes[^1];
+        for (int i = 1; i < Nb201Genotype.NodeCount - 1; i++) nodes[i]!.Dispose();
+        return nodes[^1]!;
     }
 }
