@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 results=TestResults
 rm -rf "$results"
 status=0
-dotnet test NasFlatness.slnx -c Release --logger "trx" --results-directory "$results" "$@" || status=$?
+# Build once (in parallel), then run the test projects one after another: each uses every core through
+# libtorch's thread pool, and running them side by side only oversubscribes the CPU.
+dotnet build NasFlatness.slnx -c Release
+dotnet test NasFlatness.slnx -c Release --no-build -m:1 --logger "trx" --results-directory "$results" "$@" || status=$?
 
 passed=0
 failed=0

@@ -24,7 +24,7 @@ public sealed class SlowStepJobAttribute : Attribute, IConfigSource
                 .WithIterationCount(iterations)
                 .WithInvocationCount(1)
                 .WithUnrollFactor(1)
-                .WithToolchain(InProcessEmitToolchain.Instance))
+                .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromHours(2), logOutput: true)))
             .AddDiagnoser(MemoryDiagnoser.Default);
     }
 

@@ -1,0 +1,56 @@
+using System.Globalization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NasFlatness.Benchmarks;
+
+/// <summary>
+/// `onednn-check [on|off]`: compares float32 convolution gradients (input and weight) with a float64
+/// computation over a grid of shapes, three repeats each, and prints the shapes that disagree.
+/// </summary>
+internal static class OneDnnCheck
+{
+    public static int Run(string[] args)
+    {
+        bool keep = args.FirstOrDefault() == "on";
+        if (!keep) TorchRuntime.TrySetOneDnn(false);
+        torch.manual_seed(1);
+        int bad = 0, total = 0;
+        foreach (int c in new[] { 4, 8, 16, 32, 48, 64 })
+        foreach (int b in new[] { 16, 64 })
+        foreach (int hw in new[] { 8, 16, 32 })
+        foreach (int k in new[] { 1, 3 })
+        {
+            int badHere = 0;
+            double worst = 0;
+            for (int rep = 0; rep < 3; rep++)
+            {
+                using var scope = torch.NewDisposeScope();
+                var x = torch.randn(b, c, hw, hw);
+                var w = torch.randn(c, c, k, k);
+                long pad = k / 2;
+                var x32 = x.clone().requires_grad_(true);
+                var w32 = w.clone().requires_grad_(true);
+                var y = nn.functional.conv2d(x32, w32, padding: [pad, pad]);
+                var g = torch.randn_like(y);
+                var grads = torch.autograd.grad([y], [x32, w32], [g]);
+                var x64 = x.to(float64).requires_grad_(true);
+                var w64 = w.to(float64).requires_grad_(true);
+                var exact = torch.autograd.grad([nn.functional.conv2d(x64, w64, padding: [pad, pad])], [x64, w64], [g.to(float64)]);
+                double inputError = (grads[0].to(float64) - exact[0]).abs().max().item<double>();
+                double weightError = ((grads[1].to(float64) - exact[1]).abs().max() / exact[1].abs().max()).item<double>();
+                total++;
+                if (!(inputError < 1e-3 && weightError < 1e-4))
+                {
+                    bad++;
+                    badHere++;
+                    worst = double.IsNaN(inputError) || double.IsNaN(worst) ? double.NaN : Math.Max(worst, inputError);
+                }
+            }
+            if (badHere > 0)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"C={c,2} batch {b,2} {hw,2}x{hw,-2} k={k}: {badHere}/3 wrong, input-gradient error up to {worst:G3}"));
+        }
+        Console.WriteLine($"oneDNN {(keep ? "on" : "off")}: {bad} of {total} gradient checks wrong");
+        return bad == 0 ? 0 : 1;
+    }
+}
