@@ -3,6 +3,9 @@ using System.Globalization;
 using NasFlatness.Data;
 using NasFlatness.Genotypes;
 using NasFlatness.Landscape;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using NasFlatness.Extensions.DependencyInjection;
 using NasFlatness.Optimizers;
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces.Nb201;
@@ -25,6 +28,7 @@ public static class QuickStartApp
     {
         var data = new Option<string?>("--data") { Description = "Folder of the CIFAR-10 binary version (default: ../shared/data/cifar10/cifar-10-batches-bin above the current folder)." };
         var optimizer = new Option<string>("--optimizer") { Description = "darts-1st or darts-2nd.", DefaultValueFactory = _ => "darts-1st" };
+        var method = new Option<string?>("--method") { Description = "A method preset instead of --optimizer: " + string.Join(", ", MethodPresets.Names) + ". A preset also sets the batch size, learning rates, warm-up and selection rule its paper used." };
         var paper = new Option<bool>("--paper") { Description = "Paper configuration: C=16, N=5, batch 64, 50 epochs, 25k/25k images (hours on CPU; use --device cuda)." };
         var epochs = new Option<int?>("--epochs") { Description = "Search epochs (proxy default 10, paper 50)." };
         var channels = new Option<int?>("--channels") { Description = "Initial channels C (proxy 8, paper 16)." };
@@ -41,7 +45,7 @@ public static class QuickStartApp
 
         var root = new RootCommand("NasFlatness quick start: DARTS on NAS-Bench-201 / CIFAR-10, then the table accuracy of the found cell.")
         {
-            data, optimizer, paper, epochs, channels, cells, batch, trainExamples, validExamples, archLr, seed, device, checkpoint, table, lookup,
+            data, optimizer, method, paper, epochs, channels, cells, batch, trainExamples, validExamples, archLr, seed, device, checkpoint, table, lookup,
         };
         root.SetAction((parse, cancellationToken) =>
         {
@@ -57,6 +61,7 @@ public static class QuickStartApp
                 var config = new Configuration(
                     DataFolder: parse.GetValue(data) ?? FindDefaultData(),
                     Optimizer: parse.GetValue(optimizer)!,
+                    Method: parse.GetValue(method),
                     Epochs: parse.GetValue(epochs) ?? (isPaper ? 50 : 10),
                     Channels: parse.GetValue(channels) ?? (isPaper ? 16 : 8),
                     Cells: parse.GetValue(cells) ?? (isPaper ? 5 : 1),
@@ -90,7 +95,7 @@ public static class QuickStartApp
     }
 
     private sealed record Configuration(
-        string DataFolder, string Optimizer, int Epochs, int Channels, int Cells, int BatchSize, int TrainExamples, int ValidExamples,
+        string DataFolder, string Optimizer, string? Method, int Epochs, int Channels, int Cells, int BatchSize, int TrainExamples, int ValidExamples,
         double ArchitectureLearningRate, int Seed, string Device, string? Checkpoint);
 
     private static bool IsUserError(Exception ex) =>
@@ -98,30 +103,44 @@ public static class QuickStartApp
 
     private static int Search(Configuration c, Nb201Table nb201, CancellationToken cancellationToken)
     {
-        // Everything is validated before the data is read or a tensor is made.
-        IArchitectureOptimizer optimizer = c.Optimizer switch
+        // Everything is validated before the data is read or a tensor is made: the runner is composed
+        // through AddNasFlatness, whose options are validated at start.
+        if (!NasFlatnessOptions.OptimizerNames.Contains(c.Optimizer))
+            throw new ArgumentException($"--optimizer '{c.Optimizer}' is not known; expected {string.Join(" or ", NasFlatnessOptions.OptimizerNames)}.");
+        using var services = new ServiceCollection()
+            .AddNasFlatness(o =>
+            {
+                o.Optimizer = c.Optimizer;
+                o.Method = c.Method;
+                o.Nb201 = new Nb201Options { Channels = c.Channels, CellsPerStage = c.Cells };
+                o.Search = new SearchOptions
+                {
+                    Epochs = c.Epochs,
+                    BatchSize = c.BatchSize,
+                    ArchitectureLearningRate = c.ArchitectureLearningRate,
+                    Seed = c.Seed,
+                    Device = c.Device,
+                    CheckpointDirectory = c.Checkpoint,
+                };
+            })
+            .BuildServiceProvider();
+        try
         {
-            "darts-1st" => new DartsFirstOrder(),
-            "darts-2nd" => new DartsSecondOrder(),
-            _ => throw new ArgumentException($"--optimizer '{c.Optimizer}' is not known; expected darts-1st or darts-2nd."),
-        };
-        var space = new Nb201SearchSpace(new Nb201Options { Channels = c.Channels, CellsPerStage = c.Cells });
-        var options = new SearchOptions
+            services.GetRequiredService<IStartupValidator>().Validate();
+        }
+        catch (OptionsValidationException ex)
         {
-            Epochs = c.Epochs,
-            BatchSize = c.BatchSize,
-            ArchitectureLearningRate = c.ArchitectureLearningRate,
-            Seed = c.Seed,
-            Device = c.Device,
-            CheckpointDirectory = c.Checkpoint,
-        };
-        var runner = new SearchRunner(space, optimizer, options: options);
+            throw new ArgumentException(string.Join(" ", ex.Failures));
+        }
+        var runner = services.GetRequiredService<SearchRunner>();
+        var optimizer = services.GetRequiredService<IArchitectureOptimizer>();
+        var options = runner.Options;
         if (c.TrainExamples < 1) throw new ArgumentException($"--train-examples {c.TrainExamples} is invalid: must be at least 1.");
         if (c.ValidExamples < 1) throw new ArgumentException($"--valid-examples {c.ValidExamples} is invalid: must be at least 1.");
         if (!Directory.Exists(c.DataFolder))
             throw new DirectoryNotFoundException($"--data folder '{c.DataFolder}' does not exist; pass the CIFAR-10 binary version folder (cifar-10-batches-bin).");
 
-        AnsiConsole.MarkupLine($"[bold]NAS-Bench-201 search[/] with [green]{optimizer.Name}[/]: C={c.Channels}, N={c.Cells}, batch {c.BatchSize}, {c.Epochs} epochs, " +
+        AnsiConsole.MarkupLine($"[bold]NAS-Bench-201 search[/] with [green]{Markup.Escape(c.Method ?? optimizer.Name)}[/]: C={c.Channels}, N={c.Cells}, batch {options.BatchSize}, {c.Epochs} epochs, " +
                                $"{c.TrainExamples:N0}+{c.ValidExamples:N0} images, seed {c.Seed}, device {c.Device}");
         var images = CifarImages.Load(c.DataFolder, CifarKind.Cifar10, train: true);
         using var data = new CifarSearchData(images, new CifarSearchDataOptions

@@ -1,3 +1,4 @@
+using NasFlatness.Optimizers;
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces.Nb201;
 
@@ -16,6 +17,15 @@ public sealed class NasFlatnessOptions
     /// <summary>The architecture optimizer: <c>darts-1st</c> or <c>darts-2nd</c>.</summary>
     /// <value>Default <c>darts-1st</c>.</value>
     public string Optimizer { get; set; } = "darts-1st";
+
+    /// <summary>
+    /// A method preset (one of <see cref="NasFlatness.Optimizers.MethodPresets.Names"/>, e.g. <c>beta-darts+a2m</c>). When set, it
+    /// chooses the architecture optimizer (<see cref="Optimizer"/> is ignored), the flatness regularizers, the
+    /// supernet variant (partial channels) and the search settings its paper or code used (batch size, learning
+    /// rates, warm-up, selection rule), on top of <see cref="Search"/>.
+    /// </summary>
+    /// <value>Default null (plain <see cref="Optimizer"/>, no regularizers).</value>
+    public string? Method { get; set; }
 
     /// <summary>Shape of NAS-Bench-201 networks (used when <see cref="SearchSpace"/> is <c>nas-bench-201</c>).</summary>
     public Nb201Options Nb201 { get; set; } = new();

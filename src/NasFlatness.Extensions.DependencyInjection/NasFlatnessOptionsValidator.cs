@@ -12,6 +12,8 @@ internal sealed class NasFlatnessOptionsValidator : IValidateOptions<NasFlatness
             failures.Add($"SearchSpace = '{options.SearchSpace}' is invalid: expected one of {string.Join(", ", NasFlatnessOptions.SearchSpaceNames)}.");
         if (!NasFlatnessOptions.OptimizerNames.Contains(options.Optimizer))
             failures.Add($"Optimizer = '{options.Optimizer}' is invalid: expected one of {string.Join(", ", NasFlatnessOptions.OptimizerNames)}.");
+        if (options.Method is not null && !NasFlatness.Optimizers.MethodPresets.TryGet(options.Method, out _))
+            failures.Add($"Method = '{options.Method}' is invalid: expected one of {string.Join(", ", NasFlatness.Optimizers.MethodPresets.Names)}.");
         if (options.Search is null) failures.Add("Search is missing.");
         else failures.AddRange(options.Search.Validate().Select(e => "Search:" + e));
         if (options.Nb201 is null) failures.Add("Nb201 is missing.");

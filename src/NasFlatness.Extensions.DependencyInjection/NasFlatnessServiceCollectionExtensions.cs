@@ -42,13 +42,14 @@ public static class NasFlatnessServiceCollectionExtensions
             var o = sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value;
             return o.SearchSpace switch
             {
-                Nb201SearchSpace.SpaceName => new Nb201SearchSpace(o.Nb201),
+                Nb201SearchSpace.SpaceName => new Nb201SearchSpace(WithPartialChannels(o.Nb201, Preset(o))),
                 _ => throw new InvalidOperationException($"Unknown search space '{o.SearchSpace}'."),
             };
         });
         services.TryAddSingleton<IArchitectureOptimizer>(sp =>
         {
             var o = sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value;
+            if (Preset(o) is { } preset) return preset.CreateOptimizer();
             return o.Optimizer switch
             {
                 "darts-1st" => new DartsFirstOrder(),
@@ -56,12 +57,37 @@ public static class NasFlatnessServiceCollectionExtensions
                 _ => throw new InvalidOperationException($"Unknown optimizer '{o.Optimizer}'."),
             };
         });
-        services.TryAddTransient(sp => new SearchRunner(
-            sp.GetRequiredService<ISearchSpace>(),
-            sp.GetRequiredService<IArchitectureOptimizer>(),
-            sp.GetServices<IFlatnessRegularizer>(),
-            sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value.Search,
-            sp.GetService<ILogger<SearchRunner>>()));
+        services.TryAddTransient(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value;
+            var space = sp.GetRequiredService<ISearchSpace>();
+            var preset = Preset(o);
+            var regularizers = sp.GetServices<IFlatnessRegularizer>().ToList();
+            if (preset is not null) regularizers.AddRange(preset.CreateRegularizers(space.Name, sp.GetService<ILoggerFactory>()));
+            return new SearchRunner(
+                space,
+                sp.GetRequiredService<IArchitectureOptimizer>(),
+                regularizers,
+                preset?.Apply(o.Search) ?? o.Search,
+                sp.GetService<ILogger<SearchRunner>>());
+        });
         return services;
+    }
+
+    private static MethodPreset? Preset(NasFlatnessOptions options) =>
+        options.Method is null ? null : MethodPresets.Get(options.Method);
+
+    /// <summary>The NB201 options with the preset's partial-channel variant applied (PC-DARTS presets).</summary>
+    internal static Nb201Options WithPartialChannels(Nb201Options options, MethodPreset? preset)
+    {
+        var o = options.Clone();
+        if (preset?.PartialChannels is { } pc)
+        {
+            o.PartialChannels = true;
+            o.PartialChannelProportion = pc.Proportion;
+            o.PartialChannelScope = pc.PerCell ? PartialChannelScope.PerCell : PartialChannelScope.PerEdge;
+            o.EdgeNormalization = pc.EdgeNormalization;
+        }
+        return o;
     }
 }

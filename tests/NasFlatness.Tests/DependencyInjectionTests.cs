@@ -61,4 +61,31 @@ public sealed class DependencyInjectionTests
         Assert.Equal(16, options.Nb201.Channels);
         Assert.Equal(5, options.Nb201.CellsPerStage);
     }
+
+    [Fact]
+    public void MethodPresetChoosesOptimizerSupernetVariantAndSettings()
+    {
+        using var provider = new ServiceCollection().AddNasFlatness(o => o.Method = "pc-darts").BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var space = Assert.IsType<Nb201SearchSpace>(provider.GetRequiredService<ISearchSpace>());
+        Assert.True(space.Options.PartialChannels);
+        Assert.Equal(4, space.Options.PartialChannelProportion);
+        Assert.True(space.Options.EdgeNormalization);
+        var runner = provider.GetRequiredService<SearchRunner>();
+        Assert.Equal(256, runner.Options.BatchSize);
+        Assert.Equal(15, runner.Options.WarmupEpochs);
+
+        using var a2m = new ServiceCollection().AddNasFlatness(o => o.Method = "darts+a2m").BuildServiceProvider();
+        Assert.Equal(SelectionRule.BestSupernetValidationLoss, a2m.GetRequiredService<SearchRunner>().Options.Selection);
+        Assert.IsType<DartsFirstOrder>(a2m.GetRequiredService<IArchitectureOptimizer>());
+    }
+
+    [Fact]
+    public void UnknownMethodFailsAtStart()
+    {
+        using var provider = new ServiceCollection().AddNasFlatness(o => o.Method = "magic").BuildServiceProvider();
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+        Assert.Contains("Method = 'magic' is invalid", ex.Message);
+        Assert.Contains("beta-darts", ex.Message);
+    }
 }

@@ -29,6 +29,7 @@ public sealed class QuickStartTests
     [InlineData(new[] { "--epochs", "0" }, "Epochs = 0 is invalid")]
     [InlineData(new[] { "--optimizer", "sgd" }, "--optimizer 'sgd' is not known")]
     [InlineData(new[] { "--channels", "abc" }, "abc")]
+    [InlineData(new[] { "--method", "magic" }, "Method = 'magic' is invalid")]
     public void BadInputGivesOneLineErrorAndNonZeroExit(string[] args, string expected)
     {
         var (code, _, err) = Run(args);

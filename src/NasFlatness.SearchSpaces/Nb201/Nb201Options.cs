@@ -15,12 +15,38 @@ public sealed class Nb201Options
     /// <value>Default true.</value>
     public bool TrackRunningStats { get; set; } = true;
 
+    /// <summary>Use a PC-DARTS partial-channel supernet (<see cref="Nb201PartialChannelSupernet"/>) instead of the plain one.</summary>
+    /// <value>Default false.</value>
+    public bool PartialChannels { get; set; }
+
+    /// <summary>Channel proportion K of the partial-channel supernet: 1/K of the channels go through the mixed operations;
+    /// <see cref="Channels"/> must be divisible by K.</summary>
+    /// <value>Default 4 (PC-DARTS).</value>
+    public int PartialChannelProportion { get; set; } = 4;
+
+    /// <summary>Whether partial channels are sampled per edge (official PC-DARTS) or per cell (the A²M repository's variant).</summary>
+    /// <value>Default <see cref="PartialChannelScope.PerEdge"/>.</value>
+    public PartialChannelScope PartialChannelScope { get; set; } = PartialChannelScope.PerEdge;
+
+    /// <summary>Whether the partial-channel supernet has PC-DARTS edge normalisation (an extra architecture tensor β).</summary>
+    /// <value>Default true (PC-DARTS); the A²M repository's variant has none.</value>
+    public bool EdgeNormalization { get; set; } = true;
+
     /// <summary>Every problem with the options, each naming the field; empty when valid.</summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
         if (Channels < 1) errors.Add($"{nameof(Channels)} = {Channels} is invalid: must be at least 1.");
         if (CellsPerStage < 1) errors.Add($"{nameof(CellsPerStage)} = {CellsPerStage} is invalid: must be at least 1.");
+        if (PartialChannels)
+        {
+            if (PartialChannelProportion < 1)
+                errors.Add($"{nameof(PartialChannelProportion)} = {PartialChannelProportion} is invalid: must be at least 1.");
+            else if (Channels >= 1 && Channels % PartialChannelProportion != 0)
+                errors.Add($"{nameof(PartialChannelProportion)} = {PartialChannelProportion} is invalid: {nameof(Channels)} = {Channels} must be divisible by it.");
+            if (!Enum.IsDefined(PartialChannelScope))
+                errors.Add($"{nameof(PartialChannelScope)} = {PartialChannelScope} is invalid: must be PerEdge or PerCell.");
+        }
         return errors;
     }
 

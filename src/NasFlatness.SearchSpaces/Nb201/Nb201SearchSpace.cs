@@ -52,7 +52,7 @@ public sealed class Nb201SearchSpace : ISearchSpace
     public Supernet CreateSupernet(DatasetInfo dataset)
     {
         Validate(dataset);
-        return new Nb201Supernet(_options, dataset);
+        return _options.PartialChannels ? new Nb201PartialChannelSupernet(_options, dataset) : new Nb201Supernet(_options, dataset);
     }
 
     /// <inheritdoc />

@@ -1,0 +1,3 @@
+using NasFlatness.DartsPipeline;
+
+return DartsPipelineApp.Run(args);

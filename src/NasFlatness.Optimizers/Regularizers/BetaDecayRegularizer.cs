@@ -1,0 +1,57 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NasFlatness.Optimizers;
+
+/// <summary>
+/// β-DARTS (beta-decay) regularisation: adds <c>λ_t · Σ_blocks mean_e logsumexp_o(α_{e,o})</c> to the validation loss
+/// wherever it is evaluated, so it composes with any optimizer (and sits inside all four A²M passes).
+/// Its gradient with respect to an edge's logits is <c>λ_t · softmax(α_e) / E</c>.
+/// </summary>
+/// <remarks>
+/// Only architecture tensors that are operation mixtures (two-dimensional, one row per edge) are regularised.
+/// One-dimensional tensors such as PC-DARTS edge-normalisation β are left alone: they are normalised over groups of
+/// edges, not per row, and the β-DARTS paper regularises only the operation logits. With several α blocks (DARTS normal
+/// and reduce) the block terms are summed, as in the A²M code (<c>w_nor = w_red = 1</c>). λ follows the epoch (not the
+/// minibatch index — the A²M DARTS-space code has that bug; it is not copied).
+/// </remarks>
+public sealed class BetaDecayRegularizer : IFlatnessRegularizer
+{
+    /// <summary>Creates the regularizer.</summary>
+    /// <param name="schedule">The λ schedule; defaults to <see cref="BetaDecaySchedule.Default"/> (<c>λ_t = 0.5·t</c>).</param>
+    public BetaDecayRegularizer(BetaDecaySchedule? schedule = null)
+    {
+        Schedule = schedule ?? BetaDecaySchedule.Default;
+    }
+
+    /// <summary>The λ schedule.</summary>
+    public BetaDecaySchedule Schedule { get; }
+
+    /// <inheritdoc />
+    public string Name => "beta-decay";
+
+    /// <summary>The unweighted regulariser of one α block: <c>mean over rows of logsumexp(row)</c>.</summary>
+    /// <param name="alpha">Logits, one row per edge.</param>
+    public static Tensor Loss(Tensor alpha)
+    {
+        ArgumentNullException.ThrowIfNull(alpha);
+        return alpha.logsumexp(-1).mean();
+    }
+
+    /// <inheritdoc />
+    public Tensor? LossTerm(IReadOnlyList<Tensor> architecture, ArchitectureStep step)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        ArgumentNullException.ThrowIfNull(step);
+        double lambda = Schedule.At(step.Epoch);
+        if (lambda == 0) return null;
+        Tensor? sum = null;
+        foreach (var a in architecture)
+        {
+            if (a.dim() != 2) continue;
+            var term = Loss(a);
+            sum = sum is null ? term : sum + term;
+        }
+        return sum is null ? null : sum * lambda;
+    }
+}

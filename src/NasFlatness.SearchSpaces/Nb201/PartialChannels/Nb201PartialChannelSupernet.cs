@@ -1,0 +1,212 @@
+using NasFlatness.Genotypes;
+using NasFlatness.SearchSpaces.Operations;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NasFlatness.SearchSpaces.Nb201;
+
+/// <summary>
+/// The NAS-Bench-201 supernet with PC-DARTS partial channel connections (1/K of the channels through the mixed
+/// operations, channel shuffle) and optional edge normalisation (one β per edge, softmax over the edges entering a node).
+/// Created by <see cref="Nb201SearchSpace.CreateSupernet"/> when <see cref="Nb201Options.PartialChannels"/> is set.
+/// </summary>
+/// <remarks>
+/// <see cref="ArchitectureParameters"/> is <c>[α]</c> (shape [6, 5]) or, with edge normalisation, <c>[α, β]</c> (β of shape
+/// [6]); both are initialised as <c>1e-3·N(0, 1)</c>. The genotype is the per-edge argmax of α: every NAS-Bench-201 edge is
+/// kept, so scaling an edge's operation weights by its positive edge weight softmax(β) (PC-DARTS' edge score) cannot change
+/// the choice. With K = 1 and no edge normalisation the supernet computes exactly the plain DARTS supernet.
+/// </remarks>
+public sealed class Nb201PartialChannelSupernet : Supernet
+{
+    /// <summary>Incoming edge indices of intermediate nodes 1, 2, 3 (edge order 1←0, 2←0, 2←1, 3←0, 3←1, 3←2).</summary>
+    internal static readonly int[][] IncomingEdges = [[0], [1, 2], [3, 4, 5]];
+
+    private readonly Stem stem;
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> layers;
+    private readonly ClassifierHead head;
+    private readonly Parameter alpha;
+    private readonly Parameter? beta;
+
+    internal Nb201PartialChannelSupernet(Nb201Options options, DatasetInfo dataset) : base(nameof(Nb201PartialChannelSupernet))
+    {
+        long c = options.Channels;
+        Proportion = options.PartialChannelProportion;
+        Scope = options.PartialChannelScope;
+        EdgeNormalization = options.EdgeNormalization;
+        stem = new Stem(dataset.Channels, c);
+        layers = new ModuleList<nn.Module<Tensor, Tensor>>();
+        for (int stage = 0; stage < 3; stage++)
+        {
+            long channels = c << stage;
+            if (stage > 0) layers.Add(new ResNetBasicBlock(channels / 2, channels));
+            for (int i = 0; i < options.CellsPerStage; i++)
+                layers.Add(new PartialChannelCell(channels, Proportion, Scope, options.TrackRunningStats));
+        }
+        head = new ClassifierHead(c * 4, dataset.ClassCount);
+        alpha = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount, Nb201Genotype.OperationCount).mul_(1e-3));
+        if (EdgeNormalization) beta = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount).mul_(1e-3));
+        RegisterComponents();
+    }
+
+    /// <summary>The channel proportion K (1/K of the channels go through the operations).</summary>
+    public int Proportion { get; }
+
+    /// <summary>Per edge (PC-DARTS) or per cell (A²M repository).</summary>
+    public PartialChannelScope Scope { get; }
+
+    /// <summary>Whether the edge-normalisation parameters β exist.</summary>
+    public bool EdgeNormalization { get; }
+
+    /// <summary>The operation logits α, shape [6, 5].</summary>
+    public Parameter Alpha => alpha;
+
+    /// <summary>The edge-normalisation logits β, shape [6]; null without edge normalisation.</summary>
+    public Parameter? Beta => beta;
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Parameter> ArchitectureParameters() => beta is null ? [alpha] : [alpha, beta];
+
+    /// <inheritdoc />
+    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
+    {
+        var (a, b) = CheckArchitecture(architecture);
+        var opWeights = a.softmax(-1);
+        Tensor? edgeWeights = null;
+        if (b is not null)
+        {
+            var parts = new Tensor[IncomingEdges.Length];
+            for (int n = 0; n < IncomingEdges.Length; n++)
+            {
+                int first = IncomingEdges[n][0], count = IncomingEdges[n].Length;
+                parts[n] = b.narrow(0, first, count).softmax(0);
+            }
+            edgeWeights = torch.cat(parts, 0);
+        }
+        var opRows = opWeights.unbind(0);
+        var edgeRows = edgeWeights?.unbind(0);
+        var x = stem.forward(input);
+        foreach (var layer in layers)
+            x = layer is PartialChannelCell cell ? cell.Forward(x, opRows, edgeRows) : layer.forward(x);
+        return head.forward(x);
+    }
+
+    /// <inheritdoc />
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => Nb201SearchSpace.Derive(CheckArchitecture(architecture).Alpha);
+
+    private (Tensor Alpha, Tensor? Beta) CheckArchitecture(IReadOnlyList<Tensor> architecture)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        int expected = beta is null ? 1 : 2;
+        if (architecture.Count != expected)
+            throw new ArgumentException(
+                $"This partial-channel NAS-Bench-201 supernet takes {expected} architecture tensor(s) ({(beta is null ? "α [6, 5]" : "α [6, 5] and β [6]")}), got {architecture.Count}.",
+                nameof(architecture));
+        var a = architecture[0];
+        if (a.dim() != 2 || a.shape[0] != Nb201Genotype.EdgeCount || a.shape[1] != Nb201Genotype.OperationCount)
+            throw new ArgumentException($"α must have shape [6, 5], got [{string.Join(", ", a.shape)}].", nameof(architecture));
+        if (beta is null) return (a, null);
+        var b = architecture[1];
+        if (b.dim() != 1 || b.shape[0] != Nb201Genotype.EdgeCount)
+            throw new ArgumentException($"β must have shape [6], got [{string.Join(", ", b.shape)}].", nameof(architecture));
+        return (a, b);
+    }
+
+    /// <summary>PC-DARTS channel shuffle: views [B, C, H, W] as [B, K, C/K, H, W], swaps dims 1 and 2 and flattens back,
+    /// interleaving the K channel groups.</summary>
+    /// <param name="x">A [B, C, H, W] tensor with C divisible by <paramref name="groups"/>.</param>
+    /// <param name="groups">K.</param>
+    public static Tensor ChannelShuffle(Tensor x, long groups)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (groups == 1) return x;
+        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
+        return x.view(b, groups, c / groups, h, w).transpose(1, 2).contiguous().view(b, c, h, w);
+    }
+}
+
+/// <summary>A NAS-Bench-201 search cell with partial channels, per edge or per cell.</summary>
+internal sealed class PartialChannelCell : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<PartialChannelMixedOp> edges;
+    private readonly long channels;
+    private readonly long proportion;
+    private readonly PartialChannelScope scope;
+
+    public PartialChannelCell(long channels, int proportion, PartialChannelScope scope, bool trackRunningStats) : base(nameof(PartialChannelCell))
+    {
+        this.channels = channels;
+        this.proportion = proportion;
+        this.scope = scope;
+        long opChannels = channels / proportion;
+        // Per edge: each mixed op samples its own channels. Per cell: the DAG runs on the sampled channels, so its edges are
+        // plain mixed ops (K = 1) built for C/K channels.
+        int edgeProportion = scope == PartialChannelScope.PerEdge ? proportion : 1;
+        edges = new ModuleList<PartialChannelMixedOp>();
+        for (int e = 0; e < Nb201Genotype.EdgeCount; e++)
+            edges.Add(new PartialChannelMixedOp(scope == PartialChannelScope.PerEdge ? channels : opChannels, edgeProportion, trackRunningStats));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input) => throw new InvalidOperationException("A search cell needs the mixing weights; call Forward(input, weights).");
+
+    public Tensor Forward(Tensor input, Tensor[] opWeights, Tensor[]? edgeWeights)
+    {
+        if (scope == PartialChannelScope.PerEdge || proportion == 1) return Dag(input, opWeights, edgeWeights);
+        long sampled = channels / proportion;
+        var xa = input.narrow(1, 0, sampled);
+        var xb = input.narrow(1, sampled, channels - sampled);
+        var y = Dag(xa, opWeights, edgeWeights);
+        return Nb201PartialChannelSupernet.ChannelShuffle(torch.cat([y, xb], 1), proportion);
+    }
+
+    private Tensor Dag(Tensor input, Tensor[] opWeights, Tensor[]? edgeWeights)
+    {
+        var nodes = new List<Tensor>(Nb201Genotype.NodeCount) { input };
+        int e = 0;
+        for (int node = 1; node < Nb201Genotype.NodeCount; node++)
+        {
+            Tensor? sum = null;
+            for (int src = 0; src < node; src++, e++)
+            {
+                var y = edges[e].Forward(nodes[src], opWeights[e]);
+                if (edgeWeights is not null) y = y * edgeWeights[e];
+                sum = sum is null ? y : sum + y;
+            }
+            nodes.Add(sum!);
+        }
+        return nodes[^1];
+    }
+}
+
+/// <summary>One mixed edge: <c>Σ_o p_o·o(x[:, :C/K])</c>, the remaining channels passed through, channel shuffle.</summary>
+internal sealed class PartialChannelMixedOp : nn.Module<Tensor, Tensor>
+{
+    private readonly ModuleList<nn.Module<Tensor, Tensor>> ops;
+    private readonly long channels;
+    private readonly long proportion;
+
+    public PartialChannelMixedOp(long channels, int proportion, bool trackRunningStats) : base(nameof(PartialChannelMixedOp))
+    {
+        this.channels = channels;
+        this.proportion = proportion;
+        ops = new ModuleList<nn.Module<Tensor, Tensor>>();
+        // Operations 1..4 (none has no module and contributes zero).
+        for (int o = 1; o < Nb201Genotype.OperationCount; o++)
+            ops.Add(Nb201Operations.Create(o, channels / proportion, affine: false, trackRunningStats)!);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor input) => throw new InvalidOperationException("A mixed operation needs its weights; call Forward(input, weights).");
+
+    public Tensor Forward(Tensor x, Tensor weights)
+    {
+        long sampled = channels / proportion;
+        var xa = proportion == 1 ? x : x.narrow(1, 0, sampled);
+        Tensor sum = ops[0].forward(xa) * weights[1];
+        for (int o = 2; o < Nb201Genotype.OperationCount; o++) sum = sum + ops[o - 1].forward(xa) * weights[o];
+        if (proportion == 1) return sum;
+        var xb = x.narrow(1, sampled, channels - sampled);
+        return Nb201PartialChannelSupernet.ChannelShuffle(torch.cat([sum, xb], 1), proportion);
+    }
+}

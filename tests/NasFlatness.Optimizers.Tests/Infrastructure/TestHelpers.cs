@@ -1,0 +1,54 @@
+using NasFlatness.Genotypes;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NasFlatness.Optimizers.Tests;
+
+internal static class TestHelpers
+{
+    public static Batch RandomBatch(int seed, int n = 8)
+    {
+        var g = new torch.Generator((ulong)seed);
+        return new Batch(torch.randn([n, TinyLinearSupernet.Features], dtype: float64, generator: g),
+            torch.randint(TinyLinearSupernet.Classes, [n], generator: g));
+    }
+
+    public static Batch RandomImages(int seed, int n = 8, int classes = 10)
+    {
+        var g = new torch.Generator((ulong)seed);
+        return new Batch(torch.randn([n, 3, 32, 32], generator: g), torch.randint(classes, [n], generator: g));
+    }
+
+    public static ArchitectureStep Step(Supernet net, Batch train, Batch valid, int epoch = 0, long globalStep = 0, IReadOnlyList<IFlatnessRegularizer>? regularizers = null) =>
+        new(net, train, valid, new WeightOptimizerState(0.1, 0.9, 3e-4), epoch, 50, globalStep, regularizers);
+}
+
+/// <summary>Delegates to another supernet and counts forward passes.</summary>
+internal sealed class CountingSupernet : Supernet
+{
+    private readonly Supernet inner;
+
+    public CountingSupernet(Supernet inner) : base(nameof(CountingSupernet))
+    {
+        this.inner = inner;
+        RegisterComponents();
+    }
+
+    public int Forwards { get; set; }
+
+    public override IReadOnlyList<Parameter> ArchitectureParameters() => inner.ArchitectureParameters();
+
+    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
+    {
+        Forwards++;
+        return inner.Forward(input, architecture);
+    }
+
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => inner.DeriveGenotype(architecture);
+}
+
+internal static class TensorAssert
+{
+    public static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.dtype == b.dtype && a.eq(b).all().item<bool>();
+}
