@@ -13,7 +13,7 @@ namespace NasFlatness.Benchmarks;
 /// <summary>Measurements that are not BenchmarkDotNet benchmarks: long-run resident memory and quick step timings.</summary>
 internal static class LongRun
 {
-    private static (int C, int N) ParseShape(string shape) => shape switch
+    internal static (int C, int N) ParseShape(string shape) => shape switch
     {
         "C16N5" => (16, 5),
         "C16N1" => (16, 1),
@@ -21,7 +21,8 @@ internal static class LongRun
         _ => throw new ArgumentException($"Unknown shape '{shape}'; expected C16N5, C16N1 or C8N1."),
     };
 
-    private sealed class Stepper : IDisposable
+    /// <summary>A supernet with its optimizers and two synthetic batches: one call of <see cref="Step"/> is one full search step.</summary>
+    internal sealed class Stepper : IDisposable
     {
         private readonly Supernet _net;
         private readonly SGD _sgd;

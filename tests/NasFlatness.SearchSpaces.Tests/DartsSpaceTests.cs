@@ -238,7 +238,7 @@ public sealed class DartsSpaceTests(ITestOutputHelper output)
         using var imageNet = imageNetSpace.CreateDartsNetwork(g, imageNetInfo);
         var (withoutAux, aux) = HandCount(g, 48, 14, 1000, imageNet: true);
         var inReport = NetworkSize.Measure(imageNet, [1, 3, 224, 224]);
-        output.WriteLine($"DARTS_V2 ImageNet mobile: {inReport}");
+        output.WriteLine($"DARTS_V2 ImageNet mobile: {inReport} ({inReport.ParametersWithoutAuxiliary:N0} / {inReport.Parameters:N0} parameters, {inReport.MultiplyAccumulates:N0} MACs)");
         Assert.Equal(withoutAux, inReport.ParametersWithoutAuxiliary);
         Assert.Equal(aux, inReport.AuxiliaryParameters);
         Assert.InRange(inReport.MultiplyAccumulates, 450_000_000, 650_000_000); // paper: 574 M

@@ -3,7 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace NasFlatness.Tests;
+namespace NasFlatness.Testing;
 
 /// <summary>
 /// A two-edge "supernet" small enough for exact autograd oracles, in float64:

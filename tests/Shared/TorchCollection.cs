@@ -1,7 +1,7 @@
 using TorchSharp;
 using Xunit;
 
-namespace NasFlatness.SearchSpaces.Tests;
+namespace NasFlatness.Testing;
 
 /// <summary>Torch tests share global state (seed, threads): they run one at a time in this collection.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
@@ -14,10 +14,10 @@ public sealed class TorchFixture
 {
     public TorchFixture()
     {
-        TorchRuntime.EnsureCorrectCpuKernels();
-        // One intra-op thread: these tests run many tiny convolutions, for which libtorch's OpenMP synchronisation
-        // costs more than it gains, catastrophically so on the shared 2-core machine (10-100x slower with 2 threads
-        // when other processes are busy); it also keeps the resume-equality checks bit-stable.
+        NasFlatness.TorchRuntime.EnsureCorrectCpuKernels();
+        // One intra-op thread: the tests run many tiny convolutions, for which libtorch's OpenMP synchronisation
+        // costs more than it gains (10-100x slower with 2 threads whenever another process is busy on the 2-core
+        // machine); it also keeps the bit-for-bit reproducibility checks independent of thread scheduling.
         torch.set_num_threads(1);
     }
 }
