@@ -1,5 +1,6 @@
 using NasFlatness.Optimizers;
 using NasFlatness.Search;
+using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
 
 namespace NasFlatness.Extensions.DependencyInjection;
@@ -10,7 +11,7 @@ namespace NasFlatness.Extensions.DependencyInjection;
 /// </summary>
 public sealed class NasFlatnessOptions
 {
-    /// <summary>The search space: <c>nas-bench-201</c>.</summary>
+    /// <summary>The search space: <c>nas-bench-201</c> or <c>darts</c>.</summary>
     /// <value>Default <c>nas-bench-201</c>.</value>
     public string SearchSpace { get; set; } = Nb201SearchSpace.SpaceName;
 
@@ -30,11 +31,14 @@ public sealed class NasFlatnessOptions
     /// <summary>Shape of NAS-Bench-201 networks (used when <see cref="SearchSpace"/> is <c>nas-bench-201</c>).</summary>
     public Nb201Options Nb201 { get; set; } = new();
 
+    /// <summary>DARTS-space options (used when <see cref="SearchSpace"/> is <c>darts</c>).</summary>
+    public DartsSpaceOptions Darts { get; set; } = new();
+
     /// <summary>Options of the bilevel search loop.</summary>
     public SearchOptions Search { get; set; } = new();
 
     /// <summary>Names accepted by <see cref="SearchSpace"/>.</summary>
-    public static IReadOnlyList<string> SearchSpaceNames { get; } = [Nb201SearchSpace.SpaceName];
+    public static IReadOnlyList<string> SearchSpaceNames { get; } = [Nb201SearchSpace.SpaceName, DartsSearchSpace.SpaceName];
 
     /// <summary>Names accepted by <see cref="Optimizer"/>.</summary>
     public static IReadOnlyList<string> OptimizerNames { get; } = ["darts-1st", "darts-2nd"];

@@ -16,6 +16,8 @@ internal sealed class NasFlatnessOptionsValidator : IValidateOptions<NasFlatness
             failures.Add($"Method = '{options.Method}' is invalid: expected one of {string.Join(", ", NasFlatness.Optimizers.MethodPresets.Names)}.");
         if (options.Search is null) failures.Add("Search is missing.");
         else failures.AddRange(options.Search.Validate().Select(e => "Search:" + e));
+        if (options.Darts is null) failures.Add("Darts is missing.");
+        else failures.AddRange(options.Darts.Validate().Select(e => "Darts:" + e));
         if (options.Nb201 is null) failures.Add("Nb201 is missing.");
         else failures.AddRange(options.Nb201.Validate().Select(e => "Nb201:" + e));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -6,6 +6,7 @@ using NasFlatness;
 using NasFlatness.Extensions.DependencyInjection;
 using NasFlatness.Optimizers;
 using NasFlatness.Search;
+using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -43,6 +44,7 @@ public static class NasFlatnessServiceCollectionExtensions
             return o.SearchSpace switch
             {
                 Nb201SearchSpace.SpaceName => new Nb201SearchSpace(WithPartialChannels(o.Nb201, Preset(o))),
+                DartsSearchSpace.SpaceName => new DartsSearchSpace(WithPartialChannels(o.Darts, Preset(o))),
                 _ => throw new InvalidOperationException($"Unknown search space '{o.SearchSpace}'."),
             };
         });
@@ -76,6 +78,20 @@ public static class NasFlatnessServiceCollectionExtensions
 
     private static MethodPreset? Preset(NasFlatnessOptions options) =>
         options.Method is null ? null : MethodPresets.Get(options.Method);
+
+    /// <summary>The DARTS-space options with the preset's partial-channel variant applied (PC-DARTS presets; per-edge only in this space).</summary>
+    internal static DartsSpaceOptions WithPartialChannels(DartsSpaceOptions options, MethodPreset? preset)
+    {
+        var o = options.Clone();
+        if (preset?.PartialChannels is { } pc)
+        {
+            if (pc.PerCell)
+                throw new InvalidOperationException($"Method '{preset.Name}' uses per-cell partial channels, which the DARTS space does not offer; use 'pc-darts' there.");
+            o.PartialChannels = pc.Proportion;
+            o.EdgeNormalization = pc.EdgeNormalization;
+        }
+        return o;
+    }
 
     /// <summary>The NB201 options with the preset's partial-channel variant applied (PC-DARTS presets).</summary>
     internal static Nb201Options WithPartialChannels(Nb201Options options, MethodPreset? preset)

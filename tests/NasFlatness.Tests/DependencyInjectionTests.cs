@@ -88,4 +88,20 @@ public sealed class DependencyInjectionTests
         Assert.Contains("Method = 'magic' is invalid", ex.Message);
         Assert.Contains("beta-darts", ex.Message);
     }
+
+    [Fact]
+    public void DartsSpaceIsSelectableWithPresets()
+    {
+        using var provider = new ServiceCollection().AddNasFlatness(o =>
+        {
+            o.SearchSpace = "darts";
+            o.Method = "pc-darts";
+        }).BuildServiceProvider();
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var space = Assert.IsType<NasFlatness.SearchSpaces.Darts.DartsSearchSpace>(provider.GetRequiredService<ISearchSpace>());
+        Assert.Equal(4, space.Options.PartialChannels);
+        Assert.True(space.Options.EdgeNormalization);
+        Assert.Equal("darts", space.Name);
+        Assert.NotNull(provider.GetRequiredService<SearchRunner>());
+    }
 }
