@@ -31,7 +31,7 @@ public sealed class CifarClassificationDataOptions
 /// </summary>
 public sealed class CifarClassificationData : IClassificationDataset
 {
-    private const int Pad = 4, Size = 32, Padded = Size + 2 * Pad;
+    private const int Pad = PaddedImages.Pad, Size = PaddedImages.Size;
     private readonly Tensor _trainPadded, _trainLabels, _test, _testLabels, _mean, _std;
     private readonly Device _device;
     private readonly int _cutout;
@@ -108,29 +108,7 @@ public sealed class CifarClassificationData : IClassificationDataset
             }
             else
             {
-                var selected = _trainPadded.index_select(0, index);
-                if (augment)
-                {
-                    var rowIdx = new long[b * Size];
-                    var colIdx = new long[b * Size];
-                    for (int i = 0; i < b; i++)
-                    {
-                        int dy = random.Next(2 * Pad + 1), dx = random.Next(2 * Pad + 1);
-                        bool flip = random.Next(2) == 1;
-                        for (int k = 0; k < Size; k++)
-                        {
-                            rowIdx[i * Size + k] = dy + k;
-                            colIdx[i * Size + k] = dx + (flip ? Size - 1 - k : k);
-                        }
-                    }
-                    var r = torch.tensor(rowIdx, [b, 1, Size, 1], dtype: int64).to(_device).expand(b, 3, Size, Padded);
-                    var c = torch.tensor(colIdx, [b, 1, 1, Size], dtype: int64).to(_device).expand(b, 3, Size, Size);
-                    pixels = selected.gather(2, r).gather(3, c);
-                }
-                else
-                {
-                    pixels = selected[.., .., Pad..(Pad + Size), Pad..(Pad + Size)];
-                }
+                pixels = PaddedImages.Crop(_trainPadded.index_select(0, index), augment, random);
             }
             var normalized = pixels.to(float32).div_(255f).sub_(_mean).div_(_std);
             if (augment && split == EvaluationSplit.Train && _cutout > 0) normalized = Cutout.Apply(normalized, _cutout, random);

@@ -31,7 +31,7 @@ public sealed class CifarSearchDataOptions
 /// </summary>
 public sealed class CifarSearchData : ISearchDataset
 {
-    private const int Pad = 4, Size = 32, Padded = Size + 2 * Pad;
+    private const int Pad = PaddedImages.Pad, Size = PaddedImages.Size;
     private readonly Tensor _padded;  // [n, 3, 40, 40] uint8 on _device
     private readonly Tensor _labels;  // [n] int64 on _device
     private readonly Tensor _mean, _std;
@@ -103,31 +103,7 @@ public sealed class CifarSearchData : ISearchDataset
         using (var scope = torch.NewDisposeScope())
         {
             var index = torch.tensor(rows, dtype: int64).to(_device);
-            var selected = _padded.index_select(0, index);
-            Tensor cropped;
-            if (augment)
-            {
-                // Per example: crop offset (dy, dx) in 0..8 and a horizontal flip, drawn from the seeded Random.
-                var rowIdx = new long[b * Size];
-                var colIdx = new long[b * Size];
-                for (int i = 0; i < b; i++)
-                {
-                    int dy = random.Next(2 * Pad + 1), dx = random.Next(2 * Pad + 1);
-                    bool flip = random.Next(2) == 1;
-                    for (int k = 0; k < Size; k++)
-                    {
-                        rowIdx[i * Size + k] = dy + k;
-                        colIdx[i * Size + k] = dx + (flip ? Size - 1 - k : k);
-                    }
-                }
-                var r = torch.tensor(rowIdx, [b, 1, Size, 1], dtype: int64).to(_device).expand(b, 3, Size, Padded);
-                var c = torch.tensor(colIdx, [b, 1, 1, Size], dtype: int64).to(_device).expand(b, 3, Size, Size);
-                cropped = selected.gather(2, r).gather(3, c);
-            }
-            else
-            {
-                cropped = selected[.., .., Pad..(Pad + Size), Pad..(Pad + Size)];
-            }
+            var cropped = PaddedImages.Crop(_padded.index_select(0, index), augment, random);
             images = cropped.to(float32).div_(255f).sub_(_mean).div_(_std).to(device).MoveToOuterDisposeScope();
             labels = _labels.index_select(0, index).to(device).MoveToOuterDisposeScope();
         }
