@@ -1,5 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using NasFlatness.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,13 +15,6 @@ internal sealed class EvaluationCheckpoint
     public const string ManifestName = "evaluation.json";
     public const int CurrentFormat = 1;
 
-    internal static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter() },
-    };
-
     public int Format { get; set; } = CurrentFormat;
     public required EvaluationOptions Options { get; set; }
     public required int CompletedEpochs { get; set; }
@@ -34,24 +26,8 @@ internal sealed class EvaluationCheckpoint
 
     public static string ManifestPath(string directory) => Path.Combine(directory, ManifestName);
 
-    public static EvaluationCheckpoint? TryLoad(string directory)
-    {
-        var path = ManifestPath(directory);
-        if (!File.Exists(path)) return null;
-        EvaluationCheckpoint? manifest;
-        try
-        {
-            manifest = JsonSerializer.Deserialize<EvaluationCheckpoint>(File.ReadAllText(path), Json);
-        }
-        catch (JsonException ex)
-        {
-            throw new InvalidDataException($"Evaluation checkpoint manifest '{path}' is not valid JSON: {ex.Message}", ex);
-        }
-        if (manifest is null) throw new InvalidDataException($"Evaluation checkpoint manifest '{path}' is empty.");
-        if (manifest.Format != CurrentFormat)
-            throw new InvalidDataException($"Evaluation checkpoint manifest '{path}' has format {manifest.Format}; this version reads format {CurrentFormat}.");
-        return manifest;
-    }
+    public static EvaluationCheckpoint? TryLoad(string directory) =>
+        CheckpointFiles.ReadManifest<EvaluationCheckpoint>(ManifestPath(directory), "Evaluation checkpoint", m => m.Format, CurrentFormat);
 
     public void Restore(string directory, nn.Module network, OptimizerHelper optimizer)
     {
@@ -65,31 +41,9 @@ internal sealed class EvaluationCheckpoint
         Directory.CreateDirectory(directory);
         NetworkFile = $"network-epoch{CompletedEpochs}.bin";
         OptimizerFile = $"optimizer-epoch{CompletedEpochs}.bin";
-        WriteAtomically(Path.Combine(directory, NetworkFile), writer => network.save(writer));
-        WriteAtomically(Path.Combine(directory, OptimizerFile), writer => optimizer.save_state_dict(writer));
-        var manifestPath = ManifestPath(directory);
-        var tmp = manifestPath + ".tmp";
-        File.WriteAllText(tmp, JsonSerializer.Serialize(this, Json));
-        File.Move(tmp, manifestPath, overwrite: true);
-        foreach (var file in Directory.EnumerateFiles(directory, "*-epoch*.bin"))
-        {
-            var name = Path.GetFileName(file);
-            if ((name.StartsWith("network-", StringComparison.Ordinal) || name.StartsWith("optimizer-", StringComparison.Ordinal))
-                && name != NetworkFile && name != OptimizerFile)
-                File.Delete(file);
-        }
-    }
-
-    private static void WriteAtomically(string path, Action<BinaryWriter> write)
-    {
-        var tmp = path + ".tmp";
-        using (var stream = File.Create(tmp))
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            write(writer);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
+        CheckpointFiles.WriteBinary(Path.Combine(directory, NetworkFile), writer => network.save(writer));
+        CheckpointFiles.WriteBinary(Path.Combine(directory, OptimizerFile), writer => optimizer.save_state_dict(writer));
+        CheckpointFiles.WriteManifest(ManifestPath(directory), this);
+        CheckpointFiles.DeleteStale(directory, ["network-", "optimizer-"], [NetworkFile, OptimizerFile]);
     }
 }
