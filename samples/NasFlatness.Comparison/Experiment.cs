@@ -9,7 +9,7 @@ using NasFlatness.SearchSpaces.Nb201;
 namespace NasFlatness.Comparison;
 
 /// <summary>The proxy configuration shared by every run.</summary>
-public sealed record ProxyConfig(int Epochs, int Channels, int Cells, int BatchSize, int TrainExamples, int ValidExamples, double ArchLrScale, int EpochValidationBatches);
+public sealed record ProxyConfig(int Epochs, int Channels, int Cells, int BatchSize, int TrainExamples, int ValidExamples, double ArchLrScale, int EpochValidationBatches, double BetaSlope = double.NaN);
 
 /// <summary>One search's outcome.</summary>
 public sealed record RunRecord
@@ -68,7 +68,7 @@ internal static class Experiment
         options.WarmupEpochs = (int)Math.Round(paper.WarmupEpochs * c.Epochs / 50.0);
         // β-decay schedule compressed to the proxy length: λ reaches the value it has at the same fraction of a 50-epoch run.
         var regularizers = preset.CreateRegularizers(space.Name)
-            .Select(r => r is BetaDecayRegularizer ? new BetaDecayRegularizer(new BetaDecaySchedule(0.5 * 50.0 / c.Epochs)) : r)
+            .Select(r => r is BetaDecayRegularizer ? new BetaDecayRegularizer(new BetaDecaySchedule(double.IsNaN(c.BetaSlope) ? 0.5 * 50.0 / c.Epochs : c.BetaSlope)) : r)
             .ToArray();
         var runner = new SearchRunner(space, preset.CreateOptimizer(), regularizers, options);
 

@@ -24,14 +24,16 @@ var train = new Option<int>("--train-examples") { Description = "Weight-training
 var valid = new Option<int>("--valid-examples") { Description = "Validation images (paper 25000).", DefaultValueFactory = _ => 960 };
 var archLrScale = new Option<double>("--arch-lr-scale") { Description = "Multiplier on every preset's α learning rate.", DefaultValueFactory = _ => 100 };
 var epochValidation = new Option<int>("--epoch-validation-batches") { Description = "Batches of the end-of-epoch supernet validation.", DefaultValueFactory = _ => 4 };
+var betaSlope = new Option<double?>("--beta-slope") { Description = "β-decay λ per epoch (default: 0.5·50/epochs, the code's 50-epoch ramp compressed to the proxy length)." };
 var threads = new Option<int>("--threads") { Description = "Torch CPU threads.", DefaultValueFactory = _ => 1 };
 var output = new Option<string>("--out") { Description = "JSON-lines file to append results to.", DefaultValueFactory = _ => "comparison.jsonl" };
 var data = new Option<string?>("--data") { Description = "CIFAR-10 binary folder (default: ../shared/data/cifar10/cifar-10-batches-bin above the current folder)." };
-var run = new Command("run", "Run searches and append results.") { presets, seeds, epochs, channels, cells, batch, train, valid, archLrScale, epochValidation, threads, output, data };
+var run = new Command("run", "Run searches and append results.") { presets, seeds, epochs, channels, cells, batch, train, valid, archLrScale, epochValidation, betaSlope, threads, output, data };
 run.SetAction(parse =>
 {
     var config = new ProxyConfig(parse.GetValue(epochs), parse.GetValue(channels), parse.GetValue(cells), parse.GetValue(batch),
-        parse.GetValue(train), parse.GetValue(valid), parse.GetValue(archLrScale), parse.GetValue(epochValidation));
+        parse.GetValue(train), parse.GetValue(valid), parse.GetValue(archLrScale), parse.GetValue(epochValidation),
+        parse.GetValue(betaSlope) ?? 0.5 * 50.0 / parse.GetValue(epochs));
     torch.set_num_threads(parse.GetValue(threads));
     TorchRuntime.EnsureCorrectCpuKernels();
     var names = parse.GetValue(presets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -61,5 +63,13 @@ report.SetAction(parse =>
     return 0;
 });
 
-var root = new RootCommand("NasFlatness comparison experiment: method presets on NAS-Bench-201 / CIFAR-10 (CPU proxy).") { run, report };
+var probePreset = new Option<string>("--preset") { Description = "Preset name.", DefaultValueFactory = _ => "darts" };
+var probeSteps = new Option<int>("--steps") { Description = "Search steps.", DefaultValueFactory = _ => 3 };
+var probeBatch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 64 };
+var probeChannels = new Option<int>("--channels") { Description = "Initial channels C.", DefaultValueFactory = _ => 8 };
+var probeCells = new Option<int>("--cells") { Description = "Cells per stage N.", DefaultValueFactory = _ => 1 };
+var memory = new Command("memory", "Peak RSS of a few search steps of one preset (run each preset in a fresh process).") { probePreset, probeSteps, probeBatch, probeChannels, probeCells };
+memory.SetAction(parse => MemoryProbe.Run(parse.GetValue(probePreset)!, parse.GetValue(probeChannels), parse.GetValue(probeCells), parse.GetValue(probeBatch), parse.GetValue(probeSteps)));
+
+var root = new RootCommand("NasFlatness comparison experiment: method presets on NAS-Bench-201 / CIFAR-10 (CPU proxy).") { run, report, memory };
 return root.Parse(args).Invoke();

@@ -17,6 +17,8 @@ internal static class Report
 
     public static string Markdown(IReadOnlyList<RunRecord> records, string command)
     {
+        // One record per (method, seed): the first wins if a run was repeated.
+        records = records.GroupBy(r => (r.Preset, r.Seed)).Select(g => g.First()).ToList();
         var sb = new StringBuilder();
         var c = records[0].Config;
         sb.AppendLine("# Comparison results (CPU proxy)");
@@ -45,7 +47,7 @@ internal static class Report
         sb.AppendLine("| --- | ---: | --- | ---: | ---: | ---: | --- | --- | ---: | ---: |");
         foreach (var r in records.OrderBy(r => Array.IndexOf(MethodPresets.Names.ToArray(), r.Preset)).ThenBy(r => r.Seed))
         {
-            sb.AppendLine($"| {r.Preset} | {r.Seed} | `{r.Genotype}` | {r.SelectedEpoch} | {F(r.TestAccuracy)} | {F(r.LastEpochTestAccuracy)} | " +
+            sb.AppendLine($"| {r.Preset} | {r.Seed} | `{r.Genotype.Replace("|", "\\|", StringComparison.Ordinal)}` | {r.SelectedEpoch} | {F(r.TestAccuracy)} | {F(r.LastEpochTestAccuracy)} | " +
                           $"{string.Join(" ", r.MeanMaxWeightPerEpoch.Select(v => F(v, "F2")))} | {string.Join(" ", r.MaxWeightPerEdge.Select(v => F(v, "F2")))} | " +
                           $"{F(r.SecondsPerEpoch, "F1")} | {F(r.PeakRssMiB, "F0")}{(r.PeakRssReset ? "" : "*")} |");
         }
@@ -54,7 +56,7 @@ internal static class Report
         sb.AppendLine();
         sb.AppendLine($"* Command: `{command}`");
         sb.AppendLine($"* Proxy: C = {c.Channels}, N = {c.Cells}, batch {c.BatchSize} for every method, {c.Epochs} epochs, {c.TrainExamples} + {c.ValidExamples} CIFAR-10 training images (weight / α split), " +
-                      $"α learning rate × {F(c.ArchLrScale, "G")} of each preset's, warm-up epochs scaled by {c.Epochs}/50, β-decay λ_t = {F(0.5 * 50 / c.Epochs, "G")}·t, end-of-epoch supernet validation on {c.EpochValidationBatches} batches.");
+                      $"α learning rate × {F(c.ArchLrScale, "G")} of each preset's, warm-up epochs scaled by {c.Epochs}/50, β-decay λ_t = {F(double.IsNaN(c.BetaSlope) ? 0.5 * 50 / c.Epochs : c.BetaSlope, "G")}·t, end-of-epoch supernet validation on {c.EpochValidationBatches} batches.");
         sb.AppendLine($"* Regularizers per method: {string.Join("; ", records.GroupBy(r => r.Preset).Select(g => $"{g.Key}: {(g.First().Regularizers.Length == 0 ? "none" : g.First().Regularizers)}, α-lr {F(g.First().ArchitectureLearningRate, "G3")}, warm-up {g.First().WarmupEpochs}"))}.");
         return sb.ToString();
     }

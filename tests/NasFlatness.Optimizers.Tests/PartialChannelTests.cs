@@ -96,6 +96,79 @@ public sealed class PartialChannelTests
         Assert.True(net.WeightParameters().Sum(p => p.numel()) < plain.WeightParameters().Sum(p => p.numel()));
     }
 
+    /// <summary>
+    /// Straightforward per-edge PC-DARTS written from the spec (§1.3) on the supernet's own modules: every edge computes
+    /// shuffle(cat[Σ_o p_o·o(x[:, :C/K]), x[:, C/K:]]) and node i sums its edges weighted by softmax of its β entries.
+    /// </summary>
+    private static Tensor ReferenceForward(Nb201PartialChannelSupernet net, Tensor x, Tensor alpha, Tensor? beta, int k, PartialChannelScope scope)
+    {
+        var modules = net.named_modules().ToDictionary(m => m.name, m => m.module);
+        nn.Module<Tensor, Tensor> M(string name) => (nn.Module<Tensor, Tensor>)modules[name];
+        int[][] incoming = [[0], [1, 2], [3, 4, 5]];
+        var p = alpha.softmax(-1);
+        Tensor? w = beta is null ? null : torch.cat(incoming.Select(group => beta.index_select(0, torch.tensor(group.Select(i => (long)i).ToArray())).softmax(0)).ToArray());
+        Tensor Edge(string cell, int e, Tensor input, int kk)
+        {
+            long c = input.shape[1], s = c / kk;
+            var xa = input.narrow(1, 0, s);
+            Tensor y = torch.zeros_like(M($"{cell}.edges.{e}.ops.0").forward(xa));
+            for (int o = 1; o < 5; o++) y = y + p[e][o] * M($"{cell}.edges.{e}.ops.{o - 1}").forward(xa);
+            return kk == 1 ? y : Nb201PartialChannelSupernet.ChannelShuffle(torch.cat([y, input.narrow(1, s, c - s)], 1), kk);
+        }
+        Tensor Dag(string cell, Tensor input, int kk)
+        {
+            var nodes = new List<Tensor> { input };
+            int e = 0;
+            for (int n = 1; n < 4; n++)
+            {
+                Tensor sum = torch.zeros_like(input);
+                for (int src = 0; src < n; src++, e++)
+                {
+                    var y = Edge(cell, e, nodes[src], kk);
+                    sum = sum + (w is null ? y : w[e] * y);
+                }
+                nodes.Add(sum);
+            }
+            return nodes[^1];
+        }
+        var h = M("stem").forward(x);
+        for (int l = 0; modules.ContainsKey($"layers.{l}"); l++)
+        {
+            string name = $"layers.{l}";
+            if (!modules.ContainsKey($"{name}.edges")) { h = M(name).forward(h); continue; }
+            if (scope == PartialChannelScope.PerEdge) { h = Dag(name, h, k); continue; }
+            long c = h.shape[1], s = c / k;
+            var inner = Dag(name, h.narrow(1, 0, s), 1);
+            h = Nb201PartialChannelSupernet.ChannelShuffle(torch.cat([inner, h.narrow(1, s, c - s)], 1), k);
+        }
+        return M("head").forward(h);
+    }
+
+    [Theory]
+    [InlineData(PartialChannelScope.PerEdge, true, 4)]
+    [InlineData(PartialChannelScope.PerEdge, false, 2)]
+    [InlineData(PartialChannelScope.PerCell, false, 4)]
+    [InlineData(PartialChannelScope.PerCell, true, 2)]
+    public void MatchesTheStraightforwardPartialChannelDefinition(PartialChannelScope scope, bool edgeNormalization, int k)
+    {
+        using var disposeScope = torch.NewDisposeScope();
+        torch.manual_seed(8);
+        var options = new Nb201Options { Channels = 8, CellsPerStage = 2, PartialChannels = true, PartialChannelProportion = k, PartialChannelScope = scope, EdgeNormalization = edgeNormalization };
+        using var net = (Nb201PartialChannelSupernet)new Nb201SearchSpace(options).CreateSupernet(DatasetInfo.Cifar10);
+        net.to(float64);
+        net.eval(); // running statistics: the reference pass must not see different BN statistics
+        var alpha = torch.randn([6, 5], dtype: float64).requires_grad_(true);
+        var beta = edgeNormalization ? torch.randn([6], dtype: float64).requires_grad_(true) : null;
+        IReadOnlyList<Tensor> arch = beta is null ? [alpha] : [alpha, beta];
+        var x = torch.randn(3, 3, 32, 32, dtype: float64);
+        var actual = net.Forward(x, arch);
+        var expected = ReferenceForward(net, x, alpha, beta, k, scope);
+        Assert.True(torch.allclose(actual, expected, rtol: 1e-9, atol: 1e-10), "outputs differ");
+        var ga = torch.autograd.grad([actual.square().sum()], arch.ToArray());
+        var gb = torch.autograd.grad([expected.square().sum()], arch.ToArray());
+        for (int i = 0; i < ga.Count; i++) Assert.True(torch.allclose(ga[i], gb[i], rtol: 1e-8, atol: 1e-10), $"gradient {i} differs");
+    }
+
     [Fact]
     public void EdgeWeightsScaleEdgesWithinEachNode()
     {

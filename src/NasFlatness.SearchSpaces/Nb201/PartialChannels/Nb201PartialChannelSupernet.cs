@@ -87,8 +87,12 @@ public sealed class Nb201PartialChannelSupernet : Supernet
         var edgeRows = edgeWeights?.unbind(0);
         var x = stem.forward(input);
         foreach (var layer in layers)
-            x = layer is PartialChannelCell cell ? cell.Forward(x, opRows, edgeRows) : layer.forward(x);
-        return head.forward(x);
+        {
+            var next = layer is PartialChannelCell cell ? cell.Forward(x, opRows, edgeRows) : layer.forward(x);
+            x.Dispose(); // autograd keeps what it needs; the handle is not needed any more
+            x = next;
+        }
+        using (x) return head.forward(x);
     }
 
     /// <inheritdoc />
@@ -119,9 +123,32 @@ public sealed class Nb201PartialChannelSupernet : Supernet
     public static Tensor ChannelShuffle(Tensor x, long groups)
     {
         ArgumentNullException.ThrowIfNull(x);
-        if (groups == 1) return x;
-        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        return x.view(b, groups, c / groups, h, w).transpose(1, 2).contiguous().view(b, c, h, w);
+        if (groups == 1) return x.alias();
+        long sampled = x.shape[1] / groups;
+        using var a = x.narrow(1, 0, sampled);
+        using var b = x.narrow(1, sampled, x.shape[1] - sampled);
+        return Interleave(a, b, groups);
+    }
+
+    /// <summary>
+    /// <c>ChannelShuffle(cat([a, b], 1), groups)</c> in one copy: a holds group 0 (C/K channels), b groups 1..K−1; output
+    /// channel <c>i·K + g</c> is channel i of group g.
+    /// </summary>
+    internal static Tensor Interleave(Tensor a, Tensor b, long groups)
+    {
+        long s = a.shape[1];
+        var parts = new Tensor[groups];
+        parts[0] = a;
+        for (int g = 1; g < groups; g++) parts[g] = b.narrow(1, (g - 1) * s, s);
+        try
+        {
+            using var stacked = torch.stack(parts, 2); // [B, C/K, K, H, W]
+            return stacked.view(a.shape[0], s * groups, a.shape[2], a.shape[3]);
+        }
+        finally
+        {
+            for (int g = 1; g < groups; g++) parts[g].Dispose();
+        }
     }
 }
 
@@ -154,28 +181,74 @@ internal sealed class PartialChannelCell : nn.Module<Tensor, Tensor>
     {
         if (scope == PartialChannelScope.PerEdge || proportion == 1) return Dag(input, opWeights, edgeWeights);
         long sampled = channels / proportion;
-        var xa = input.narrow(1, 0, sampled);
-        var xb = input.narrow(1, sampled, channels - sampled);
-        var y = Dag(xa, opWeights, edgeWeights);
-        return Nb201PartialChannelSupernet.ChannelShuffle(torch.cat([y, xb], 1), proportion);
+        using var xa = input.narrow(1, 0, sampled);
+        using var xb = input.narrow(1, sampled, channels - sampled);
+        using var y = Dag(xa, opWeights, edgeWeights);
+        return Nb201PartialChannelSupernet.Interleave(y, xb, proportion);
     }
 
+    /// <summary>
+    /// The cell DAG. With per-edge partial channels, node i is <c>Σ_j w_j·shuffle(cat[mixed_j(x_j[:, :C/K]), x_j[:, C/K:]])</c>;
+    /// the shuffle is a fixed permutation, so this equals <c>shuffle(cat[Σ_j w_j·mixed_j(..), Σ_j w_j·x_j[:, C/K:]])</c>, which is
+    /// what is computed (one full-width copy per node instead of three per edge). Temporaries are disposed as soon as they are
+    /// consumed (autograd keeps its own references), so they do not pile up until the end of the step.
+    /// </summary>
     private Tensor Dag(Tensor input, Tensor[] opWeights, Tensor[]? edgeWeights)
     {
+        long k = edges[0].Proportion;          // K per edge; 1 inside a per-cell DAG
+        long sampled = input.shape[1] / k;
         var nodes = new List<Tensor>(Nb201Genotype.NodeCount) { input };
         int e = 0;
         for (int node = 1; node < Nb201Genotype.NodeCount; node++)
         {
-            Tensor? sum = null;
+            Tensor? a = null, b = null;
             for (int src = 0; src < node; src++, e++)
             {
-                var y = edges[e].Forward(nodes[src], opWeights[e]);
-                if (edgeWeights is not null) y = y * edgeWeights[e];
-                sum = sum is null ? y : sum + y;
+                var x = nodes[src];
+                using var xa = k == 1 ? x.alias() : x.narrow(1, 0, sampled);
+                var y = edges[e].Mixed(xa, opWeights[e]);
+                if (edgeWeights is not null) Replace(ref y, y * edgeWeights[e]);
+                Accumulate(ref a, y);
+                if (k > 1)
+                {
+                    var xb = x.narrow(1, sampled, x.shape[1] - sampled);
+                    if (edgeWeights is not null) Replace(ref xb, xb * edgeWeights[e]);
+                    Accumulate(ref b, xb);
+                }
             }
-            nodes.Add(sum!);
+            if (k > 1)
+            {
+                var value = Nb201PartialChannelSupernet.Interleave(a!, b!, k);
+                a!.Dispose();
+                b!.Dispose();
+                nodes.Add(value);
+            }
+            else
+            {
+                nodes.Add(a!);
+            }
         }
+        for (int i = 1; i < nodes.Count - 1; i++) nodes[i].Dispose();
         return nodes[^1];
+    }
+
+    private static void Replace(ref Tensor target, Tensor value)
+    {
+        target.Dispose();
+        target = value;
+    }
+
+    private static void Accumulate(ref Tensor? sum, Tensor term)
+    {
+        if (sum is null)
+        {
+            sum = term;
+            return;
+        }
+        var next = sum + term;
+        sum.Dispose();
+        term.Dispose();
+        sum = next;
     }
 }
 
@@ -199,14 +272,39 @@ internal sealed class PartialChannelMixedOp : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input) => throw new InvalidOperationException("A mixed operation needs its weights; call Forward(input, weights).");
 
+    /// <summary>The channel proportion K this edge samples with (1 inside a per-cell DAG).</summary>
+    public long Proportion => proportion;
+
+    /// <summary><c>Σ_o p_o·o(x)</c> over the operations (built for <c>x</c>'s channel count; none contributes zero).</summary>
+    public Tensor Mixed(Tensor x, Tensor weights)
+    {
+        Tensor? sum = null;
+        for (int o = 1; o < Nb201Genotype.OperationCount; o++)
+        {
+            using var output = ops[o - 1].forward(x);
+            using var w = weights[o];
+            var term = output * w;
+            if (sum is null)
+            {
+                sum = term;
+                continue;
+            }
+            var next = sum + term;
+            sum.Dispose();
+            term.Dispose();
+            sum = next;
+        }
+        return sum!;
+    }
+
+    /// <summary>The whole partial-channel edge on its own: <c>shuffle(cat[Mixed(x[:, :C/K]), x[:, C/K:]])</c>.</summary>
     public Tensor Forward(Tensor x, Tensor weights)
     {
+        if (proportion == 1) return Mixed(x, weights);
         long sampled = channels / proportion;
-        var xa = proportion == 1 ? x : x.narrow(1, 0, sampled);
-        Tensor sum = ops[0].forward(xa) * weights[1];
-        for (int o = 2; o < Nb201Genotype.OperationCount; o++) sum = sum + ops[o - 1].forward(xa) * weights[o];
-        if (proportion == 1) return sum;
-        var xb = x.narrow(1, sampled, channels - sampled);
-        return Nb201PartialChannelSupernet.ChannelShuffle(torch.cat([sum, xb], 1), proportion);
+        using var xa = x.narrow(1, 0, sampled);
+        using var xb = x.narrow(1, sampled, channels - sampled);
+        using var y = Mixed(xa, weights);
+        return Nb201PartialChannelSupernet.Interleave(y, xb, proportion);
     }
 }
