@@ -75,11 +75,12 @@ internal static class LongRun
         return self.WorkingSet64;
     }
 
-    /// <summary>Runs N search steps (default 1,000, C8N1 first order) and prints resident memory after 100 and after N steps.</summary>
+    /// <summary>Runs N search steps (`memory [steps] [shape] [threads]`, default 1,000, C8N1, first order) and prints resident memory after 100 and after N steps.</summary>
     public static int Memory(string[] args)
     {
         int steps = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 1000;
         string shape = args.Length > 1 ? args[1] : "C8N1";
+        if (args.Length > 2) torch.set_num_threads(int.Parse(args[2], CultureInfo.InvariantCulture));
         using var stepper = new Stepper(shape, "library", "darts-1st");
         long at100 = 0;
         for (int i = 1; i <= steps; i++)
@@ -95,13 +96,14 @@ internal static class LongRun
         return ratio <= 1.05 ? 0 : 1;
     }
 
-    /// <summary>Times single search steps: prints every step and the median.</summary>
+    /// <summary>Times single search steps (`time [shape] [implementation] [optimizer] [steps] [threads]`) and prints the median.</summary>
     public static int Time(string[] args)
     {
         string shape = args.Length > 0 ? args[0] : "C8N1";
         string implementation = args.Length > 1 ? args[1] : "library";
         string optimizer = args.Length > 2 ? args[2] : "darts-1st";
         int steps = args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 7;
+        if (args.Length > 4) torch.set_num_threads(int.Parse(args[4], CultureInfo.InvariantCulture));
         using var stepper = new Stepper(shape, implementation, optimizer);
         stepper.Step(); // warm-up
         var times = new List<double>();
@@ -113,7 +115,7 @@ internal static class LongRun
         }
         times.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{shape} {implementation} {optimizer} oneDNN={(TorchRuntime.OneDnnDisabled ? "off" : "on")}: median {times[times.Count / 2]:F0} ms, min {times[0]:F0}, max {times[^1]:F0}; resident {ResidentBytes() / 1073741824.0:F2} GiB"));
+            $"{shape} {implementation} {optimizer} oneDNN={(TorchRuntime.OneDnnDisabled ? "off" : "on")} threads={torch.get_num_threads()}: median {times[times.Count / 2]:F0} ms, min {times[0]:F0}, max {times[^1]:F0}; resident {ResidentBytes() / 1073741824.0:F2} GiB"));
         return 0;
     }
 }
