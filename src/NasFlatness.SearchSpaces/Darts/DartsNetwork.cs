@@ -134,7 +134,7 @@ public sealed class DartsNetwork : nn.Module<Tensor, Tensor>, IEvaluationNetwork
 internal sealed class DartsCell : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> preprocess0;
-    private readonly DartsReluConvBn preprocess1;
+    private readonly ReluConvBn preprocess1;
     private readonly ModuleList<nn.Module<Tensor, Tensor>> ops;
     private readonly int[] inputs;
     private readonly bool[] identity;
@@ -144,8 +144,8 @@ internal sealed class DartsCell : nn.Module<Tensor, Tensor>
     {
         preprocess0 = reductionPrev
             ? new FactorizedReduce(cPrevPrev, channels, affine: true, trackRunningStats: true)
-            : new DartsReluConvBn(cPrevPrev, channels, 1, 1, 0, 1, affine: true, trackRunningStats: true);
-        preprocess1 = new DartsReluConvBn(cPrev, channels, 1, 1, 0, 1, affine: true, trackRunningStats: true);
+            : new ReluConvBn(cPrevPrev, channels, 1, 1, 0, 1, affine: true, trackRunningStats: true);
+        preprocess1 = new ReluConvBn(cPrev, channels, 1, 1, 0, 1, affine: true, trackRunningStats: true);
         var edges = genotype.Cell(reduction);
         concat = [.. (reduction ? genotype.ReduceConcat : genotype.NormalConcat)];
         ops = new ModuleList<nn.Module<Tensor, Tensor>>();
@@ -264,11 +264,11 @@ internal sealed class ImageNetStem0 : nn.Module<Tensor, Tensor>
 /// <summary>DARTS ImageNet <c>stem1</c>: ReLU → Conv3×3(C→C, stride 2) → BN.</summary>
 internal sealed class ImageNetStem1 : nn.Module<Tensor, Tensor>
 {
-    private readonly DartsReluConvBn body;
+    private readonly ReluConvBn body;
 
     public ImageNetStem1(long channels) : base(nameof(ImageNetStem1))
     {
-        body = new DartsReluConvBn(channels, channels, 3, 2, 1, 1, affine: true, trackRunningStats: true);
+        body = new ReluConvBn(channels, channels, 3, 2, 1, 1, affine: true, trackRunningStats: true);
         RegisterComponents();
     }
 

@@ -174,7 +174,7 @@ public sealed class DartsSupernet : Supernet
 internal sealed class DartsSearchCell : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> preprocess0;
-    private readonly DartsReluConvBn preprocess1;
+    private readonly ReluConvBn preprocess1;
     private readonly ModuleList<DartsMixedOp> edges;
 
     public DartsSearchCell(IReadOnlyList<string> names, long cPrevPrev, long cPrev, long channels, bool reduction, bool reductionPrev, int partialChannels, bool trackRunningStats)
@@ -183,8 +183,8 @@ internal sealed class DartsSearchCell : nn.Module<Tensor, Tensor>
         IsReduction = reduction;
         preprocess0 = reductionPrev
             ? new FactorizedReduce(cPrevPrev, channels, affine: false, trackRunningStats)
-            : new DartsReluConvBn(cPrevPrev, channels, 1, 1, 0, 1, affine: false, trackRunningStats);
-        preprocess1 = new DartsReluConvBn(cPrev, channels, 1, 1, 0, 1, affine: false, trackRunningStats);
+            : new ReluConvBn(cPrevPrev, channels, 1, 1, 0, 1, affine: false, trackRunningStats);
+        preprocess1 = new ReluConvBn(cPrev, channels, 1, 1, 0, 1, affine: false, trackRunningStats);
         edges = new ModuleList<DartsMixedOp>();
         for (int node = 0; node < DartsGenotype.NodeCount; node++)
             for (int j = 0; j < node + 2; j++)

@@ -195,10 +195,10 @@ internal sealed class Nb201SearchCell : nn.Module<Tensor, Tensor>
             var x = nodes[j]!;
             Tensor mixedConvs;
             using (var r = nn.functional.relu(x))
-            using (var c1 = conv1x1[j].forward(r))
-            using (var c3 = conv3x3[j].forward(r))
-            using (var b1 = bn1x1[j].forward(c1))
-            using (var b3 = bn3x3[j].forward(c3))
+            using (var c1 = conv1x1[j].call(r))
+            using (var c3 = conv3x3[j].call(r))
+            using (var b1 = bn1x1[j].call(c1))
+            using (var b3 = bn3x3[j].call(c3))
             using (var scaled1 = b1 * w.Conv1x1[j])
             {
                 mixedConvs = torch.addcmul(scaled1, b3, w.Conv3x3[j], 1);

@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 
 namespace NasFlatness.SearchSpaces.Operations;
 
-/// <summary>ReLU → Conv2d (no bias) → BatchNorm2d.</summary>
+/// <summary>
+/// ReLU → Conv2d (no bias) → BatchNorm2d. Layers are invoked with <c>call</c> so forward hooks (e.g. the MAC
+/// counter of <c>NetworkSize</c>) see them.
+/// </summary>
 internal sealed class ReluConvBn : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv;
@@ -21,8 +24,8 @@ internal sealed class ReluConvBn : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var relu = nn.functional.relu(input);
-        using var c = conv.forward(relu);
-        return bn.forward(c);
+        using var c = conv.call(relu);
+        return bn.call(c);
     }
 }
 
@@ -71,7 +74,7 @@ internal sealed class ResNetBasicBlock : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor input)
     {
         using var pooled = nn.functional.avg_pool2d(input, kernel_size: 2, stride: 2);
-        using var residual = shortcut.forward(pooled);
+        using var residual = shortcut.call(pooled);
         using var ya = a.forward(input);
         using var yb = b.forward(ya);
         return residual + yb;
@@ -93,8 +96,8 @@ internal sealed class Stem : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var c = conv.forward(input);
-        return bn.forward(c);
+        using var c = conv.call(input);
+        return bn.call(c);
     }
 }
 
@@ -113,9 +116,9 @@ internal sealed class ClassifierHead : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var normalized = bn.forward(input);
+        using var normalized = bn.call(input);
         using var activated = nn.functional.relu(normalized);
         using var pooled = activated.mean([2, 3]);
-        return classifier.forward(pooled);
+        return classifier.call(pooled);
     }
 }
