@@ -67,10 +67,15 @@ internal static class LongRun
         }
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "malloc_trim")]
+    private static extern int MallocTrim(nuint pad);
+
+    /// <summary>Resident memory after a GC and, on Linux, after glibc returns its free heap pages (so freed-but-cached memory does not count as growth).</summary>
     private static long ResidentBytes()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        if (OperatingSystem.IsLinux()) MallocTrim(0);
         using var self = Process.GetCurrentProcess();
         return self.WorkingSet64;
     }
