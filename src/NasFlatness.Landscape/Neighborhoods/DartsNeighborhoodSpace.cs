@@ -1,0 +1,138 @@
+using NasFlatness.Genotypes;
+
+namespace NasFlatness.Landscape;
+
+/// <summary>
+/// Neighbourhoods in the DARTS cell space (algorithms.md §7.4). A cell is read as an adjacency matrix
+/// (4 intermediate nodes × 5 inputs, entry = operation, two entries per row); the distance between two
+/// genotypes is the number of the first genotype's edges whose entry changed (an operation change on a kept
+/// edge, or an edge moved to another input, each count 1), summed over the normal and reduction cells.
+/// The space is far too large to enumerate spheres beyond radius 1, so <see cref="CanEnumerate"/> is false and
+/// neighbours of radius r are drawn with the A²M code's random procedure (<see cref="SampleNeighbor"/>).
+/// </summary>
+public sealed class DartsNeighborhoodSpace : INeighborhoodSpace<DartsGenotype>
+{
+    private readonly string[] _operations;
+
+    /// <summary>The 7 operations of the A²M / β-DARTS DARTS-space code (no <c>none</c>).</summary>
+    public static IReadOnlyList<string> NoNoneOperations { get; } =
+        ["max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"];
+
+    /// <summary>Creates the space over <paramref name="operations"/> (default: <see cref="NoNoneOperations"/>).</summary>
+    public DartsNeighborhoodSpace(IReadOnlyList<string>? operations = null)
+    {
+        _operations = [.. operations ?? NoNoneOperations];
+        if (_operations.Length < 2) throw new ArgumentException("A neighbourhood needs at least two operations.", nameof(operations));
+    }
+
+    /// <inheritdoc />
+    public string Name => "darts";
+
+    /// <inheritdoc />
+    public bool CanEnumerate => false;
+
+    /// <inheritdoc />
+    public int Distance(DartsGenotype a, DartsGenotype b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        return CellDistance(a.Normal, b.Normal) + CellDistance(a.Reduce, b.Reduce);
+    }
+
+    private static int CellDistance(IReadOnlyList<DartsEdge> a, IReadOnlyList<DartsEdge> b)
+    {
+        int d = 0;
+        for (int node = 0; node < DartsGenotype.NodeCount; node++)
+        {
+            foreach (var edge in a.Skip(2 * node).Take(2))
+            {
+                bool kept = b.Skip(2 * node).Take(2).Any(e => e.Input == edge.Input && e.Operation == edge.Operation);
+                if (!kept) d++;
+            }
+        }
+        return d;
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<DartsGenotype> SingleChanges(DartsGenotype genotype)
+    {
+        ArgumentNullException.ThrowIfNull(genotype);
+        foreach (bool reduction in new[] { false, true })
+        {
+            var cell = genotype.Cell(reduction);
+            for (int node = 0; node < DartsGenotype.NodeCount; node++)
+            {
+                for (int input = 0; input < 2 + node; input++)
+                {
+                    int slot = Slot(cell, node, input);
+                    if (slot >= 0)
+                    {
+                        foreach (var op in _operations.Where(o => o != cell[slot].Operation))
+                            yield return genotype.WithCell(reduction, Replace(cell, slot, new DartsEdge(op, input)));
+                    }
+                    else
+                    {
+                        for (int k = 0; k < 2; k++)
+                            foreach (var op in _operations)
+                                yield return genotype.WithCell(reduction, Replace(cell, 2 * node + k, new DartsEdge(op, input)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A random neighbour at distance <paramref name="radius"/> as the A²M code draws it: the radius is split at
+    /// random between the normal and the reduction cell; in each cell, random single moves (pick a node and an
+    /// input; change the operation of an existing edge, or replace one of the node's two edges by the new input
+    /// with a random operation) are applied until the cell differs from the centre by its share.
+    /// </summary>
+    public DartsGenotype? SampleNeighbor(DartsGenotype center, int radius, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(center);
+        ArgumentNullException.ThrowIfNull(random);
+        ArgumentOutOfRangeException.ThrowIfNegative(radius);
+        int normalShare = random.Next(radius + 1);
+        var normal = Walk(center.Normal, normalShare, random);
+        var reduce = Walk(center.Reduce, radius - normalShare, random);
+        if (normal is null || reduce is null) return null;
+        return center.WithCell(false, normal).WithCell(true, reduce);
+    }
+
+    private IReadOnlyList<DartsEdge>? Walk(IReadOnlyList<DartsEdge> cell, int target, Random random)
+    {
+        if (target > 2 * DartsGenotype.NodeCount) return null;
+        var current = cell;
+        for (int attempt = 0; attempt < 10_000; attempt++)
+        {
+            if (CellDistance(cell, current) == target) return current;
+            int node = random.Next(DartsGenotype.NodeCount);
+            int input = random.Next(2 + node);
+            int slot = Slot(current, node, input);
+            if (slot >= 0)
+            {
+                var others = _operations.Where(o => o != current[slot].Operation).ToArray();
+                current = Replace(current, slot, new DartsEdge(others[random.Next(others.Length)], input));
+            }
+            else
+            {
+                current = Replace(current, 2 * node + random.Next(2), new DartsEdge(_operations[random.Next(_operations.Length)], input));
+            }
+        }
+        return null;
+    }
+
+    private static int Slot(IReadOnlyList<DartsEdge> cell, int node, int input)
+    {
+        for (int k = 0; k < 2; k++)
+            if (cell[2 * node + k].Input == input) return 2 * node + k;
+        return -1;
+    }
+
+    private static DartsEdge[] Replace(IReadOnlyList<DartsEdge> cell, int slot, DartsEdge edge)
+    {
+        var copy = cell.ToArray();
+        copy[slot] = edge;
+        return copy;
+    }
+}
