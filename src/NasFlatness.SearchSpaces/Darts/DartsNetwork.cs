@@ -34,7 +34,7 @@ public sealed class DartsNetwork : nn.Module<Tensor, Tensor>, IEvaluationNetwork
         if (Kind == DartsNetworkKind.Cifar)
         {
             cCurrent = 3 * c;
-            stem0 = new DartsStem(dataset.Channels, cCurrent);
+            stem0 = new Stem(dataset.Channels, cCurrent);
             cPrevPrev = cCurrent;
             cPrev = cCurrent;
             cCurrent = c;

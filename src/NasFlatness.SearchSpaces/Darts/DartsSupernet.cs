@@ -21,7 +21,7 @@ public sealed class DartsSupernet : Supernet
     /// <summary>Number of mixed edges per cell.</summary>
     public const int EdgeCount = 14;
 
-    private readonly DartsStem stem;
+    private readonly Stem stem;
     private readonly ModuleList<DartsSearchCell> cells;
     private readonly Linear classifier;
     private readonly Parameter alphaNormal;
@@ -38,7 +38,7 @@ public sealed class DartsSupernet : Supernet
         operationCount = names.Count;
         long c = options.Channels;
         long cCurrent = 3 * c;
-        stem = new DartsStem(dataset.Channels, cCurrent);
+        stem = new Stem(dataset.Channels, cCurrent);
         long cPrevPrev = cCurrent, cPrev = cCurrent;
         cCurrent = c;
         cells = new ModuleList<DartsSearchCell>();

@@ -81,7 +81,7 @@ internal sealed class ResNetBasicBlock : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>The NAS-Bench-201 stem: Conv3×3 (no bias) → BN.</summary>
+/// <summary>The NAS-Bench-201 and DARTS CIFAR stem: Conv3×3 (no bias) → BN (affine).</summary>
 internal sealed class Stem : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv;
