@@ -120,7 +120,7 @@ internal static class LongRun
         }
         times.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{shape} {implementation} {optimizer} oneDNN={(TorchRuntime.OneDnnDisabled ? "off" : "on")} threads={torch.get_num_threads()}: median {times[times.Count / 2]:F0} ms, min {times[0]:F0}, max {times[^1]:F0}; resident {ResidentBytes() / 1073741824.0:F2} GiB"));
+            $"{shape} {implementation} {optimizer} oneDNN={(TorchRuntime.OneDnnDisabled ? "off" : "on")}{(TorchRuntime.OneDnnFailure is { } why ? $" ({why})" : "")} threads={torch.get_num_threads()}: median {times[times.Count / 2]:F0} ms, min {times[0]:F0}, max {times[^1]:F0}; resident {ResidentBytes() / 1073741824.0:F2} GiB"));
         return 0;
     }
 }

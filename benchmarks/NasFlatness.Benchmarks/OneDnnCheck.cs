@@ -14,6 +14,7 @@ internal static class OneDnnCheck
     {
         bool keep = args.FirstOrDefault() == "on";
         if (!keep) TorchRuntime.TrySetOneDnn(false);
+        if (args.Contains("grid")) return Grid();
         torch.manual_seed(1);
         int bad = 0, total = 0;
         foreach (int c in new[] { 4, 8, 16, 32, 48, 64 })
@@ -52,5 +53,34 @@ internal static class OneDnnCheck
         }
         Console.WriteLine($"oneDNN {(keep ? "on" : "off")}: {bad} of {total} gradient checks wrong");
         return bad == 0 ? 0 : 1;
+    }
+
+    private static int Grid()
+    {
+        torch.manual_seed(1);
+        int bad = 0, total = 0;
+        foreach (int cin in new[] { 3, 4, 8, 12, 16, 24, 32 })
+        foreach (int cout in new[] { 4, 8, 16, 24, 32, 48 })
+        foreach (int k in new[] { 1, 3 })
+        foreach (int stride in new[] { 1, 2 })
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = torch.randn(64, cin, 32, 32);
+            var w = torch.randn(cout, cin, k, k);
+            long pad = k / 2;
+            var x32 = x.clone().requires_grad_(true);
+            var y = nn.functional.conv2d(x32, w, strides: [stride, stride], padding: [pad, pad]);
+            var g = torch.randn_like(y);
+            var gx = torch.autograd.grad([y], [x32], [g])[0];
+            var x64 = x.to(float64).requires_grad_(true);
+            var y64 = nn.functional.conv2d(x64, w.to(float64), strides: [stride, stride], padding: [pad, pad]);
+            var exact = torch.autograd.grad([y64], [x64], [g.to(float64)])[0];
+            double forward = (y.to(float64) - y64).abs().max().item<double>();
+            double error = (gx.to(float64) - exact).abs().max().item<double>();
+            total++;
+            if (!(error < 1e-3 && forward < 1e-3)) { bad++; Console.WriteLine($"cin={cin} cout={cout} k={k} s={stride}: forward {forward:G3} input-grad {error:G3}"); }
+        }
+        Console.WriteLine($"grid: {bad} of {total} wrong");
+        return 0;
     }
 }

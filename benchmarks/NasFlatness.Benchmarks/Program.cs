@@ -10,6 +10,7 @@ return args.FirstOrDefault() switch
     "memory" => LongRun.Memory(args.Skip(1).ToArray()),
     "time" => LongRun.Time(args.Skip(1).ToArray()),
     "onednn-check" => OneDnnCheck.Run(args.Skip(1).ToArray()),
+    "pool-variants" => PoolVariants.Run(args.Skip(1).ToArray()),
     _ => Run(args),
 };
 

@@ -50,13 +50,13 @@ public sealed class EvaluationTrainer
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(data);
-        TorchRuntime.EnsureCorrectCpuKernels();
         var o = _options;
         int trainCount = data.Count(EvaluationSplit.Train), testCount = data.Count(EvaluationSplit.Test);
         if (trainCount == 0) throw new ArgumentException("The training split of the evaluation data is empty.", nameof(data));
         if (testCount == 0) throw new ArgumentException("The test split of the evaluation data is empty.", nameof(data));
         var device = ResolveDevice(o.Device);
         network.to(device);
+        TorchRuntime.EnsureCorrectCpuKernels(network);
         CheckFits(network, data, device);
         cancellationToken.ThrowIfCancellationRequested();
 

@@ -54,7 +54,7 @@ public static class NetworkSize
         ArgumentNullException.ThrowIfNull(inputShape);
         if (inputShape.Length < 2 || inputShape.Any(d => d < 1))
             throw new ArgumentException($"The input shape must have a batch dimension and positive sizes, got [{string.Join(", ", inputShape)}].", nameof(inputShape));
-        TorchRuntime.EnsureCorrectCpuKernels();
+        TorchRuntime.EnsureCorrectCpuKernels(module);
         long parameters = CountParameters(module);
         long auxiliary = module is IEvaluationNetwork n ? n.AuxiliaryParameters().Where(p => p.requires_grad).Sum(p => p.numel()) : 0;
 

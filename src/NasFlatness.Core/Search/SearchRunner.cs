@@ -78,6 +78,7 @@ public sealed class SearchRunner
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(o.Seed);
         using var supernet = _space.CreateSupernet(data.Info);
         supernet.to(device);
+        TorchRuntime.EnsureCorrectCpuKernels(supernet);
         var architecture = supernet.ArchitectureParameters();
         var weights = supernet.WeightParameters().ToArray();
         using var weightOptimizer = torch.optim.SGD(weights, o.WeightLearningRate, o.WeightMomentum, 0.0, o.WeightDecay, false);

@@ -61,6 +61,7 @@ public sealed class DartsSupernet : Supernet
             betaReduce = nn.Parameter(torch.randn(EdgeCount).mul_(1e-3));
         }
         RegisterComponents();
+        TorchRuntime.EnsureCorrectCpuKernels(this);
     }
 
     /// <summary>True when cell <paramref name="index"/> of <paramref name="cellCount"/> is a reduction cell (index cells/3 or 2·cells/3).</summary>

@@ -44,6 +44,7 @@ public sealed class Nb201Supernet : Supernet
         head = new ClassifierHead(c * 4, dataset.ClassCount);
         alpha = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount, Nb201Genotype.OperationCount).mul_(1e-3));
         RegisterComponents();
+        TorchRuntime.EnsureCorrectCpuKernels(this);
     }
 
     /// <summary>The architecture logits α, shape [6, 5] (edges × operations).</summary>
@@ -122,15 +123,15 @@ internal sealed class Nb201MixingWeights
         {
             using var index = torch.tensor(Nb201SearchCell.OutgoingEdges[j].Select(e => (long)e).ToArray(), device: softmax.device);
             var rows = softmax.index_select(0, index);
-            Conv1x1[j] = rows[.., Nb201Operations.Conv1x1].repeat_interleave(channels).view(1, -1, 1, 1);
-            Conv3x3[j] = rows[.., Nb201Operations.Conv3x3].repeat_interleave(channels).view(1, -1, 1, 1);
+            Conv1x1[j] = rows[.., Nb201Operations.Conv1x1].repeat_interleave(channels);
+            Conv3x3[j] = rows[.., Nb201Operations.Conv3x3].repeat_interleave(channels);
         }
     }
 
-    /// <summary>Per source node: [1, E_j·C, 1, 1] weights of the 1×1 convolutions of its outgoing edges.</summary>
+    /// <summary>Per source node: [E_j·C] weights of the 1×1 convolutions of its outgoing edges.</summary>
     public Tensor[] Conv1x1 { get; }
 
-    /// <summary>Per source node: [1, E_j·C, 1, 1] weights of the 3×3 convolutions of its outgoing edges.</summary>
+    /// <summary>Per source node: [E_j·C] weights of the 3×3 convolutions of its outgoing edges.</summary>
     public Tensor[] Conv3x3 { get; }
 
     /// <summary>Per edge: the scalar skip-connection weight.</summary>
@@ -190,6 +191,7 @@ internal sealed class Nb201SearchCell : nn.Module<Tensor, Tensor>
     {
         var nodes = new Tensor?[Nb201Genotype.NodeCount];
         nodes[0] = input;
+        using var inverseWindow = AvgPool3x3.InverseWindowSizes(input.shape[^2], input.shape[^1], input.dtype, input.device);
         for (int j = 0; j < Sources; j++)
         {
             var x = nodes[j]!;
@@ -197,26 +199,45 @@ internal sealed class Nb201SearchCell : nn.Module<Tensor, Tensor>
             using (var r = nn.functional.relu(x))
             using (var c1 = conv1x1[j].call(r))
             using (var c3 = conv3x3[j].call(r))
-            using (var b1 = bn1x1[j].call(c1))
-            using (var b3 = bn3x3[j].call(c3))
-            using (var scaled1 = b1 * w.Conv1x1[j])
+            using (var b1 = WeightedBatchNorm(bn1x1[j], c1, w.Conv1x1[j]))
+            using (var b3 = WeightedBatchNorm(bn3x3[j], c3, w.Conv3x3[j]))
             {
-                mixedConvs = torch.addcmul(scaled1, b3, w.Conv3x3[j], 1);
+                mixedConvs = b1 + b3;
             }
-            using var pooled = nn.functional.avg_pool2d(x, kernel_size: 3, stride: 1, padding: 1, count_include_pad: false);
+            // avg_pool(x) = box sum × 1/window size; the reciprocal map is folded into each edge's pool weight.
+            using var boxSums = AvgPool3x3.BoxSum(x);
             var edges = OutgoingEdges[j];
             for (int k = 0; k < edges.Length; k++)
             {
                 int e = edges[k], target = j + 1 + k;
                 using var slice = mixedConvs.narrow(1, k * Channels, Channels);
-                using var withSkip = nodes[target] is { } partial ? torch.addcmul(partial + slice, x, w.Skip[e], 1) : torch.addcmul(slice, x, w.Skip[e], 1);
-                var sum = torch.addcmul(withSkip, pooled, w.Pool[e], 1);
-                nodes[target]?.Dispose();
-                nodes[target] = sum;
+                using var poolWeight = inverseWindow * w.Pool[e];
+                var partial = nodes[target];
+                nodes[target] = partial is null
+                    ? torch.addcmul(slice, x, w.Skip[e], 1)
+                    : partial.add_(slice).addcmul_(x, w.Skip[e], 1);
+                nodes[target]!.addcmul_(boxSums, poolWeight, 1);
             }
             mixedConvs.Dispose();
         }
         for (int i = 1; i < Nb201Genotype.NodeCount - 1; i++) nodes[i]!.Dispose();
         return nodes[^1]!;
+    }
+
+    /// <summary>
+    /// Affine-free BatchNorm of <paramref name="input"/> whose output is scaled per channel by
+    /// <paramref name="weight"/>: <c>weight · BN(input)</c> as one fused libtorch call (the mixing weight takes
+    /// the place of BN's affine scale), with the module's running statistics and counter updated as its own
+    /// forward would.
+    /// </summary>
+    private Tensor WeightedBatchNorm(BatchNorm2d bn, Tensor input, Tensor weight)
+    {
+        bool batchStatistics = training || bn.running_mean is null;
+        if (training && bn.num_batches_tracked is { } count)
+        {
+            using var noGrad = torch.no_grad();
+            count.add_(1);
+        }
+        return nn.functional.batch_norm(input, bn.running_mean, bn.running_var, weight, null, batchStatistics, 0.1, 1e-5);
     }
 }

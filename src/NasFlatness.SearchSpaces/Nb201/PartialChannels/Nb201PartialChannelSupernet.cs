@@ -47,6 +47,7 @@ public sealed class Nb201PartialChannelSupernet : Supernet
         alpha = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount, Nb201Genotype.OperationCount).mul_(1e-3));
         if (EdgeNormalization) beta = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount).mul_(1e-3));
         RegisterComponents();
+        TorchRuntime.EnsureCorrectCpuKernels(this);
     }
 
     /// <summary>The channel proportion K (1/K of the channels go through the operations).</summary>

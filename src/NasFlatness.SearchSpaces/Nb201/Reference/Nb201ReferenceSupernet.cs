@@ -33,6 +33,7 @@ internal sealed class Nb201ReferenceSupernet : Supernet
         head = new ClassifierHead(c * 4, dataset.ClassCount);
         alpha = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount, Nb201Genotype.OperationCount).mul_(1e-3));
         RegisterComponents();
+        TorchRuntime.EnsureCorrectCpuKernels(this);
     }
 
     public override IReadOnlyList<Parameter> ArchitectureParameters() => [alpha];
@@ -87,7 +88,7 @@ internal sealed class Nb201ReferenceSupernet : Supernet
         public ReferenceMixedOp(long channels, bool track) : base(nameof(ReferenceMixedOp))
         {
             ops = new ModuleList<nn.Module<Tensor, Tensor>>();
-            for (int o = 1; o < Nb201Genotype.OperationCount; o++) ops.Add(Nb201Operations.Create(o, channels, affine: false, track)!);
+            for (int o = 1; o < Nb201Genotype.OperationCount; o++) ops.Add(o == Nb201Operations.AvgPool ? new AvgPool3x3(1, boxSums: false) : Nb201Operations.Create(o, channels, affine: false, track)!);
             RegisterComponents();
         }
 
