@@ -29,6 +29,7 @@ internal static class LongRun
         private readonly Adam _adam;
         private readonly Parameter[] _weights;
         private readonly IArchitectureOptimizer _optimizer;
+        private readonly IFlatnessRegularizer[] _regularizers;
         private readonly Batch _train, _valid;
 
         public Stepper(string shape, string implementation, string optimizer)
@@ -43,7 +44,13 @@ internal static class LongRun
             _weights = _net.WeightParameters().ToArray();
             _sgd = torch.optim.SGD(_weights, 0.025, 0.9, 0.0, 3e-4, false);
             _adam = torch.optim.Adam(_net.ArchitectureParameters(), 3e-4, 0.5, 0.999, 1e-8, 1e-3);
-            _optimizer = optimizer == "darts-2nd" ? new DartsSecondOrder() : new DartsFirstOrder();
+            _optimizer = optimizer switch
+            {
+                "darts-1st" or "a2m" => new DartsFirstOrder(),
+                "darts-2nd" => new DartsSecondOrder(),
+                _ => throw new ArgumentException($"Unknown optimizer '{optimizer}'; expected darts-1st, darts-2nd or a2m (first order + A²M)."),
+            };
+            _regularizers = optimizer == "a2m" ? [new A2MRegularizer()] : [];
             _train = new Batch(torch.randn(64, 3, 32, 32).DetachFromDisposeScope(), torch.randint(10, [64]).DetachFromDisposeScope());
             _valid = new Batch(torch.randn(64, 3, 32, 32).DetachFromDisposeScope(), torch.randint(10, [64]).DetachFromDisposeScope());
         }
@@ -52,9 +59,9 @@ internal static class LongRun
         {
             using var scope = torch.NewDisposeScope();
             var state = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4);
-            ArchitectureStepper.Step(new ArchitectureStep(_net, _train, _valid, state), _optimizer, [], _net.ArchitectureParameters(), _adam);
+            ArchitectureStepper.Step(new ArchitectureStep(_net, _train, _valid, state, regularizers: _regularizers), _optimizer, _regularizers, _net.ArchitectureParameters(), _adam);
             _sgd.zero_grad();
-            nn.functional.cross_entropy(_net.forward(_train.Images), _train.Labels).backward();
+            nn.functional.cross_entropy(_net.ForwardFixedArchitecture(_train.Images), _train.Labels).backward();
             nn.utils.clip_grad_norm_(_weights, 5.0);
             _sgd.step();
         }

@@ -45,7 +45,7 @@ internal static class MemoryProbe
             var step = new ArchitectureStep(net, train, valid, state, epoch: 10, totalEpochs: 50, globalStep: s, regularizers);
             ArchitectureStepper.Step(step, optimizer, regularizers, net.ArchitectureParameters(), adam);
             sgd.zero_grad();
-            nn.functional.cross_entropy(net.forward(train.Images), train.Labels).backward();
+            nn.functional.cross_entropy(net.ForwardFixedArchitecture(train.Images), train.Labels).backward();
             nn.utils.clip_grad_norm_(weights, 5.0);
             sgd.step();
         }

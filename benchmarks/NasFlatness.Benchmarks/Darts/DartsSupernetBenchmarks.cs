@@ -75,7 +75,7 @@ public class DartsSupernetBenchmarks
         var step = new ArchitectureStep(_supernet, _train, _validation, state);
         ArchitectureStepper.Step(step, _darts, [], _supernet.ArchitectureParameters(), _architectureOptimizer);
         _weightOptimizer.zero_grad();
-        var loss = nn.functional.cross_entropy(_supernet.forward(_train.Images), _train.Labels);
+        var loss = nn.functional.cross_entropy(_supernet.ForwardFixedArchitecture(_train.Images), _train.Labels);
         loss.backward();
         nn.utils.clip_grad_norm_(_weights, 5.0);
         _weightOptimizer.step();

@@ -21,8 +21,8 @@ public class SearchStepComparisonBenchmarks
     [Params("library", "straightforward")]
     public string Implementation { get; set; } = "library";
 
-    /// <summary>Architecture optimizer.</summary>
-    [Params("darts-1st", "darts-2nd")]
+    /// <summary>Architecture optimizer: DARTS first order, second order, or first order with A²M.</summary>
+    [Params("darts-1st", "darts-2nd", "a2m")]
     public string Optimizer { get; set; } = "darts-1st";
 
     [GlobalSetup]

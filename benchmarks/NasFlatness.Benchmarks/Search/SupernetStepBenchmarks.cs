@@ -46,7 +46,7 @@ public class SupernetStepBenchmarks
     {
         using var scope = torch.NewDisposeScope();
         _sgd.zero_grad();
-        var loss = nn.functional.cross_entropy(_net.forward(_train.Images), _train.Labels);
+        var loss = nn.functional.cross_entropy(_net.ForwardFixedArchitecture(_train.Images), _train.Labels);
         loss.backward();
         nn.utils.clip_grad_norm_(_weights, 5.0);
         _sgd.step();

@@ -41,6 +41,26 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
     /// <summary>Runs the supernet with its own α.</summary>
     public override Tensor forward(Tensor input) => Forward(input, ArchitectureParameters());
 
+    /// <summary>
+    /// Runs the supernet with its own α held fixed: the output is that of <see cref="forward"/>, but no gradient
+    /// flows to α, so a backward pass skips α's reductions. This is the weight step of a search (whose α
+    /// gradient would be discarded anyway: the architecture step zeroes it before it stores its own).
+    /// </summary>
+    public Tensor ForwardFixedArchitecture(Tensor input)
+    {
+        var architecture = ArchitectureParameters();
+        var held = new Tensor[architecture.Count];
+        for (int i = 0; i < held.Length; i++) held[i] = architecture[i].detach();
+        try
+        {
+            return Forward(input, held);
+        }
+        finally
+        {
+            foreach (var t in held) t.Dispose();
+        }
+    }
+
     /// <summary>Derives the discrete genotype from the given architecture logits (the space's selection rule).</summary>
     public abstract Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture);
 

@@ -134,7 +134,7 @@ public sealed class SearchRunner
                 }
 
                 weightOptimizer.zero_grad();
-                var logits = supernet.forward(train.Images);
+                var logits = supernet.ForwardFixedArchitecture(train.Images);
                 var loss = nn.functional.cross_entropy(logits, train.Labels);
                 loss.backward();
                 nn.utils.clip_grad_norm_(weights, o.GradientClip);
