@@ -90,6 +90,31 @@ public sealed class Nb201SpaceTests
         Assert.Equal(new long[] { 2, 10 }, y.shape);
     }
 
+    [Fact]
+    public void ForwardWithFixedArchitectureGivesTheSameOutputAndNoGradientToAlpha()
+    {
+        using var scope = torch.NewDisposeScope();
+        torch.manual_seed(5);
+        using var net = new Nb201SearchSpace(new Nb201Options { Channels = 4, CellsPerStage = 1 }).CreateSupernet(DatasetInfo.Cifar10);
+        net.to(float64);
+        net.eval(); // running statistics: both passes see the same BN state
+        var alpha = Assert.Single(net.ArchitectureParameters());
+        using (torch.no_grad()) alpha.copy_(torch.randn(6, 5, dtype: float64));
+        var x = torch.randn(3, 3, 16, 16, dtype: float64);
+        var full = net.forward(x);
+        var held = net.ForwardFixedArchitecture(x);
+        Assert.True((full - held).abs().max().item<double>() < 1e-12);
+        Assert.True(full.requires_grad && held.requires_grad);
+        var weights = net.WeightParameters().ToArray();
+        var fromFull = torch.autograd.grad([full.sum()], [alpha, .. weights]);
+        var fromHeld = torch.autograd.grad([held.sum()], [alpha, .. weights], allow_unused: true);
+        Assert.True(fromFull[0].abs().sum().item<double>() > 0);
+        Assert.True(fromHeld[0] is null || fromHeld[0].IsInvalid); // α is not in the fixed-architecture graph
+        for (int i = 1; i < fromFull.Count; i++)
+            Assert.True((fromFull[i] - fromHeld[i]).abs().max().item<double>() < 1e-12);
+        Assert.True(alpha.requires_grad); // α itself is untouched
+    }
+
     [Theory]
     [InlineData("|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|nor_conv_3x3~2|", 1.53)]
     [InlineData("|none~0|+|none~0|none~1|+|none~0|none~1|none~2|", 0.07)]
