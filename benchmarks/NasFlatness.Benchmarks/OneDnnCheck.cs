@@ -15,6 +15,7 @@ internal static class OneDnnCheck
         bool keep = args.FirstOrDefault() == "on";
         if (!keep) TorchRuntime.TrySetOneDnn(false);
         if (args.Contains("grid")) return Grid();
+        if (args.Contains("networks")) return Networks();
         torch.manual_seed(1);
         int bad = 0, total = 0;
         foreach (int c in new[] { 4, 8, 16, 32, 48, 64 })
@@ -81,6 +82,35 @@ internal static class OneDnnCheck
             if (!(error < 1e-3 && forward < 1e-3)) { bad++; Console.WriteLine($"cin={cin} cout={cout} k={k} s={stride}: forward {forward:G3} input-grad {error:G3}"); }
         }
         Console.WriteLine($"grid: {bad} of {total} wrong");
+        return 0;
+    }
+
+    /// <summary>`onednn-check networks`: for each search space's supernet, whether every convolution shape passes the library's oneDNN check, else the first shape that fails.</summary>
+    private static int Networks()
+    {
+        var networks = new (string Name, Func<Supernet> Create)[]
+        {
+            ("NB201 C=8, N=1", () => new SearchSpaces.Nb201.Nb201SearchSpace(new() { Channels = 8, CellsPerStage = 1 }).CreateSupernet(DatasetInfo.Cifar10)),
+            ("NB201 C=16, N=5", () => new SearchSpaces.Nb201.Nb201SearchSpace(new() { Channels = 16, CellsPerStage = 5 }).CreateSupernet(DatasetInfo.Cifar10)),
+            ("DARTS C=8, 5 cells", () => new SearchSpaces.Darts.DartsSearchSpace(new() { Channels = 8, Cells = 5 }).CreateSupernet(DatasetInfo.Cifar10)),
+            ("DARTS C=16, 8 cells", () => new SearchSpaces.Darts.DartsSearchSpace(new() { Channels = 16, Cells = 8 }).CreateSupernet(DatasetInfo.Cifar10)),
+            ("PC-DARTS C=16, 8 cells, K=4", () => new SearchSpaces.Darts.DartsSearchSpace(new() { Channels = 16, Cells = 8, PartialChannels = 4, EdgeNormalization = true }).CreateSupernet(DatasetInfo.Cifar10)),
+        };
+        var verdicts = new Dictionary<TorchRuntime.ConvolutionShape, string?>();
+        foreach (var (name, create) in networks)
+        {
+            using var net = create();
+            var shapes = TorchRuntime.ConvolutionShapes(net);
+            TorchRuntime.TrySetOneDnn(true);
+            string? failure = null;
+            foreach (var shape in shapes)
+            {
+                if (!verdicts.TryGetValue(shape, out var verdict)) verdicts[shape] = verdict = TorchRuntime.CheckConvolution(shape);
+                if (verdict is not null) { failure = verdict; break; }
+            }
+            TorchRuntime.TrySetOneDnn(false);
+            Console.WriteLine($"{name}: {shapes.Count} convolution shapes, {(failure is null ? "all pass: runs on oneDNN" : "native kernels: " + failure)}");
+        }
         return 0;
     }
 }

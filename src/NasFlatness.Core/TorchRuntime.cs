@@ -79,7 +79,8 @@ public static partial class TorchRuntime
     /// it off for good. Shapes are checked once per process (a few milliseconds each). A module whose
     /// parameters are not on the CPU, or that has no float32 convolution, leaves the setting as it is.
     /// The first convolution of the module (a stem on raw images) is not checked for its input gradient, which
-    /// nothing needs.
+    /// nothing needs. The switch is process-wide and the check runs with oneDNN on: call it before, not while,
+    /// other threads run convolutions.
     /// </summary>
     /// <returns>True when oneDNN convolutions are on after the check.</returns>
     public static bool EnsureCorrectCpuKernels(nn.Module module)
