@@ -25,6 +25,34 @@ public sealed class SearchRunnerTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void SearchLogsWhichCpuConvolutionKernelsItUses()
+    {
+        using var data = Tiny.Data(train: 32, valid: 32);
+        var logger = new ListLogger();
+        new SearchRunner(Tiny.Space(), new DartsFirstOrder(), options: Tiny.Options(epochs: 1), logger: logger).Run(data);
+        var line = Assert.Single(logger.Lines, l => l.StartsWith("CPU convolutions: ", StringComparison.Ordinal));
+        // Whatever this machine's oneDNN does, the log says what the search ran on, and why when it is native.
+        if (TorchRuntime.OneDnnDisabled)
+            Assert.StartsWith("CPU convolutions: libtorch native", line);
+        else
+            Assert.Equal("CPU convolutions: oneDNN (every convolution shape of the supernet verified)", line);
+        if (TorchRuntime.OneDnnFailure is { } why) Assert.Contains(why, line);
+        TorchRuntime.EnsureCorrectCpuKernels();
+    }
+
+    private sealed class ListLogger : Microsoft.Extensions.Logging.ILogger<SearchRunner>
+    {
+        public List<string> Lines { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            Lines.Add(formatter(state, exception));
+    }
+
+    [Fact]
     public void SearchMovesAlphaAndRecordsEveryEpoch()
     {
         using var data = Tiny.Data();

@@ -21,4 +21,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 6, Level = LogLevel.Information, Message = "Search finished: genotype {Genotype} (epoch {Epoch}, rule {Rule}) in {Seconds:F1} s")]
     public static partial void SearchFinished(ILogger logger, string genotype, int epoch, SelectionRule rule, double seconds);
+
+    [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "CPU convolutions: {Kernels}")]
+    public static partial void CpuKernels(ILogger logger, string kernels);
 }

@@ -78,7 +78,12 @@ public sealed class SearchRunner
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(o.Seed);
         using var supernet = _space.CreateSupernet(data.Info);
         supernet.to(device);
-        TorchRuntime.EnsureCorrectCpuKernels(supernet);
+        if (device.type == DeviceType.CPU)
+        {
+            bool oneDnn = TorchRuntime.EnsureCorrectCpuKernels(supernet);
+            Log.CpuKernels(_logger, oneDnn ? "oneDNN (every convolution shape of the supernet verified)"
+                : TorchRuntime.OneDnnFailure is { } why ? $"libtorch native ({why})" : "libtorch native");
+        }
         var architecture = supernet.ArchitectureParameters();
         var weights = supernet.WeightParameters().ToArray();
         using var weightOptimizer = torch.optim.SGD(weights, o.WeightLearningRate, o.WeightMomentum, 0.0, o.WeightDecay, false);
