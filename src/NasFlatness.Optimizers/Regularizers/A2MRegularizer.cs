@@ -62,11 +62,11 @@ public sealed partial class A2MRegularizer : IFlatnessRegularizer
         Tensor[] a0;
         using (torch.no_grad()) a0 = architecture.Select(a => a.detach().clone()).ToArray();
 
-        var g = Detached(inner(Fresh(a0)));                                   // pass 1
+        var g = Pass(inner, a0);                                              // pass 1
         var tilde = Combine(a0, g, Rho);                                      // α̃ = α + ρ g
-        var gTilde = Detached(inner(Fresh(tilde)));                           // pass 2
-        var gPlus = Detached(inner(Fresh(Combine(tilde, gTilde, FiniteDifferenceStep))));   // pass 3
-        var gMinus = Detached(inner(Fresh(Combine(tilde, gTilde, -FiniteDifferenceStep)))); // pass 4
+        var gTilde = Pass(inner, tilde);                                      // pass 2
+        var gPlus = Pass(inner, Combine(tilde, gTilde, FiniteDifferenceStep));   // pass 3
+        var gMinus = Pass(inner, Combine(tilde, gTilde, -FiniteDifferenceStep)); // pass 4
 
         var result = new Tensor[a0.Length];
         using (torch.no_grad())
@@ -82,6 +82,16 @@ public sealed partial class A2MRegularizer : IFlatnessRegularizer
         LogNorms(_logger, step?.GlobalStep ?? -1, LastGradientNorm, LastPerturbedGradientNorm);
         foreach (var r in result) r.MoveToOuterDisposeScope();
         return result;
+    }
+
+    // One gradient evaluation in its own dispose scope: whatever the pass leaves behind (activations held by
+    // tensor handles, the loss) is freed before the next pass starts, so the four passes do not stack up.
+    private static Tensor[] Pass(ArchitectureGradientFunction inner, IReadOnlyList<Tensor> point)
+    {
+        using var scope = torch.NewDisposeScope();
+        var gradient = Detached(inner(Fresh(point)));
+        foreach (var t in gradient) t.MoveToOuterDisposeScope();
+        return gradient;
     }
 
     private static Tensor[] Fresh(IReadOnlyList<Tensor> point) =>
