@@ -74,7 +74,8 @@ internal static class KernelProbes
             return nn.functional.conv2d(xp, wp, padding: [1, 1]).narrow(1, 0, cout).contiguous();
         };
         Tensor[]? reference = null;
-        foreach (var (name, oneDnn, f) in new[] { ("native", false, plain), ("oneDNN padded", true, padded), ("oneDNN unpadded (wrong here)", true, plain) })
+        Func<Tensor, Tensor, Tensor> channelsLast = (xi, wi) => nn.functional.conv2d(xi.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2), wi.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2), padding: [1, 1]);
+        foreach (var (name, oneDnn, f) in new[] { ("native", false, plain), ("oneDNN padded", true, padded), ("oneDNN unpadded (wrong here)", true, plain), ("oneDNN channels-last", true, channelsLast), ("native channels-last", false, channelsLast) })
         {
             TorchRuntime.TrySetOneDnn(oneDnn);
             var times = new List<double>();

@@ -14,7 +14,7 @@ internal static class OneDnnCheck
     {
         bool keep = args.FirstOrDefault() == "on";
         if (!keep) TorchRuntime.TrySetOneDnn(false);
-        if (args.Contains("grid")) return Grid();
+        if (args.Contains("grid")) return Grid(args.Contains("nhwc"));
         if (args.Contains("networks")) return Networks();
         torch.manual_seed(1);
         int bad = 0, total = 0;
@@ -56,7 +56,9 @@ internal static class OneDnnCheck
         return bad == 0 ? 0 : 1;
     }
 
-    private static int Grid()
+    private static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+
+    private static int Grid(bool nhwc)
     {
         torch.manual_seed(1);
         int bad = 0, total = 0;
@@ -69,9 +71,10 @@ internal static class OneDnnCheck
             var x = torch.randn(64, cin, 32, 32);
             var w = torch.randn(cout, cin, k, k);
             long pad = k / 2;
-            var x32 = x.clone().requires_grad_(true);
-            var y = nn.functional.conv2d(x32, w, strides: [stride, stride], padding: [pad, pad]);
-            var g = torch.randn_like(y);
+            var x32 = (nhwc ? ChannelsLast(x) : x.clone()).requires_grad_(true);
+            var y = nn.functional.conv2d(x32, nhwc ? ChannelsLast(w) : w, strides: [stride, stride], padding: [pad, pad]);
+            var g = torch.randn(y.shape);
+            if (nhwc) g = ChannelsLast(g);
             var gx = torch.autograd.grad([y], [x32], [g])[0];
             var x64 = x.to(float64).requires_grad_(true);
             var y64 = nn.functional.conv2d(x64, w.to(float64), strides: [stride, stride], padding: [pad, pad]);
