@@ -81,12 +81,16 @@ public sealed class NaDartsOptimizer : IArchitectureOptimizer
         var random = StepRandom(_options.Seed, step.GlobalStep);
         int terms = _options.NeighborCount + (_options.IncludeCenter ? 1 : 0);
         Tensor[]? sum = null;
+        // Each neighbour's pass runs in its own dispose scope (only the running sum leaves it), so what one pass
+        // leaves behind is freed before the next starts.
         void Accumulate(IReadOnlyList<Tensor> point)
         {
+            using var pass = torch.NewDisposeScope();
             var loss = step.ValidationLoss(point) / terms;
             var g = Gradients.Of(loss, alphas);
-            if (sum is null) sum = g;
-            else for (int i = 0; i < sum.Length; i++) sum[i] = sum[i] + g[i];
+            var next = sum is null ? g : sum.Zip(g, (a, b) => a + b).ToArray();
+            foreach (var t in next) t.MoveToOuterDisposeScope();
+            sum = next;
         }
         if (_options.IncludeCenter) Accumulate(alphas);
         // Sample all neighbours from the current α, then evaluate them one at a time (one graph alive at once).
