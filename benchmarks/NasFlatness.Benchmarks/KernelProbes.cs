@@ -22,16 +22,10 @@ internal static class KernelProbes
         TorchRuntime.TuneAllocator();
         TorchRuntime.TrySetOneDnn(args.Length > 1 && args[1] == "on");
         var x = torch.randn(64, c, 32, 32);
-        var invCount = nn.functional.conv2d(torch.ones(1, 1, 32, 32), torch.ones(1, 1, 3, 3), padding: [1, 1]).reciprocal();
+        var invCount = SearchSpaces.Operations.AvgPool3x3.InverseWindowSizes(32, 32, float32, CPU);
         var ones = torch.ones(c, 1, 3, 3);
         Func<Tensor, Tensor> pool = t => nn.functional.avg_pool2d(t, 3, 1, 1, count_include_pad: false);
-        Func<Tensor, Tensor> separable = t =>
-        {
-            var p = nn.functional.pad(t, [1, 1, 1, 1]);
-            long h = t.shape[2], w = t.shape[3];
-            var rows = p.narrow(3, 0, w) + p.narrow(3, 1, w) + p.narrow(3, 2, w);
-            return (rows.narrow(2, 0, h) + rows.narrow(2, 1, h) + rows.narrow(2, 2, h)) * invCount;
-        };
+        Func<Tensor, Tensor> separable = SearchSpaces.Operations.AvgPool3x3.StrideOne; // the library's pool
         Func<Tensor, Tensor> depthwise = t => nn.functional.conv2d(t, ones, padding: [1, 1], groups: c) * invCount;
         foreach (var (name, f) in new[] { ("avg_pool2d", pool), ("separable sums", separable), ("depthwise conv", depthwise) })
         {
@@ -74,7 +68,7 @@ internal static class KernelProbes
             return nn.functional.conv2d(xp, wp, padding: [1, 1]).narrow(1, 0, cout).contiguous();
         };
         Tensor[]? reference = null;
-        Func<Tensor, Tensor, Tensor> channelsLast = (xi, wi) => nn.functional.conv2d(xi.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2), wi.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2), padding: [1, 1]);
+        Func<Tensor, Tensor, Tensor> channelsLast = (xi, wi) => nn.functional.conv2d(OneDnnCheck.ChannelsLast(xi), OneDnnCheck.ChannelsLast(wi), padding: [1, 1]);
         foreach (var (name, oneDnn, f) in new[] { ("native", false, plain), ("oneDNN padded", true, padded), ("oneDNN unpadded (wrong here)", true, plain), ("oneDNN channels-last", true, channelsLast), ("native channels-last", false, channelsLast) })
         {
             TorchRuntime.TrySetOneDnn(oneDnn);

@@ -56,7 +56,8 @@ internal static class OneDnnCheck
         return bad == 0 ? 0 : 1;
     }
 
-    private static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
+    /// <summary>The same NCHW-shaped tensor with channels-last (NHWC) strides; TorchSharp has no <c>memory_format</c> argument for this.</summary>
+    internal static Tensor ChannelsLast(Tensor t) => t.permute(0, 2, 3, 1).contiguous().permute(0, 3, 1, 2);
 
     private static int Grid(bool nhwc)
     {

@@ -237,25 +237,6 @@ public static partial class TorchRuntime
         return null;
     }
 
-    internal static bool ConvolutionGradientsAreCorrect()
-    {
-        using var scope = torch.NewDisposeScope();
-        var generator = new torch.Generator(12345);
-        foreach (var (channels, batch, size) in new[] { (4, 16, 8), (16, 8, 16) })
-        {
-            var x = torch.randn([batch, channels, size, size], generator: generator);
-            var w = torch.randn([channels, channels, 3, 3], generator: generator);
-            var g = torch.randn([batch, channels, size, size], generator: generator);
-            var x32 = x.clone().requires_grad_(true);
-            var gx32 = torch.autograd.grad([nn.functional.conv2d(x32, w, padding: [1, 1])], [x32], [g])[0];
-            var x64 = x.to(float64).requires_grad_(true);
-            var gx64 = torch.autograd.grad([nn.functional.conv2d(x64, w.to(float64), padding: [1, 1])], [x64], [g.to(float64)])[0];
-            double error = (gx32.to(float64) - gx64).abs().max().item<double>();
-            if (!(error < 1e-3)) return false;
-        }
-        return true;
-    }
-
     [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
     private static partial IntPtr GlobalContext();
 

@@ -17,6 +17,19 @@ internal static class Gradients
     }
 
     /// <summary>The tensors themselves when they already require gradients, else detached leaf copies that do.</summary>
+    /// <summary>
+    /// Runs one gradient evaluation in its own dispose scope and moves only its result out: whatever the pass
+    /// leaves behind (activations held by tensor handles, the loss) is freed before the next pass starts, so
+    /// multi-pass methods (A²M, NA-DARTS) do not stack their passes' memory.
+    /// </summary>
+    public static Tensor[] InOwnScope(Func<IReadOnlyList<Tensor>> pass)
+    {
+        using var scope = torch.NewDisposeScope();
+        var result = pass().ToArray();
+        foreach (var t in result) t.MoveToOuterDisposeScope();
+        return result;
+    }
+
     public static IReadOnlyList<Tensor> RequiringGrad(IReadOnlyList<Tensor> architecture)
     {
         ArgumentNullException.ThrowIfNull(architecture);

@@ -12,14 +12,15 @@ public sealed class AvgPoolTests
     [Fact]
     public void InverseWindowSizesAreOneOverTheInImagePixelsOfEachWindow()
     {
-        using var inverse = AvgPool3x3.InverseWindowSizes(3, 4, float64, CPU);
+        var inverse = AvgPool3x3.InverseWindowSizes(3, 4, float64, CPU); // shared: not disposed
         // Window sizes of a 3×4 image: corners 2·2, edges 2·3 or 3·2, inside 3·3.
         double[,] sizes = { { 4, 6, 6, 4 }, { 6, 9, 9, 6 }, { 4, 6, 6, 4 } };
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 4; j++)
                 Assert.Equal(1.0 / sizes[i, j], inverse[i, j].item<double>(), 15);
-        using var single = AvgPool3x3.InverseWindowSizes(1, 1, float64, CPU);
+        var single = AvgPool3x3.InverseWindowSizes(1, 1, float64, CPU);
         Assert.Equal(1.0, single[0, 0].item<double>());
+        Assert.Same(inverse, AvgPool3x3.InverseWindowSizes(3, 4, float64, CPU)); // built once per size, type and device
     }
 
     [Theory]

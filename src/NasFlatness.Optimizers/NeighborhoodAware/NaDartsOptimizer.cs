@@ -81,17 +81,12 @@ public sealed class NaDartsOptimizer : IArchitectureOptimizer
         var random = StepRandom(_options.Seed, step.GlobalStep);
         int terms = _options.NeighborCount + (_options.IncludeCenter ? 1 : 0);
         Tensor[]? sum = null;
-        // Each neighbour's pass runs in its own dispose scope (only the running sum leaves it), so what one pass
-        // leaves behind is freed before the next starts.
-        void Accumulate(IReadOnlyList<Tensor> point)
+        // Each neighbour's pass runs in its own dispose scope; only the running sum leaves it.
+        void Accumulate(IReadOnlyList<Tensor> point) => sum = Gradients.InOwnScope(() =>
         {
-            using var pass = torch.NewDisposeScope();
-            var loss = step.ValidationLoss(point) / terms;
-            var g = Gradients.Of(loss, alphas);
-            var next = sum is null ? g : sum.Zip(g, (a, b) => a + b).ToArray();
-            foreach (var t in next) t.MoveToOuterDisposeScope();
-            sum = next;
-        }
+            var g = Gradients.Of(step.ValidationLoss(point) / terms, alphas);
+            return sum is null ? g : sum.Zip(g, (a, b) => a + b).ToArray();
+        });
         if (_options.IncludeCenter) Accumulate(alphas);
         // Sample all neighbours from the current α, then evaluate them one at a time (one graph alive at once).
         var neighbors = Neighborhood.Neighbors(alphas, _options.NeighborCount, random);

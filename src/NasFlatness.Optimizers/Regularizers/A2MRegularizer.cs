@@ -84,15 +84,8 @@ public sealed partial class A2MRegularizer : IFlatnessRegularizer
         return result;
     }
 
-    // One gradient evaluation in its own dispose scope: whatever the pass leaves behind (activations held by
-    // tensor handles, the loss) is freed before the next pass starts, so the four passes do not stack up.
-    private static Tensor[] Pass(ArchitectureGradientFunction inner, IReadOnlyList<Tensor> point)
-    {
-        using var scope = torch.NewDisposeScope();
-        var gradient = Detached(inner(Fresh(point)));
-        foreach (var t in gradient) t.MoveToOuterDisposeScope();
-        return gradient;
-    }
+    private static Tensor[] Pass(ArchitectureGradientFunction inner, IReadOnlyList<Tensor> point) =>
+        Gradients.InOwnScope(() => Detached(inner(Fresh(point))));
 
     private static Tensor[] Fresh(IReadOnlyList<Tensor> point) =>
         point.Select(t => t.detach().clone().requires_grad_(true)).ToArray();

@@ -191,7 +191,7 @@ internal sealed class Nb201SearchCell : nn.Module<Tensor, Tensor>
     {
         var nodes = new Tensor?[Nb201Genotype.NodeCount];
         nodes[0] = input;
-        using var inverseWindow = AvgPool3x3.InverseWindowSizes(input.shape[^2], input.shape[^1], input.dtype, input.device);
+        var inverseWindow = AvgPool3x3.InverseWindowSizes(input.shape[^2], input.shape[^1], input.dtype, input.device);
         for (int j = 0; j < Sources; j++)
         {
             var x = nodes[j]!;
@@ -238,6 +238,6 @@ internal sealed class Nb201SearchCell : nn.Module<Tensor, Tensor>
             using var noGrad = torch.no_grad();
             count.add_(1);
         }
-        return nn.functional.batch_norm(input, bn.running_mean, bn.running_var, weight, null, batchStatistics, 0.1, 1e-5);
+        return nn.functional.batch_norm(input, bn.running_mean, bn.running_var, weight, null, batchStatistics, bn.momentum ?? 0.1, bn.eps);
     }
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -66,8 +67,7 @@ internal sealed class AvgPool3x3 : nn.Module<Tensor, Tensor>
     public static Tensor StrideOne(Tensor input)
     {
         using var sums = BoxSum(input);
-        using var inverse = InverseWindowSizes(input.shape[^2], input.shape[^1], input.dtype, input.device);
-        return sums * inverse;
+        return sums * InverseWindowSizes(input.shape[^2], input.shape[^1], input.dtype, input.device);
     }
 
     /// <summary>Sum over each pixel's 3×3 window (zero padding), shape of the input [B, C, H, W].</summary>
@@ -87,9 +87,19 @@ internal sealed class AvgPool3x3 : nn.Module<Tensor, Tensor>
         return sums.add_(c2);
     }
 
-    /// <summary>1 / (number of in-image pixels of each 3×3 window), shape [H, W]: 1/9 inside, 1/6 on edges, 1/4 in corners.</summary>
-    public static Tensor InverseWindowSizes(long h, long w, ScalarType dtype, Device device)
+    private static readonly ConcurrentDictionary<(long H, long W, ScalarType Type, string Device), Tensor> InverseWindowCache = new();
+
+    /// <summary>
+    /// 1 / (number of in-image pixels of each 3×3 window), shape [H, W]: 1/9 inside, 1/6 on edges, 1/4 in corners.
+    /// Built once per size, type and device and shared (every pooled edge of every cell needs it, and on CUDA
+    /// building it is a host-to-device copy): do not dispose or modify the returned tensor.
+    /// </summary>
+    public static Tensor InverseWindowSizes(long h, long w, ScalarType dtype, Device device) =>
+        InverseWindowCache.GetOrAdd((h, w, dtype, device.ToString()), _ => BuildInverseWindowSizes(h, w, dtype, device));
+
+    private static Tensor BuildInverseWindowSizes(long h, long w, ScalarType dtype, Device device)
     {
+        using var scope = torch.NewDisposeScope();
         static Tensor Counts(long n, ScalarType dtype, Device device)
         {
             var counts = new double[n];
@@ -98,7 +108,7 @@ internal sealed class AvgPool3x3 : nn.Module<Tensor, Tensor>
         }
         using var rows = Counts(h, dtype, device);
         using var cols = Counts(w, dtype, device);
-        return torch.outer(rows, cols).reciprocal_();
+        return torch.outer(rows, cols).reciprocal_().DetachFromDisposeScope();
     }
 }
 
