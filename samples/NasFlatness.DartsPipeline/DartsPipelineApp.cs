@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using NasFlatness.Samples;
 using NasFlatness.Data;
 using NasFlatness.Evaluation;
 using NasFlatness.Genotypes;
@@ -19,7 +20,7 @@ namespace NasFlatness.DartsPipeline;
 public static class DartsPipelineApp
 {
     /// <summary>Exit code for invalid input (bad option, missing data, malformed genotype).</summary>
-    public const int BadInput = 2;
+    public const int BadInput = SampleCli.BadInput;
 
     /// <summary>Runs the program; returns the process exit code.</summary>
     public static int Run(string[] args)
@@ -43,8 +44,7 @@ public static class DartsPipelineApp
             data, paper, pcDarts, genotype, searchEpochs, trainEpochs, searchImages, trainImages, testImages, seed, device, threads, checkpoint,
         };
         root.SetAction((parse, cancellationToken) =>
-        {
-            try
+            SampleCli.Guard(() =>
             {
                 bool isPaper = parse.GetValue(paper);
                 var config = new Configuration(
@@ -61,46 +61,14 @@ public static class DartsPipelineApp
                     Device: parse.GetValue(device)!,
                     Threads: parse.GetValue(threads) ?? (isPaper ? null : 1),
                     Checkpoint: parse.GetValue(checkpoint));
-                return Task.FromResult(Pipeline(config, cancellationToken));
-            }
-            catch (Exception ex) when (IsUserError(ex))
-            {
-                Console.Error.WriteLine($"error: {UserMessage(ex)}");
-                return Task.FromResult(BadInput);
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("cancelled: run the same command again to resume from the last checkpoint (--checkpoint).");
-                return Task.FromResult(130);
-            }
-        });
-        var result = root.Parse(args);
-        if (result.Errors.Count > 0)
-        {
-            Console.Error.WriteLine($"error: {string.Join(" ", result.Errors.Select(e => e.Message))}");
-            return BadInput;
-        }
-        return result.InvokeAsync().GetAwaiter().GetResult();
+                return Pipeline(config, cancellationToken);
+            }, "cancelled: run the same command again to resume from the last checkpoint (--checkpoint).", stripParameterName: true));
+        return SampleCli.Invoke(root, args);
     }
 
     private sealed record Configuration(
         string? DataFolder, bool Paper, bool PcDarts, string? Genotype, int SearchEpochs, int TrainEpochs,
         int SearchImages, int TrainImages, int TestImages, int Seed, string Device, int? Threads, string? Checkpoint);
-
-    private static bool IsUserError(Exception ex) =>
-        ex is ArgumentException or FormatException or DirectoryNotFoundException or FileNotFoundException or InvalidDataException or InvalidOperationException;
-
-    /// <summary>The message without the " (Parameter 'x')" suffix ArgumentException appends.</summary>
-    private static string UserMessage(Exception ex)
-    {
-        var message = ex.Message;
-        if (ex is ArgumentException { ParamName: { } name })
-        {
-            var suffix = $" (Parameter '{name}')";
-            if (message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
-        }
-        return message;
-    }
 
     private static int Pipeline(Configuration c, CancellationToken cancellationToken)
     {
@@ -115,7 +83,7 @@ public static class DartsPipelineApp
             throw new ArgumentException($"--device {c.Device}: CUDA is not available on this machine (this sample references the CPU backend; use --device cpu).");
         DartsGenotype? given = c.Genotype is null ? null
             : c.Genotype.TrimStart().StartsWith("Genotype", StringComparison.Ordinal) ? DartsGenotype.Parse(c.Genotype) : DartsGenotype.FromName(c.Genotype);
-        string folder = c.DataFolder ?? FindDefaultData();
+        string folder = c.DataFolder ?? SampleCli.FindDefaultCifar10();
         if (!Directory.Exists(folder))
             throw new DirectoryNotFoundException($"--data folder '{folder}' does not exist; pass the CIFAR-10 binary version folder (cifar-10-batches-bin).");
 
@@ -200,25 +168,5 @@ public static class DartsPipelineApp
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test:       top-1 {result.TestAccuracy:P2}, loss {result.TestLoss:F4} on {c.TestImages:N0} CIFAR-10 test images"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"training:   {result.Epochs.Count} epoch(s), {result.Duration.TotalSeconds:F0} s on {result.Device}"));
         return 0;
-    }
-
-    private static string FindDefaultData()
-    {
-        var dir = new DirectoryInfo(Directory.GetCurrentDirectory());
-        while (dir is not null)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "cifar10", "cifar-10-batches-bin");
-            if (Directory.Exists(candidate)) return candidate;
-            candidate = Path.Combine(dir.FullName, "..", "shared", "data", "cifar10", "cifar-10-batches-bin");
-            if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
-            dir = dir.Parent;
-        }
-        throw new DirectoryNotFoundException("No CIFAR-10 folder found: pass --data <folder of the CIFAR-10 binary version (cifar-10-batches-bin)>.");
-    }
-
-    /// <summary>Synchronous progress (reports run on the training thread, in order).</summary>
-    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
-    {
-        public void Report(T value) => report(value);
     }
 }

@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using NasFlatness.Extensions.DependencyInjection;
 using NasFlatness.Optimizers;
+using NasFlatness.Samples;
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces.Nb201;
 using Spectre.Console;
@@ -21,7 +22,7 @@ namespace NasFlatness.QuickStart;
 public static class QuickStartApp
 {
     /// <summary>Exit code for invalid input (bad option, missing data, malformed arch string).</summary>
-    public const int BadInput = 2;
+    public const int BadInput = SampleCli.BadInput;
 
     /// <summary>Runs the program; returns the process exit code.</summary>
     public static int Run(string[] args)
@@ -48,18 +49,17 @@ public static class QuickStartApp
             data, optimizer, method, paper, epochs, channels, cells, batch, trainExamples, validExamples, archLr, seed, device, checkpoint, table, lookup,
         };
         root.SetAction((parse, cancellationToken) =>
-        {
-            try
+            SampleCli.Guard(() =>
             {
                 var nb201 = LoadTable(parse.GetValue(table));
                 if (parse.GetValue(lookup) is { } arch)
                 {
                     PrintLookup(nb201, Nb201Genotype.Parse(arch));
-                    return Task.FromResult(0);
+                    return 0;
                 }
                 bool isPaper = parse.GetValue(paper);
                 var config = new Configuration(
-                    DataFolder: parse.GetValue(data) ?? FindDefaultData(),
+                    DataFolder: parse.GetValue(data) ?? SampleCli.FindDefaultCifar10(),
                     Optimizer: parse.GetValue(optimizer)!,
                     Method: parse.GetValue(method),
                     Epochs: parse.GetValue(epochs) ?? (isPaper ? 50 : 10),
@@ -72,34 +72,14 @@ public static class QuickStartApp
                     Seed: parse.GetValue(seed),
                     Device: parse.GetValue(device)!,
                     Checkpoint: parse.GetValue(checkpoint));
-                return Task.FromResult(Search(config, nb201, cancellationToken));
-            }
-            catch (Exception ex) when (IsUserError(ex))
-            {
-                Console.Error.WriteLine($"error: {ex.Message}");
-                return Task.FromResult(BadInput);
-            }
-            catch (OperationCanceledException)
-            {
-                Console.Error.WriteLine("cancelled: the search stopped; run the same command again to resume from the last checkpoint (--checkpoint).");
-                return Task.FromResult(130);
-            }
-        });
-        var result = root.Parse(args);
-        if (result.Errors.Count > 0)
-        {
-            Console.Error.WriteLine($"error: {string.Join(" ", result.Errors.Select(e => e.Message))}");
-            return BadInput;
-        }
-        return result.InvokeAsync().GetAwaiter().GetResult();
+                return Search(config, nb201, cancellationToken);
+            }, "cancelled: the search stopped; run the same command again to resume from the last checkpoint (--checkpoint)."));
+        return SampleCli.Invoke(root, args);
     }
 
     private sealed record Configuration(
         string DataFolder, string Optimizer, string? Method, int Epochs, int Channels, int Cells, int BatchSize, int TrainExamples, int ValidExamples,
         double ArchitectureLearningRate, int Seed, string Device, string? Checkpoint);
-
-    private static bool IsUserError(Exception ex) =>
-        ex is ArgumentException or FormatException or DirectoryNotFoundException or FileNotFoundException or InvalidDataException or InvalidOperationException;
 
     private static int Search(Configuration c, Nb201Table nb201, CancellationToken cancellationToken)
     {
@@ -158,7 +138,7 @@ public static class QuickStartApp
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask("searching", maxValue: c.Epochs);
-                    result = runner.Run(data, new Progress(p =>
+                    result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
                     {
                         task.Value = p.Epoch + (double)p.Step / p.StepsPerEpoch;
                         task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1}/{p.TotalEpochs} loss {p.TrainLoss:F3}");
@@ -168,7 +148,7 @@ public static class QuickStartApp
         }
         else
         {
-            result = runner.Run(data, new Progress(p =>
+            result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
             {
                 if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
             }), cancellationToken);
@@ -202,25 +182,5 @@ public static class QuickStartApp
         if (path is null) return Nb201Table.Embedded;
         if (!File.Exists(path)) throw new FileNotFoundException($"--table file '{path}' does not exist.", path);
         return Nb201Table.Load(path);
-    }
-
-    private static string FindDefaultData()
-    {
-        var dir = new DirectoryInfo(Directory.GetCurrentDirectory());
-        while (dir is not null)
-        {
-            var candidate = Path.Combine(dir.FullName, "shared", "data", "cifar10", "cifar-10-batches-bin");
-            if (Directory.Exists(candidate)) return candidate;
-            candidate = Path.Combine(dir.FullName, "..", "shared", "data", "cifar10", "cifar-10-batches-bin");
-            if (Directory.Exists(candidate)) return Path.GetFullPath(candidate);
-            dir = dir.Parent;
-        }
-        throw new DirectoryNotFoundException("No CIFAR-10 folder found: pass --data <folder of the CIFAR-10 binary version (cifar-10-batches-bin)>.");
-    }
-
-    /// <summary>Synchronous progress (reports run on the search thread, in order).</summary>
-    private sealed class Progress(Action<SearchProgress> report) : IProgress<SearchProgress>
-    {
-        public void Report(SearchProgress value) => report(value);
     }
 }
