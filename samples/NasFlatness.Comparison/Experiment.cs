@@ -1,3 +1,4 @@
+using NasFlatness.Extensions.DependencyInjection;
 using System.Diagnostics;
 using NasFlatness.Data;
 using NasFlatness.Genotypes;
@@ -51,14 +52,7 @@ internal static class Experiment
 
     public static RunRecord Run(MethodPreset preset, int seed, ProxyConfig c, ISearchDataset data)
     {
-        var nb201 = new Nb201Options { Channels = c.Channels, CellsPerStage = c.Cells };
-        if (preset.PartialChannels is { } pc)
-        {
-            nb201.PartialChannels = true;
-            nb201.PartialChannelProportion = pc.Proportion;
-            nb201.PartialChannelScope = pc.PerCell ? PartialChannelScope.PerCell : PartialChannelScope.PerEdge;
-            nb201.EdgeNormalization = pc.EdgeNormalization;
-        }
+        var nb201 = new Nb201Options { Channels = c.Channels, CellsPerStage = c.Cells }.WithPartialChannels(preset);
         var space = new Nb201SearchSpace(nb201);
         var paper = preset.Apply(new SearchOptions());
         var options = preset.Apply(new SearchOptions { Epochs = c.Epochs, Seed = seed, EpochValidationBatches = c.EpochValidationBatches });

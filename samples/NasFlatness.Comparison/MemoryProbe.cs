@@ -1,3 +1,4 @@
+using NasFlatness.Extensions.DependencyInjection;
 using System.Globalization;
 using NasFlatness.Optimizers;
 using NasFlatness.Search;
@@ -19,14 +20,7 @@ internal static class MemoryProbe
         TorchRuntime.EnsureCorrectCpuKernels();
         torch.manual_seed(0);
         var preset = MethodPresets.Get(presetName);
-        var options = new Nb201Options { Channels = channels, CellsPerStage = cells };
-        if (preset.PartialChannels is { } pc)
-        {
-            options.PartialChannels = true;
-            options.PartialChannelProportion = pc.Proportion;
-            options.PartialChannelScope = pc.PerCell ? PartialChannelScope.PerCell : PartialChannelScope.PerEdge;
-            options.EdgeNormalization = pc.EdgeNormalization;
-        }
+        var options = new Nb201Options { Channels = channels, CellsPerStage = cells }.WithPartialChannels(preset);
         var space = new Nb201SearchSpace(options);
         using var net = space.CreateSupernet(DatasetInfo.Cifar10);
         var weights = net.WeightParameters().ToArray();

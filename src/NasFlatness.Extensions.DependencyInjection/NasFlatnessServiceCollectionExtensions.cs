@@ -43,8 +43,8 @@ public static class NasFlatnessServiceCollectionExtensions
             var o = sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value;
             return o.SearchSpace switch
             {
-                Nb201SearchSpace.SpaceName => new Nb201SearchSpace(WithPartialChannels(o.Nb201, Preset(o))),
-                DartsSearchSpace.SpaceName => new DartsSearchSpace(WithPartialChannels(o.Darts, Preset(o))),
+                Nb201SearchSpace.SpaceName => new Nb201SearchSpace(o.Nb201.WithPartialChannels(Preset(o))),
+                DartsSearchSpace.SpaceName => new DartsSearchSpace(o.Darts.WithPartialChannels(Preset(o))),
                 _ => throw new InvalidOperationException($"Unknown search space '{o.SearchSpace}'."),
             };
         });
@@ -78,32 +78,5 @@ public static class NasFlatnessServiceCollectionExtensions
 
     private static MethodPreset? Preset(NasFlatnessOptions options) =>
         options.Method is null ? null : MethodPresets.Get(options.Method);
-
-    /// <summary>The DARTS-space options with the preset's partial-channel variant applied (PC-DARTS presets; per-edge only in this space).</summary>
-    internal static DartsSpaceOptions WithPartialChannels(DartsSpaceOptions options, MethodPreset? preset)
-    {
-        var o = options.Clone();
-        if (preset?.PartialChannels is { } pc)
-        {
-            if (pc.PerCell)
-                throw new InvalidOperationException($"Method '{preset.Name}' uses per-cell partial channels, which the DARTS space does not offer; use 'pc-darts' there.");
-            o.PartialChannels = pc.Proportion;
-            o.EdgeNormalization = pc.EdgeNormalization;
-        }
-        return o;
-    }
-
-    /// <summary>The NB201 options with the preset's partial-channel variant applied (PC-DARTS presets).</summary>
-    internal static Nb201Options WithPartialChannels(Nb201Options options, MethodPreset? preset)
-    {
-        var o = options.Clone();
-        if (preset?.PartialChannels is { } pc)
-        {
-            o.PartialChannels = true;
-            o.PartialChannelProportion = pc.Proportion;
-            o.PartialChannelScope = pc.PerCell ? PartialChannelScope.PerCell : PartialChannelScope.PerEdge;
-            o.EdgeNormalization = pc.EdgeNormalization;
-        }
-        return o;
-    }
 }
+

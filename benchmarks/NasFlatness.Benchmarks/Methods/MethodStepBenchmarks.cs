@@ -1,3 +1,4 @@
+using NasFlatness.Extensions.DependencyInjection;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using NasFlatness.Optimizers;
@@ -40,14 +41,7 @@ public class MethodStepBenchmarks
         TorchRuntime.EnsureCorrectCpuKernels();
         torch.manual_seed(0);
         _preset = MethodPresets.Get(Method);
-        var options = new Nb201Options { Channels = 8, CellsPerStage = 1 };
-        if (_preset.PartialChannels is { } pc)
-        {
-            options.PartialChannels = true;
-            options.PartialChannelProportion = pc.Proportion;
-            options.PartialChannelScope = pc.PerCell ? PartialChannelScope.PerCell : PartialChannelScope.PerEdge;
-            options.EdgeNormalization = pc.EdgeNormalization;
-        }
+        var options = new Nb201Options { Channels = 8, CellsPerStage = 1 }.WithPartialChannels(_preset);
         var space = new Nb201SearchSpace(options);
         _net = space.CreateSupernet(DatasetInfo.Cifar10);
         _sgd = torch.optim.SGD(_net.WeightParameters().ToArray(), 0.025, 0.9, 0.0, 3e-4, false);
