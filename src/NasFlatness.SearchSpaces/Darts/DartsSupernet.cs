@@ -214,14 +214,7 @@ internal sealed class DartsSearchCell : nn.Module<Tensor, Tensor>
                     y.Dispose();
                     y = scaled;
                 }
-                if (sum is null) sum = y;
-                else
-                {
-                    var next = sum + y;
-                    sum.Dispose();
-                    y.Dispose();
-                    sum = next;
-                }
+                Sums.Accumulate(ref sum, y);
             }
             states.Add(sum!);
         }
@@ -280,15 +273,7 @@ internal sealed class DartsMixedOp : nn.Module<Tensor, Tensor>
         for (int i = 0; i < ops.Count; i++)
         {
             using var y = ops[i].call(x);
-            var term = y * weights[columns[i]];
-            if (sum is null) sum = term;
-            else
-            {
-                var next = sum + term;
-                sum.Dispose();
-                term.Dispose();
-                sum = next;
-            }
+            Sums.Accumulate(ref sum, y * weights[columns[i]]);
         }
         return sum ?? throw new InvalidOperationException("A mixed operation needs at least one operation besides none.");
     }

@@ -81,15 +81,7 @@ internal sealed class Nb201Cell : nn.Module<Tensor, Tensor>
             for (int src = 0; src < node; src++, e++)
             {
                 if (edgeOps[e] == Nb201Operations.None) continue;
-                var y = ops[e].forward(nodes[src]);
-                if (sum is null) sum = y;
-                else
-                {
-                    var next = sum + y;
-                    sum.Dispose();
-                    y.Dispose();
-                    sum = next;
-                }
+                Sums.Accumulate(ref sum, ops[e].forward(nodes[src]));
             }
             nodes[node] = sum ?? torch.zeros_like(input);
         }

@@ -209,12 +209,12 @@ internal sealed class PartialChannelCell : nn.Module<Tensor, Tensor>
                 using var xa = k == 1 ? x.alias() : x.narrow(1, 0, sampled);
                 var y = edges[e].Mixed(xa, opWeights[e]);
                 if (edgeWeights is not null) Replace(ref y, y * edgeWeights[e]);
-                Accumulate(ref a, y);
+                Sums.Accumulate(ref a, y);
                 if (k > 1)
                 {
                     var xb = x.narrow(1, sampled, x.shape[1] - sampled);
                     if (edgeWeights is not null) Replace(ref xb, xb * edgeWeights[e]);
-                    Accumulate(ref b, xb);
+                    Sums.Accumulate(ref b, xb);
                 }
             }
             if (k > 1)
@@ -237,19 +237,6 @@ internal sealed class PartialChannelCell : nn.Module<Tensor, Tensor>
     {
         target.Dispose();
         target = value;
-    }
-
-    private static void Accumulate(ref Tensor? sum, Tensor term)
-    {
-        if (sum is null)
-        {
-            sum = term;
-            return;
-        }
-        var next = sum + term;
-        sum.Dispose();
-        term.Dispose();
-        sum = next;
     }
 }
 
@@ -284,16 +271,7 @@ internal sealed class PartialChannelMixedOp : nn.Module<Tensor, Tensor>
         {
             using var output = ops[o - 1].forward(x);
             using var w = weights[o];
-            var term = output * w;
-            if (sum is null)
-            {
-                sum = term;
-                continue;
-            }
-            var next = sum + term;
-            sum.Dispose();
-            term.Dispose();
-            sum = next;
+            Sums.Accumulate(ref sum, output * w);
         }
         return sum!;
     }
