@@ -1,3 +1,4 @@
+using NasFlatness.Advanced;
 using System.Diagnostics;
 using System.Globalization;
 using NasFlatness.Optimizers;

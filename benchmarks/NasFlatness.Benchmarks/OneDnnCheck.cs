@@ -1,3 +1,4 @@
+using NasFlatness.Advanced;
 using System.Globalization;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,4 +1,4 @@
-using NasFlatness.Extensions.DependencyInjection;
+using NasFlatness.SearchSpaces;
 using System.Diagnostics;
 using NasFlatness.Data;
 using NasFlatness.Genotypes;

@@ -1,3 +1,4 @@
+using NasFlatness.Advanced;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;

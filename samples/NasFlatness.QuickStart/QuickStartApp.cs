@@ -9,6 +9,7 @@ using NasFlatness.Extensions.DependencyInjection;
 using NasFlatness.Optimizers;
 using NasFlatness.Samples;
 using NasFlatness.Search;
+using NasFlatness.SearchSpaces;
 using NasFlatness.SearchSpaces.Nb201;
 using Spectre.Console;
 using TorchSharp;
@@ -21,6 +22,9 @@ namespace NasFlatness.QuickStart;
 /// </summary>
 public static class QuickStartApp
 {
+    /// <summary>The names the command line accepts (the same registry <c>AddNasFlatness</c> builds).</summary>
+    private static readonly NasFlatnessRegistry Registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces().AddBuiltInMethods();
+
     /// <summary>Exit code for invalid input (bad option, missing data, malformed arch string).</summary>
     public const int BadInput = SampleCli.BadInput;
 
@@ -28,7 +32,7 @@ public static class QuickStartApp
     public static int Run(string[] args)
     {
         var data = new Option<string?>("--data") { Description = "Folder of the CIFAR-10 binary version (default: ../shared/data/cifar10/cifar-10-batches-bin above the current folder)." };
-        var optimizer = new Option<string>("--optimizer") { Description = "darts-1st or darts-2nd.", DefaultValueFactory = _ => "darts-1st" };
+        var optimizer = new Option<string?>("--optimizer") { Description = "Architecture optimizer: " + string.Join(", ", Registry.Optimizers.Names) + " (default darts-1st, or the --method preset's)." };
         var method = new Option<string?>("--method") { Description = "A method preset instead of --optimizer: " + string.Join(", ", MethodPresets.Names) + ". A preset also sets the batch size, learning rates, warm-up and selection rule its paper used." };
         var paper = new Option<bool>("--paper") { Description = "Paper configuration: C=16, N=5, batch 64, 50 epochs, 25k/25k images (hours on CPU; use --device cuda)." };
         var epochs = new Option<int?>("--epochs") { Description = "Search epochs (proxy default 10, paper 50)." };
@@ -60,7 +64,7 @@ public static class QuickStartApp
                 bool isPaper = parse.GetValue(paper);
                 var config = new Configuration(
                     DataFolder: parse.GetValue(data) ?? SampleCli.FindDefaultCifar10(),
-                    Optimizer: parse.GetValue(optimizer)!,
+                    Optimizer: parse.GetValue(optimizer),
                     Method: parse.GetValue(method),
                     Epochs: parse.GetValue(epochs) ?? (isPaper ? 50 : 10),
                     Channels: parse.GetValue(channels) ?? (isPaper ? 16 : 8),
@@ -78,15 +82,15 @@ public static class QuickStartApp
     }
 
     private sealed record Configuration(
-        string DataFolder, string Optimizer, string? Method, int Epochs, int Channels, int Cells, int BatchSize, int TrainExamples, int ValidExamples,
+        string DataFolder, string? Optimizer, string? Method, int Epochs, int Channels, int Cells, int BatchSize, int TrainExamples, int ValidExamples,
         double ArchitectureLearningRate, int Seed, string Device, string? Checkpoint);
 
     private static int Search(Configuration c, Nb201Table nb201, CancellationToken cancellationToken)
     {
         // Everything is validated before the data is read or a tensor is made: the runner is composed
         // through AddNasFlatness, whose options are validated at start.
-        if (!NasFlatnessOptions.OptimizerNames.Contains(c.Optimizer))
-            throw new ArgumentException($"--optimizer '{c.Optimizer}' is not known; expected {string.Join(" or ", NasFlatnessOptions.OptimizerNames)}.");
+        if (c.Optimizer is not null && !Registry.Optimizers.Contains(c.Optimizer))
+            throw new ArgumentException($"--optimizer '{c.Optimizer}' is not known; expected one of {Registry.Optimizers.KnownNames()}.");
         using var services = new ServiceCollection()
             .AddNasFlatness(o =>
             {
@@ -154,7 +158,7 @@ public static class QuickStartApp
             }), cancellationToken);
         }
 
-        var final = (Nb201Genotype)result.Genotype;
+        var final = result.GetGenotype<Nb201Genotype>();
         AnsiConsole.WriteLine();
         AnsiConsole.MarkupLine($"[bold]Final genotype[/] (epoch {result.SelectedEpoch + 1}, {result.Selection}, {result.Duration.TotalSeconds:F0} s): {Markup.Escape(final.ToString())}");
         PrintLookup(nb201, final);
@@ -163,7 +167,7 @@ public static class QuickStartApp
 
     private static void PrintEpoch(EpochRecord e, Nb201Table nb201)
     {
-        var g = (Nb201Genotype)e.Genotype;
+        var g = e.Genotype;
         double acc = nb201.Get(g).Cifar10TestAccuracy;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"epoch {e.Epoch + 1,3}  train loss {e.TrainLoss:F4}  train acc {e.TrainAccuracy:P1}  valid loss {e.ValidationLoss:F4}  valid acc {e.ValidationAccuracy:P1}  " +

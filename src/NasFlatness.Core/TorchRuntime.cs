@@ -4,7 +4,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace NasFlatness;
+namespace NasFlatness.Advanced;
 
 /// <summary>
 /// Process-wide settings of the libtorch CPU backend that the library relies on for correct and fast results.

@@ -2,18 +2,12 @@ using Microsoft.Extensions.Options;
 
 namespace NasFlatness.Extensions.DependencyInjection;
 
-/// <summary>Validates <see cref="NasFlatnessOptions"/>; every failure names the field (e.g. <c>NasFlatness:Search:Epochs</c>).</summary>
-internal sealed class NasFlatnessOptionsValidator : IValidateOptions<NasFlatnessOptions>
+/// <summary>Validates <see cref="NasFlatnessOptions"/> against the registry; every failure names the field (e.g. <c>Search:Epochs</c>).</summary>
+internal sealed class NasFlatnessOptionsValidator(NasFlatnessRegistry registry) : IValidateOptions<NasFlatnessOptions>
 {
     public ValidateOptionsResult Validate(string? name, NasFlatnessOptions options)
     {
-        var failures = new List<string>();
-        if (!NasFlatnessOptions.SearchSpaceNames.Contains(options.SearchSpace))
-            failures.Add($"SearchSpace = '{options.SearchSpace}' is invalid: expected one of {string.Join(", ", NasFlatnessOptions.SearchSpaceNames)}.");
-        if (!NasFlatnessOptions.OptimizerNames.Contains(options.Optimizer))
-            failures.Add($"Optimizer = '{options.Optimizer}' is invalid: expected one of {string.Join(", ", NasFlatnessOptions.OptimizerNames)}.");
-        if (options.Method is not null && !NasFlatness.Optimizers.MethodPresets.TryGet(options.Method, out _))
-            failures.Add($"Method = '{options.Method}' is invalid: expected one of {string.Join(", ", NasFlatness.Optimizers.MethodPresets.Names)}.");
+        var failures = new List<string>(registry.Validate(options.ToComposition()));
         if (options.Search is null) failures.Add("Search is missing.");
         else failures.AddRange(options.Search.Validate().Select(e => "Search:" + e));
         if (options.Darts is null) failures.Add("Darts is missing.");

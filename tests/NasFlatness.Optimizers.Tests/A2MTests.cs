@@ -1,3 +1,4 @@
+using NasFlatness.Advanced;
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces.Nb201;
 using TorchSharp;

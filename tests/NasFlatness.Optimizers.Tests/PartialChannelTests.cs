@@ -1,3 +1,4 @@
+using NasFlatness.SearchSpaces.Operations;
 using NasFlatness.SearchSpaces.Nb201;
 using TorchSharp;
 using Xunit;
@@ -113,7 +114,7 @@ public sealed class PartialChannelTests
             var xa = input.narrow(1, 0, s);
             Tensor y = torch.zeros_like(M($"{cell}.edges.{e}.ops.0").forward(xa));
             for (int o = 1; o < 5; o++) y = y + p[e][o] * M($"{cell}.edges.{e}.ops.{o - 1}").forward(xa);
-            return kk == 1 ? y : Nb201PartialChannelSupernet.ChannelShuffle(torch.cat([y, input.narrow(1, s, c - s)], 1), kk);
+            return kk == 1 ? y : PartialChannelShuffle.Apply(torch.cat([y, input.narrow(1, s, c - s)], 1), kk);
         }
         Tensor Dag(string cell, Tensor input, int kk)
         {
@@ -139,7 +140,7 @@ public sealed class PartialChannelTests
             if (scope == PartialChannelScope.PerEdge) { h = Dag(name, h, k); continue; }
             long c = h.shape[1], s = c / k;
             var inner = Dag(name, h.narrow(1, 0, s), 1);
-            h = Nb201PartialChannelSupernet.ChannelShuffle(torch.cat([inner, h.narrow(1, s, c - s)], 1), k);
+            h = PartialChannelShuffle.Apply(torch.cat([inner, h.narrow(1, s, c - s)], 1), k);
         }
         return M("head").forward(h);
     }
@@ -195,7 +196,7 @@ public sealed class PartialChannelTests
     {
         using var disposeScope = torch.NewDisposeScope();
         var x = torch.arange(8, dtype: float32).view(1, 8, 1, 1);
-        var shuffled = Nb201PartialChannelSupernet.ChannelShuffle(x, 4).flatten().data<float>().ToArray();
+        var shuffled = PartialChannelShuffle.Apply(x, 4).flatten().data<float>().ToArray();
         Assert.Equal([0f, 2, 4, 6, 1, 3, 5, 7], shuffled);
     }
 

@@ -65,7 +65,7 @@ public sealed class DartsOperationTests
     {
         // 8 channels holding their own index; groups 4: [B, 4, 2] transposed -> channel order 0,2,4,6,1,3,5,7.
         using var x = torch.arange(8, dtype: torch.float32).reshape(1, 8, 1, 1);
-        using var y = DartsTensorOps.ChannelShuffle(x, 4);
+        using var y = PartialChannelShuffle.Apply(x, 4);
         Assert.Equal(new float[] { 0, 2, 4, 6, 1, 3, 5, 7 }, y.flatten().data<float>().ToArray());
     }
 
@@ -74,7 +74,7 @@ public sealed class DartsOperationTests
     {
         torch.manual_seed(3);
         using var x = torch.ones(64, 2, 3, 3);
-        using var y = DartsTensorOps.DropPath(x, 0.25);
+        using var y = DropPath.Apply(x, 0.25);
         var perExample = y.reshape(64, -1);
         using var min = perExample.min(1).values;
         using var max = perExample.max(1).values;

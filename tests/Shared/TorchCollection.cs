@@ -1,3 +1,4 @@
+using NasFlatness.Advanced;
 using TorchSharp;
 using Xunit;
 
@@ -14,7 +15,7 @@ public sealed class TorchFixture
 {
     public TorchFixture()
     {
-        NasFlatness.TorchRuntime.EnsureCorrectCpuKernels();
+        NasFlatness.Advanced.TorchRuntime.EnsureCorrectCpuKernels();
         // One intra-op thread: the tests run many tiny convolutions, for which libtorch's OpenMP synchronisation
         // costs more than it gains (10-100x slower with 2 threads whenever another process is busy on the 2-core
         // machine); it also keeps the bit-for-bit reproducibility checks independent of thread scheduling.

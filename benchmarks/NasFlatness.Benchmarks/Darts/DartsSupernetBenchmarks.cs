@@ -1,3 +1,4 @@
+using NasFlatness.Advanced;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using NasFlatness.Optimizers;

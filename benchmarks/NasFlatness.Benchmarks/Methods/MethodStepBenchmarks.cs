@@ -1,4 +1,5 @@
-using NasFlatness.Extensions.DependencyInjection;
+using NasFlatness.SearchSpaces;
+using NasFlatness.Advanced;
 using System.Globalization;
 using BenchmarkDotNet.Attributes;
 using NasFlatness.Optimizers;

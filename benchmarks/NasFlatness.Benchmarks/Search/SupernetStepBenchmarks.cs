@@ -1,3 +1,4 @@
+using NasFlatness.Advanced;
 using BenchmarkDotNet.Attributes;
 using NasFlatness.Optimizers;
 using NasFlatness.Search;

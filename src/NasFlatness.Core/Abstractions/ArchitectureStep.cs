@@ -24,9 +24,12 @@ public sealed class ArchitectureStep
     /// <param name="totalEpochs">Number of epochs of the search.</param>
     /// <param name="globalStep">Zero-based index of the step over the whole search.</param>
     /// <param name="regularizers">Regularizers whose loss terms are added to the validation loss.</param>
+    /// <param name="step">Zero-based index of the step within its epoch.</param>
+    /// <param name="stepsPerEpoch">Steps per epoch (with <paramref name="step"/> it gives the fractional epoch clock).</param>
     public ArchitectureStep(
         Supernet supernet, Batch train, Batch validation, WeightOptimizerState weightOptimizer,
-        int epoch = 0, int totalEpochs = 1, long globalStep = 0, IReadOnlyList<IFlatnessRegularizer>? regularizers = null)
+        int epoch = 0, int totalEpochs = 1, long globalStep = 0, IReadOnlyList<IFlatnessRegularizer>? regularizers = null,
+        int step = 0, int stepsPerEpoch = 1)
     {
         ArgumentNullException.ThrowIfNull(supernet);
         ArgumentNullException.ThrowIfNull(weightOptimizer);
@@ -37,6 +40,8 @@ public sealed class ArchitectureStep
         Epoch = epoch;
         TotalEpochs = totalEpochs;
         GlobalStep = globalStep;
+        Step = step;
+        StepsPerEpoch = Math.Max(1, stepsPerEpoch);
         _regularizers = regularizers ?? [];
     }
 
@@ -60,6 +65,18 @@ public sealed class ArchitectureStep
 
     /// <summary>Zero-based index of this step over the whole search.</summary>
     public long GlobalStep { get; }
+
+    /// <summary>Zero-based index of this step within its epoch.</summary>
+    public int Step { get; }
+
+    /// <summary>Steps per epoch.</summary>
+    public int StepsPerEpoch { get; }
+
+    /// <summary>The fractional epoch clock t / T in [0, 1): (epoch + step / steps per epoch) / total epochs (e.g. the ramp of a proximity regularizer).</summary>
+    public double Progress => (Epoch + (double)Step / StepsPerEpoch) / Math.Max(1, TotalEpochs);
+
+    /// <summary>The mixing weights p at <paramref name="architecture"/> under the search's activation (see <see cref="Supernet.MixingWeights"/>).</summary>
+    public IReadOnlyList<Tensor> MixingWeights(IReadOnlyList<Tensor> architecture) => Supernet.MixingWeights(architecture);
 
     /// <summary>
     /// The architecture objective on the validation batch at <paramref name="architecture"/>:

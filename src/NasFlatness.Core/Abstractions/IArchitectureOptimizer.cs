@@ -5,8 +5,11 @@ namespace NasFlatness;
 /// <summary>
 /// How α is updated from validation data in the bilevel loop: computes the architecture gradient that
 /// the runner's Adam optimizer then applies. Implementations never modify α or the weights permanently.
+/// An optimizer sees the search's steps through the <see cref="ISearchObserver"/> hooks (e.g. a zeroth-order
+/// optimizer's shadow network takes its weight step in <see cref="ISearchObserver.OnWeightStep"/>) and keeps state
+/// across a resume by implementing <see cref="IStatefulSearchComponent"/>.
 /// </summary>
-public interface IArchitectureOptimizer
+public interface IArchitectureOptimizer : ISearchObserver
 {
     /// <summary>Short name, e.g. <c>darts-1st</c>.</summary>
     string Name { get; }

@@ -13,8 +13,12 @@ namespace NasFlatness;
 /// </list>
 /// The runner composes them in order: all loss terms enter the objective first; then each regularizer's
 /// <see cref="Gradient"/> wraps the previous gradient function, so a later regularizer wraps an earlier one.
+/// A regularizer sees the search's steps through the <see cref="ISearchObserver"/> hooks (e.g. ADMM updates its
+/// targets in <see cref="ISearchObserver.OnArchitectureStepped"/>) and keeps state across a resume by implementing
+/// <see cref="IStatefulSearchComponent"/>. Use <see cref="ArchitectureStep.MixingWeights"/> for p, so the search's
+/// activation is respected.
 /// </summary>
-public interface IFlatnessRegularizer
+public interface IFlatnessRegularizer : ISearchObserver
 {
     /// <summary>Short name, e.g. <c>beta-decay</c>.</summary>
     string Name { get; }

@@ -14,6 +14,7 @@ namespace NasFlatness;
 public abstract class Supernet : nn.Module<Tensor, Tensor>
 {
     private HashSet<IntPtr>? _architectureHandles;
+    private IArchitectureActivation _activation = SoftmaxActivation.Instance;
 
     /// <summary>Creates the module.</summary>
     protected Supernet(string name) : base(name)
@@ -23,6 +24,30 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
 
     /// <summary>The architecture parameters (e.g. NB201: one α of shape [6, 5]; DARTS: α_normal, α_reduce).</summary>
     public abstract IReadOnlyList<Parameter> ArchitectureParameters();
+
+    /// <summary>
+    /// The activation that turns α into mixing weights in <see cref="Forward"/>, <see cref="MixingWeights"/> and genotype
+    /// derivation. The search runner sets it to the search's activation; default <see cref="SoftmaxActivation"/>.
+    /// </summary>
+    public IArchitectureActivation Activation
+    {
+        get => _activation;
+        set => _activation = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>
+    /// The mixing weights of <paramref name="architecture"/>: every operation-mixing tensor (2-D, edges × operations) through
+    /// <see cref="Activation"/>; other architecture tensors (e.g. PC-DARTS edge-normalisation logits, 1-D) unchanged.
+    /// Spaces with another layout override this. The results belong to the caller's dispose scope.
+    /// </summary>
+    public virtual IReadOnlyList<Tensor> MixingWeights(IReadOnlyList<Tensor> architecture)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        var result = new Tensor[architecture.Count];
+        for (int i = 0; i < result.Length; i++)
+            result[i] = architecture[i].dim() == 2 ? _activation.Activate(architecture[i]) : architecture[i].alias();
+        return result;
+    }
 
     /// <summary>All trainable parameters that are not architecture parameters.</summary>
     public IEnumerable<Parameter> WeightParameters()

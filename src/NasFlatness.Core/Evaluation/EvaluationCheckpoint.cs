@@ -38,12 +38,10 @@ internal sealed class EvaluationCheckpoint
 
     public void Write(string directory, nn.Module network, OptimizerHelper optimizer)
     {
-        Directory.CreateDirectory(directory);
         NetworkFile = $"network-epoch{CompletedEpochs}.bin";
         OptimizerFile = $"optimizer-epoch{CompletedEpochs}.bin";
-        CheckpointFiles.WriteBinary(Path.Combine(directory, NetworkFile), writer => network.save(writer));
-        CheckpointFiles.WriteBinary(Path.Combine(directory, OptimizerFile), writer => optimizer.save_state_dict(writer));
-        CheckpointFiles.WriteManifest(ManifestPath(directory), this);
-        CheckpointFiles.DeleteStale(directory, ["network-", "optimizer-"], [NetworkFile, OptimizerFile]);
+        CheckpointFiles.WriteCheckpoint(directory, ManifestName, this,
+            [new(NetworkFile, writer => network.save(writer)), new(OptimizerFile, writer => optimizer.save_state_dict(writer))],
+            ["network-", "optimizer-"], $"the evaluation checkpoint of epoch {CompletedEpochs}");
     }
 }

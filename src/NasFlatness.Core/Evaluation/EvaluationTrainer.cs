@@ -1,3 +1,4 @@
+using NasFlatness.Internal;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.Logging;
@@ -54,7 +55,7 @@ public sealed class EvaluationTrainer
         int trainCount = data.Count(EvaluationSplit.Train), testCount = data.Count(EvaluationSplit.Test);
         if (trainCount == 0) throw new ArgumentException("The training split of the evaluation data is empty.", nameof(data));
         if (testCount == 0) throw new ArgumentException("The test split of the evaluation data is empty.", nameof(data));
-        var device = ResolveDevice(o.Device);
+        var device = RunSupport.ResolveDevice(o.Device);
         network.to(device);
         TorchRuntime.EnsureCorrectCpuKernels(network);
         CheckFits(network, data, device);
@@ -91,11 +92,11 @@ public sealed class EvaluationTrainer
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
             double dropPath = o.DropPathAt(epoch);
             if (evaluationNetwork is not null) evaluationNetwork.DropPathProbability = dropPath;
-            torch.manual_seed(EpochSeed(o.Seed, epoch, 3));
-            if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(EpochSeed(o.Seed, epoch, 3));
+            torch.manual_seed(RunSupport.EpochSeed(o.Seed, epoch, 3));
+            if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(RunSupport.EpochSeed(o.Seed, epoch, 3));
             var order = Enumerable.Range(0, trainCount).ToArray();
-            new Random(EpochSeed(o.Seed, epoch, 0)).Shuffle(order);
-            var augmentRandom = new Random(EpochSeed(o.Seed, epoch, 2));
+            new Random(RunSupport.EpochSeed(o.Seed, epoch, 0)).Shuffle(order);
+            var augmentRandom = new Random(RunSupport.EpochSeed(o.Seed, epoch, 2));
             double lossSum = 0;
             long correct = 0, seen = 0;
             var epochClock = Stopwatch.StartNew();
@@ -299,14 +300,5 @@ public sealed class EvaluationTrainer
         Require(checkpoint.Options.Seed == o.Seed, nameof(EvaluationOptions.Seed), checkpoint.Options.Seed, o.Seed);
         Require(checkpoint.Options.BatchSize == o.BatchSize, nameof(EvaluationOptions.BatchSize), checkpoint.Options.BatchSize, o.BatchSize);
         Require(checkpoint.Options.Epochs == o.Epochs, nameof(EvaluationOptions.Epochs), checkpoint.Options.Epochs, o.Epochs);
-    }
-
-    internal static int EpochSeed(int seed, int epoch, int stream) => unchecked(((seed * 1_000_003) + epoch) * 31 + stream);
-
-    private static Device ResolveDevice(string name)
-    {
-        if (name.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
-            throw new ArgumentException($"Device '{name}' was requested but CUDA is not available on this machine (use 'cpu', or install a CUDA backend package such as TorchSharp-cuda-linux).");
-        return torch.device(name);
     }
 }

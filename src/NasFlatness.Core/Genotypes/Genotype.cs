@@ -7,9 +7,13 @@ namespace NasFlatness.Genotypes;
 /// Genotypes are immutable, compare by value and print in the community's text format
 /// (<see cref="ToString"/>); each search space parses that format back.
 /// </summary>
-[JsonPolymorphic(TypeDiscriminatorPropertyName = "space")]
-[JsonDerivedType(typeof(Nb201Genotype), "nas-bench-201")]
-[JsonDerivedType(typeof(DartsGenotype), "darts")]
+/// <remarks>
+/// JSON: a genotype of any space, built-in or a user's, serialises as <c>{"space": "…", "text": "…"}</c> (its
+/// <see cref="SpaceName"/> and community text) and is read back through the parser registered for that space in
+/// <see cref="GenotypeFormats"/>. Search spaces register themselves when a search runs; a user's genotype type can
+/// also be registered directly with <see cref="GenotypeFormats.Register(string, Func{string, Genotype})"/>.
+/// </remarks>
+[JsonConverter(typeof(GenotypeJsonConverterFactory))]
 public abstract class Genotype : IEquatable<Genotype>
 {
     /// <summary>Name of the search space this genotype belongs to.</summary>

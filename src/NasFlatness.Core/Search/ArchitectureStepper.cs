@@ -1,7 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace NasFlatness.Search;
+namespace NasFlatness.Advanced;
 
 /// <summary>Composes the optimizer and the regularizers into one gradient function and applies the architecture update.</summary>
 public static class ArchitectureStepper

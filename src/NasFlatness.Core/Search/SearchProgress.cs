@@ -25,7 +25,7 @@ public sealed record EpochRecord
     /// <summary>Snapshot of every architecture tensor at the end of the epoch, as rows of logits.</summary>
     public required IReadOnlyList<double[][]> Architecture { get; init; }
 
-    /// <summary>Mean over edges of the largest mixing weight softmax(α) of each edge: 1/|O| when α is uniform, 1 when one-hot.</summary>
+    /// <summary>Mean over edges of the largest mixing weight of each edge under the search's activation (softmax(α) by default): 1/|O| when α is uniform, 1 when one-hot.</summary>
     public required double MeanMaxWeight { get; init; }
 
     /// <summary>Weight learning rate used in the epoch.</summary>
@@ -45,6 +45,9 @@ public sealed record EpochRecord
 
     /// <summary>Whether α was updated in this epoch (false during warm-up).</summary>
     public required bool ArchitectureUpdated { get; init; }
+
+    /// <summary>Number of architecture updates in the epoch (the steps the update schedule accepted; 0 during warm-up).</summary>
+    public int ArchitectureUpdates { get; init; }
 
     /// <summary>Wall time of the epoch's steps (excluding the end-of-epoch validation).</summary>
     public required TimeSpan Duration { get; init; }
@@ -79,4 +82,13 @@ public sealed record SearchResult
 
     /// <summary>Seed of the search.</summary>
     public required int Seed { get; init; }
+
+    /// <summary>
+    /// The selected genotype as the space's own genotype type, e.g. <c>result.GetGenotype&lt;Nb201Genotype&gt;()</c>.
+    /// </summary>
+    /// <typeparam name="TGenotype">The genotype type of the searched space.</typeparam>
+    /// <exception cref="InvalidOperationException">The genotype is of another type (the message names both).</exception>
+    public TGenotype GetGenotype<TGenotype>() where TGenotype : Genotype =>
+        Genotype as TGenotype ?? throw new InvalidOperationException(
+            $"The search found a genotype of space '{Genotype.SpaceName}' ({Genotype.GetType().Name}), not a {typeof(TGenotype).Name}.");
 }

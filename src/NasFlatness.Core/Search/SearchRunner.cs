@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Globalization;
+using NasFlatness.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using NasFlatness.Genotypes;
@@ -9,11 +11,23 @@ using static TorchSharp.torch;
 namespace NasFlatness.Search;
 
 /// <summary>
-/// The bilevel search loop of algorithms.md §2.3: for every training minibatch, an architecture step
-/// (skipped during warm-up) on a validation minibatch with the composed optimizer and regularizers, then
-/// a weight step (SGD with cosine learning rate, momentum, weight decay and gradient clipping) with the
-/// updated α. Every step runs in its own TorchSharp dispose scope, so memory stays flat.
+/// The bilevel search loop: for every training minibatch, an architecture step (skipped during warm-up, and on
+/// steps the <see cref="Schedule"/> declines) on a validation minibatch with the composed optimizer and regularizers,
+/// then a weight step (SGD with cosine learning rate, momentum, weight decay and gradient clipping) with the updated α.
+/// α becomes mixing weights through <see cref="Activation"/>; every component and the <see cref="Observers"/> see the
+/// steps through <see cref="ISearchObserver"/>; stateful components are checkpointed. Every step runs in its own
+/// TorchSharp dispose scope, so memory stays flat.
 /// </summary>
+/// <example>
+/// <code>
+/// var runner = new SearchRunner(space, new DartsFirstOrder(), options: new SearchOptions { Epochs = 50 })
+/// {
+///     Schedule = new EveryKStepsSchedule(10),
+///     Observers = [myObserver],
+/// };
+/// SearchResult result = runner.Run(data);
+/// </code>
+/// </example>
 public sealed class SearchRunner
 {
     private readonly ISearchSpace _space;
@@ -21,6 +35,9 @@ public sealed class SearchRunner
     private readonly IReadOnlyList<IFlatnessRegularizer> _regularizers;
     private readonly SearchOptions _options;
     private readonly ILogger _logger;
+    private readonly IArchitectureActivation _activation = SoftmaxActivation.Instance;
+    private readonly IArchitectureUpdateSchedule _schedule = EveryStepSchedule.Instance;
+    private readonly IReadOnlyList<ISearchObserver> _observers = [];
 
     /// <summary>Creates a runner; the options are validated here, before any compute is spent.</summary>
     /// <param name="space">The search space.</param>
@@ -42,6 +59,7 @@ public sealed class SearchRunner
         _space = space;
         _optimizer = optimizer;
         _regularizers = regularizers?.ToArray() ?? [];
+        if (_regularizers.Any(r => r is null)) throw new ArgumentException("A regularizer is null.", nameof(regularizers));
         _options = (options ?? new SearchOptions()).Clone();
         _options.ThrowIfInvalid();
         foreach (var r in _regularizers)
@@ -57,26 +75,69 @@ public sealed class SearchRunner
     /// <summary>The options of this runner (a copy; changing it has no effect).</summary>
     public SearchOptions Options => _options.Clone();
 
+    /// <summary>The search space.</summary>
+    public ISearchSpace SearchSpace => _space;
+
+    /// <summary>The architecture optimizer.</summary>
+    public IArchitectureOptimizer Optimizer => _optimizer;
+
+    /// <summary>The flatness regularizers, in composition order.</summary>
+    public IReadOnlyList<IFlatnessRegularizer> Regularizers => _regularizers;
+
+    /// <summary>How α becomes mixing weights (set on the supernet for the whole search).</summary>
+    /// <value>Default <see cref="SoftmaxActivation"/>.</value>
+    public IArchitectureActivation Activation
+    {
+        get => _activation;
+        init => _activation = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>On which steps after the warm-up α is updated.</summary>
+    /// <value>Default <see cref="EveryStepSchedule"/>.</value>
+    public IArchitectureUpdateSchedule Schedule
+    {
+        get => _schedule;
+        init => _schedule = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>Extra observers of the search's steps, called after the activation, schedule, optimizer and regularizers.</summary>
+    /// <value>Default none.</value>
+    public IReadOnlyList<ISearchObserver> Observers
+    {
+        get => _observers;
+        init => _observers = value?.ToArray() ?? throw new ArgumentNullException(nameof(value));
+    }
+
     /// <summary>Runs the search on <paramref name="data"/> and returns the selected genotype with the per-epoch history.</summary>
     /// <param name="data">Search data (training split for the weights, validation split for α).</param>
-    /// <param name="progress">Receives a report after every step and at the end of every epoch.</param>
+    /// <param name="progress">Receives a report after every step and at the end of every epoch (before that epoch's checkpoint is written).</param>
     /// <param name="cancellationToken">Checked before every step; a cancelled search can resume from its last checkpoint.</param>
     /// <exception cref="ArgumentException">The data does not fit the search space, or a split is empty.</exception>
+    /// <exception cref="InvalidOperationException">The checkpoint folder holds a checkpoint written with other settings.</exception>
+    /// <exception cref="IOException">A checkpoint could not be written (the message names the folder and the cause).</exception>
     /// <exception cref="OperationCanceledException">The search was cancelled.</exception>
     public SearchResult Run(ISearchDataset data, IProgress<SearchProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
         var o = _options;
         _space.Validate(data.Info);
+        if (_observers.Any(x => x is null)) throw new ArgumentException("An observer is null.");
         int trainCount = data.Count(SearchSplit.Train), validCount = data.Count(SearchSplit.Validation);
         if (trainCount == 0) throw new ArgumentException("The training split of the search data is empty.", nameof(data));
         if (validCount == 0) throw new ArgumentException("The validation split of the search data is empty.", nameof(data));
-        var device = ResolveDevice(o.Device);
+        var device = RunSupport.ResolveDevice(o.Device);
+        var participants = Participants();
+        var stateful = participants.OfType<IStatefulSearchComponent>().ToArray();
+        var duplicate = stateful.GroupBy(s => s.StateName).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"Two stateful search components share the state name '{duplicate.Key}'; each needs its own.");
         cancellationToken.ThrowIfCancellationRequested();
+        GenotypeFormats.Register(_space);
 
         torch.manual_seed(o.Seed);
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(o.Seed);
         using var supernet = _space.CreateSupernet(data.Info);
+        supernet.Activation = _activation;
         supernet.to(device);
         if (device.type == DeviceType.CPU)
         {
@@ -94,8 +155,8 @@ public sealed class SearchRunner
         int startEpoch = 0;
         if (o.CheckpointDirectory is not null && o.ResumeFromCheckpoint && SearchCheckpoint.TryLoad(o.CheckpointDirectory) is { } checkpoint)
         {
-            CheckCompatible(checkpoint);
-            checkpoint.Restore(o.CheckpointDirectory, supernet, weightOptimizer, architectureOptimizer);
+            CheckCompatible(checkpoint, stateful);
+            checkpoint.Restore(o.CheckpointDirectory, supernet, weightOptimizer, architectureOptimizer, stateful);
             history.AddRange(checkpoint.History);
             previous = TimeSpan.FromSeconds(checkpoint.DurationSeconds);
             startEpoch = checkpoint.CompletedEpochs;
@@ -111,14 +172,17 @@ public sealed class SearchRunner
         {
             double lr = o.WeightLearningRateAt(epoch);
             foreach (var group in weightOptimizer.ParamGroups) group.LearningRate = lr;
-            bool updateArchitecture = epoch >= o.WarmupEpochs;
+            bool pastWarmup = epoch >= o.WarmupEpochs;
+            var epochStart = new EpochStart(epoch, o.Epochs, stepsPerEpoch, lr, supernet);
+            foreach (var p in participants) p.OnEpochStarting(epochStart);
 
-            var order = Permutation(trainCount, new Random(EpochSeed(o.Seed, epoch, 0)));
-            var validationOrder = Permutation(validCount, new Random(EpochSeed(o.Seed, epoch, 1)));
-            var augmentRandom = new Random(EpochSeed(o.Seed, epoch, 2));
-            int validationCursor = 0;
+            var order = Permutation(trainCount, new Random(RunSupport.EpochSeed(o.Seed, epoch, 0)));
+            var validationOrder = Permutation(validCount, new Random(RunSupport.EpochSeed(o.Seed, epoch, 1)));
+            var augmentRandom = new Random(RunSupport.EpochSeed(o.Seed, epoch, 2));
+            int validationCursor = 0, architectureUpdates = 0;
             double lossSum = 0;
             long correct = 0, seen = 0;
+            WeightStep? previousStep = null;
             var epochClock = Stopwatch.StartNew();
             supernet.train();
 
@@ -127,27 +191,35 @@ public sealed class SearchRunner
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = torch.NewDisposeScope();
                 int start = step * o.BatchSize, count = Math.Min(o.BatchSize, trainCount - start);
+                long globalStep = (long)epoch * stepsPerEpoch + step;
                 var train = data.GetBatch(SearchSplit.Train, order.AsSpan(start, count), o.Augment, augmentRandom, device);
 
+                bool updateArchitecture = pastWarmup && _schedule.ShouldUpdate(new ScheduleContext(epoch, o.Epochs, step, stepsPerEpoch, globalStep, previousStep));
                 if (updateArchitecture)
                 {
                     var validIndices = NextValidationIndices(validationOrder, ref validationCursor, o.BatchSize);
                     var validation = data.GetBatch(SearchSplit.Validation, validIndices, o.Augment, augmentRandom, device);
                     var state = WeightOptimizerState.FromSgd(weightOptimizer, lr, o.WeightMomentum, o.WeightDecay);
-                    var context = new ArchitectureStep(supernet, train, validation, state, epoch, o.Epochs, (long)epoch * stepsPerEpoch + step, _regularizers);
+                    var context = new ArchitectureStep(supernet, train, validation, state, epoch, o.Epochs, globalStep, _regularizers, step, stepsPerEpoch);
                     ArchitectureStepper.Step(context, _optimizer, _regularizers, architecture, architectureOptimizer);
+                    architectureUpdates++;
+                    foreach (var p in participants) p.OnArchitectureStepped(context);
                 }
 
                 weightOptimizer.zero_grad();
                 var logits = supernet.ForwardFixedArchitecture(train.Images);
                 var loss = nn.functional.cross_entropy(logits, train.Labels);
                 loss.backward();
-                nn.utils.clip_grad_norm_(weights, o.GradientClip);
+                double gradientNorm = nn.utils.clip_grad_norm_(weights, o.GradientClip);
                 weightOptimizer.step();
 
-                lossSum += loss.item<float>() * count;
+                double lossValue = loss.item<float>();
+                lossSum += lossValue * count;
                 correct += logits.argmax(1).eq(train.Labels).sum().item<long>();
                 seen += count;
+                var weightStep = new WeightStep(supernet, train, epoch, step, stepsPerEpoch, globalStep, lr, lossValue, gradientNorm, updateArchitecture);
+                foreach (var p in participants) p.OnWeightStep(weightStep);
+                previousStep = weightStep with { Train = default }; // the batch's tensors end with this step's scope
                 progress?.Report(new SearchProgress(epoch, o.Epochs, step + 1, stepsPerEpoch, lossSum / seen, previous + clock.Elapsed));
             }
             epochClock.Stop();
@@ -158,41 +230,42 @@ public sealed class SearchRunner
                 Epoch = epoch,
                 Genotype = supernet.DeriveGenotype(),
                 Architecture = SnapshotArchitecture(architecture),
-                MeanMaxWeight = MeanMaxWeight(architecture),
+                MeanMaxWeight = MeanMaxWeight(supernet),
                 WeightLearningRate = lr,
                 TrainLoss = lossSum / seen,
                 TrainAccuracy = (double)correct / seen,
                 ValidationLoss = validLoss,
                 ValidationAccuracy = validAccuracy,
-                ArchitectureUpdated = updateArchitecture,
+                ArchitectureUpdated = architectureUpdates > 0,
+                ArchitectureUpdates = architectureUpdates,
                 Duration = epochClock.Elapsed,
                 Steps = stepsPerEpoch,
             };
+            foreach (var p in participants) p.OnEpochCompleted(record);
             history.Add(record);
             Log.EpochCompleted(_logger, epoch, record.TrainLoss, record.TrainAccuracy, validLoss, validAccuracy, record.MeanMaxWeight, record.Duration.TotalSeconds, record.Genotype.ToString());
             stoppedEarly = ShouldStopEarly(history);
             if (stoppedEarly) Log.StoppedEarly(_logger, epoch, o.SelectionPatience);
+            // The epoch's report comes first: a checkpoint that cannot be written must not cost the caller the epoch's result.
+            progress?.Report(new SearchProgress(epoch, o.Epochs, stepsPerEpoch, stepsPerEpoch, record.TrainLoss, previous + clock.Elapsed, record));
 
             if (o.CheckpointDirectory is not null)
             {
-                var elapsed = previous + clock.Elapsed;
-                var snapshot = history.ToList();
-                SearchCheckpoint.Write(o.CheckpointDirectory, supernet, weightOptimizer, architectureOptimizer, _ => new SearchCheckpoint
+                var manifest = new SearchCheckpoint
                 {
                     Space = _space.Name,
                     Optimizer = _optimizer.Name,
                     Regularizers = _regularizers.Select(r => r.Name).ToArray(),
+                    Activation = _activation.Name,
+                    Schedule = _schedule.Name,
                     Options = o,
                     CompletedEpochs = epoch + 1,
-                    History = snapshot,
-                    SupernetFile = "",
-                    WeightOptimizerFile = "",
-                    ArchitectureOptimizerFile = "",
-                    DurationSeconds = elapsed.TotalSeconds,
-                }, epoch + 1);
+                    History = history.ToList(),
+                    DurationSeconds = (previous + clock.Elapsed).TotalSeconds,
+                };
+                manifest.Write(o.CheckpointDirectory, supernet, weightOptimizer, architectureOptimizer, stateful);
                 Log.CheckpointWritten(_logger, o.CheckpointDirectory, epoch + 1);
             }
-            progress?.Report(new SearchProgress(epoch, o.Epochs, stepsPerEpoch, stepsPerEpoch, record.TrainLoss, previous + clock.Elapsed, record));
         }
 
         var selected = Select(history);
@@ -211,21 +284,50 @@ public sealed class SearchRunner
         return result;
     }
 
-    private void CheckCompatible(SearchCheckpoint checkpoint)
+    /// <summary>The activation, schedule, optimizer, regularizers and observers, each once, in the order hooks are called.</summary>
+    private IReadOnlyList<ISearchObserver> Participants()
+    {
+        var list = new List<ISearchObserver>();
+        void Add(ISearchObserver x)
+        {
+            if (!list.Any(y => ReferenceEquals(x, y))) list.Add(x);
+        }
+        Add(_activation);
+        Add(_schedule);
+        Add(_optimizer);
+        foreach (var r in _regularizers) Add(r);
+        foreach (var x in _observers) Add(x);
+        return list;
+    }
+
+    /// <summary>
+    /// Refuses a checkpoint written with other settings, naming every difference: space, optimizer, regularizers,
+    /// activation, schedule, stateful components, and every search option except where the checkpoint lives.
+    /// </summary>
+    private void CheckCompatible(SearchCheckpoint checkpoint, IReadOnlyList<IStatefulSearchComponent> stateful)
     {
         var o = _options;
-        void Require(bool same, string what, object saved, object now)
+        var differences = new List<string>();
+        void Require(bool same, string what, object? saved, object? now)
         {
-            if (!same)
-                throw new InvalidOperationException(
-                    $"The checkpoint in '{o.CheckpointDirectory}' was written with {what} = {saved}, but this search uses {now}; use another {nameof(SearchOptions.CheckpointDirectory)} or set {nameof(SearchOptions.ResumeFromCheckpoint)} = false.");
+            if (!same) differences.Add(string.Create(CultureInfo.InvariantCulture, $"{what} = {saved ?? "null"}, but this search uses {now ?? "null"}"));
         }
         Require(checkpoint.Space == _space.Name, "space", checkpoint.Space, _space.Name);
         Require(checkpoint.Optimizer == _optimizer.Name, "optimizer", checkpoint.Optimizer, _optimizer.Name);
         Require(checkpoint.Regularizers.SequenceEqual(_regularizers.Select(r => r.Name)), "regularizers", string.Join(",", checkpoint.Regularizers), string.Join(",", _regularizers.Select(r => r.Name)));
-        Require(checkpoint.Options.Seed == o.Seed, nameof(SearchOptions.Seed), checkpoint.Options.Seed, o.Seed);
-        Require(checkpoint.Options.BatchSize == o.BatchSize, nameof(SearchOptions.BatchSize), checkpoint.Options.BatchSize, o.BatchSize);
-        Require(checkpoint.Options.Epochs == o.Epochs, nameof(SearchOptions.Epochs), checkpoint.Options.Epochs, o.Epochs);
+        Require(checkpoint.Activation == _activation.Name, "activation", checkpoint.Activation, _activation.Name);
+        Require(checkpoint.Schedule == _schedule.Name, "schedule", checkpoint.Schedule, _schedule.Name);
+        Require(checkpoint.StatefulComponents.SequenceEqual(stateful.Select(s => s.StateName)), "stateful components",
+            string.Join(",", checkpoint.StatefulComponents), string.Join(",", stateful.Select(s => s.StateName)));
+        foreach (var property in typeof(SearchOptions).GetProperties())
+        {
+            if (property.Name is nameof(SearchOptions.CheckpointDirectory) or nameof(SearchOptions.ResumeFromCheckpoint)) continue;
+            object? saved = property.GetValue(checkpoint.Options), now = property.GetValue(o);
+            Require(Equals(saved, now), property.Name, saved, now);
+        }
+        if (differences.Count > 0)
+            throw new InvalidOperationException(
+                $"The checkpoint in '{o.CheckpointDirectory}' was written with {string.Join("; ", differences)}. Use another {nameof(SearchOptions.CheckpointDirectory)}, or set {nameof(SearchOptions.ResumeFromCheckpoint)} = false to start over.");
     }
 
     private bool ShouldStopEarly(IReadOnlyList<EpochRecord> history)
@@ -294,15 +396,18 @@ public sealed class SearchRunner
         return result;
     }
 
-    internal static double MeanMaxWeight(IReadOnlyList<Parameter> architecture)
+    /// <summary>Mean over edges of each edge's largest mixing weight, under the supernet's activation (edge-normalisation vectors excluded).</summary>
+    internal static double MeanMaxWeight(Supernet supernet)
     {
         double sum = 0;
         long rows = 0;
         using var scope = torch.NewDisposeScope();
-        foreach (var a in architecture)
+        var architecture = supernet.ArchitectureParameters().Select(a => (Tensor)a.detach().to(float64)).ToArray();
+        var mixing = supernet.MixingWeights(architecture);
+        for (int i = 0; i < architecture.Length; i++)
         {
-            if (a.dim() != 2) continue; // edge-normalisation vectors are not op mixtures
-            var p = a.detach().to(float64).softmax(-1).max(-1).values;
+            if (architecture[i].dim() != 2) continue; // edge-normalisation vectors are not op mixtures
+            var p = mixing[i].max(-1).values;
             sum += p.sum().item<double>();
             rows += p.shape[0];
         }
@@ -326,14 +431,5 @@ public sealed class SearchRunner
         var order = Enumerable.Range(0, count).ToArray();
         random.Shuffle(order);
         return order;
-    }
-
-    internal static int EpochSeed(int seed, int epoch, int stream) => unchecked(((seed * 1_000_003) + epoch) * 31 + stream);
-
-    internal static Device ResolveDevice(string name)
-    {
-        if (name.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
-            throw new ArgumentException($"Device '{name}' was requested but CUDA is not available on this machine (use 'cpu', or install a CUDA backend package such as TorchSharp-cuda-linux).");
-        return torch.device(name);
     }
 }

@@ -54,32 +54,7 @@ public sealed class DartsNeighborhoodSpace : INeighborhoodSpace<DartsGenotype>
     }
 
     /// <inheritdoc />
-    public IEnumerable<DartsGenotype> SingleChanges(DartsGenotype genotype)
-    {
-        ArgumentNullException.ThrowIfNull(genotype);
-        foreach (bool reduction in new[] { false, true })
-        {
-            var cell = genotype.Cell(reduction);
-            for (int node = 0; node < DartsGenotype.NodeCount; node++)
-            {
-                for (int input = 0; input < 2 + node; input++)
-                {
-                    int slot = Slot(cell, node, input);
-                    if (slot >= 0)
-                    {
-                        foreach (var op in _operations.Where(o => o != cell[slot].Operation))
-                            yield return genotype.WithCell(reduction, Replace(cell, slot, new DartsEdge(op, input)));
-                    }
-                    else
-                    {
-                        for (int k = 0; k < 2; k++)
-                            foreach (var op in _operations)
-                                yield return genotype.WithCell(reduction, Replace(cell, 2 * node + k, new DartsEdge(op, input)));
-                    }
-                }
-            }
-        }
-    }
+    public IEnumerable<DartsGenotype> SingleChanges(DartsGenotype genotype) => DartsSingleChanges.Enumerate(genotype, _operations);
 
     /// <summary>
     /// A random neighbour at distance <paramref name="radius"/> as the A²M code draws it: the radius is split at
@@ -108,31 +83,17 @@ public sealed class DartsNeighborhoodSpace : INeighborhoodSpace<DartsGenotype>
             if (CellDistance(cell, current) == target) return current;
             int node = random.Next(DartsGenotype.NodeCount);
             int input = random.Next(2 + node);
-            int slot = Slot(current, node, input);
+            int slot = DartsSingleChanges.Slot(current, node, input);
             if (slot >= 0)
             {
                 var others = _operations.Where(o => o != current[slot].Operation).ToArray();
-                current = Replace(current, slot, new DartsEdge(others[random.Next(others.Length)], input));
+                current = DartsSingleChanges.Replace(current, slot, new DartsEdge(others[random.Next(others.Length)], input));
             }
             else
             {
-                current = Replace(current, 2 * node + random.Next(2), new DartsEdge(_operations[random.Next(_operations.Length)], input));
+                current = DartsSingleChanges.Replace(current, 2 * node + random.Next(2), new DartsEdge(_operations[random.Next(_operations.Length)], input));
             }
         }
         return null;
-    }
-
-    private static int Slot(IReadOnlyList<DartsEdge> cell, int node, int input)
-    {
-        for (int k = 0; k < 2; k++)
-            if (cell[2 * node + k].Input == input) return 2 * node + k;
-        return -1;
-    }
-
-    private static DartsEdge[] Replace(IReadOnlyList<DartsEdge> cell, int slot, DartsEdge edge)
-    {
-        var copy = cell.ToArray();
-        copy[slot] = edge;
-        return copy;
     }
 }

@@ -142,6 +142,16 @@ public sealed class Nb201Table : ITabularBenchmark<Nb201Genotype>
     /// <summary>The row of <paramref name="genotype"/>.</summary>
     public Nb201Record Get(Nb201Genotype genotype) => Records[IndexOf(genotype)];
 
+    /// <summary>The record of <paramref name="genotype"/>, which must be a NAS-Bench-201 genotype (e.g. a search result's <c>Genotype</c>).</summary>
+    /// <exception cref="ArgumentException">The genotype belongs to another search space.</exception>
+    public Nb201Record Get(Genotype genotype)
+    {
+        ArgumentNullException.ThrowIfNull(genotype);
+        return genotype is Nb201Genotype g
+            ? Get(g)
+            : throw new ArgumentException($"The NAS-Bench-201 table holds NAS-Bench-201 genotypes; this one belongs to the space '{genotype.SpaceName}'.", nameof(genotype));
+    }
+
     /// <summary>The row of the architecture with arch string <paramref name="archString"/>.</summary>
     /// <exception cref="GenotypeFormatException"><paramref name="archString"/> is not a valid arch string.</exception>
     public Nb201Record Get(string archString) => Records[IndexOf(archString)];

@@ -10,7 +10,10 @@ namespace NasFlatness.Optimizers;
 public sealed class DartsFirstOrder : IArchitectureOptimizer
 {
     /// <inheritdoc />
-    public string Name => "darts-1st";
+    public string Name => OptimizerName;
+
+    /// <summary>The registry name, <c>darts-1st</c>.</summary>
+    public const string OptimizerName = "darts-1st";
 
     /// <inheritdoc />
     public bool IsFirstOrder => true;

@@ -28,7 +28,10 @@ public sealed class DartsSecondOrder : IArchitectureOptimizer
     public double FiniteDifferenceScale { get; }
 
     /// <inheritdoc />
-    public string Name => "darts-2nd";
+    public string Name => OptimizerName;
+
+    /// <summary>The registry name, <c>darts-2nd</c>.</summary>
+    public const string OptimizerName = "darts-2nd";
 
     /// <inheritdoc />
     public bool IsFirstOrder => false;

@@ -61,7 +61,10 @@ public sealed class NaDartsOptimizer : IArchitectureOptimizer
     public INeighborhoodRepresentation Neighborhood { get; }
 
     /// <inheritdoc />
-    public string Name => "na-darts";
+    public string Name => OptimizerName;
+
+    /// <summary>The registry name, <c>na-darts</c>.</summary>
+    public const string OptimizerName = "na-darts";
 
     /// <inheritdoc />
     public bool IsFirstOrder => true;

@@ -48,7 +48,10 @@ public sealed partial class A2MRegularizer : IFlatnessRegularizer
     public double LastPerturbedGradientNorm { get; private set; } = double.NaN;
 
     /// <inheritdoc />
-    public string Name => "a2m";
+    public string Name => RegularizerName;
+
+    /// <summary>The registry name, <c>a2m</c>.</summary>
+    public const string RegularizerName = "a2m";
 
     /// <inheritdoc />
     public bool RequiresFirstOrderOptimizer => true;

@@ -28,7 +28,10 @@ public sealed class BetaDecayRegularizer : IFlatnessRegularizer
     public BetaDecaySchedule Schedule { get; }
 
     /// <inheritdoc />
-    public string Name => "beta-decay";
+    public string Name => RegularizerName;
+
+    /// <summary>The registry name, <c>beta-decay</c>.</summary>
+    public const string RegularizerName = "beta-decay";
 
     /// <summary>The unweighted regulariser of one α block: <c>mean over rows of logsumexp(row)</c>.</summary>
     /// <param name="alpha">Logits, one row per edge.</param>

@@ -187,7 +187,7 @@ internal sealed class DartsCell : nn.Module<Tensor, Tensor>
         var y = ops[k].call(states[inputs[k]]);
         if (dropPath > 0 && !identity[k])
         {
-            var dropped = DartsTensorOps.DropPath(y, dropPath);
+            var dropped = DropPath.Apply(y, dropPath);
             y.Dispose();
             y = dropped;
         }

@@ -108,36 +108,8 @@ public sealed class DartsSearchSpace : ISearchSpace
     public IEnumerable<Genotype> Neighbors(Genotype genotype)
     {
         var g = AsDarts(genotype);
-        var ops = OperationNames.Where(o => o != DartsOperations.None).ToArray();
         var seen = new HashSet<DartsGenotype> { g };
-        foreach (bool reduction in new[] { false, true })
-        {
-            var cell = g.Cell(reduction);
-            for (int k = 0; k < cell.Count; k++)
-            {
-                int node = k / 2;
-                var other = cell[k ^ 1];
-                foreach (var op in ops)
-                {
-                    if (op != cell[k].Operation && Try(g, reduction, k, new DartsEdge(op, cell[k].Input)) is { } n && seen.Add(n)) yield return n;
-                }
-                for (int input = 0; input < node + 2; input++)
-                {
-                    if (input == cell[k].Input || input == other.Input) continue;
-                    foreach (var op in ops)
-                    {
-                        if (Try(g, reduction, k, new DartsEdge(op, input)) is { } n && seen.Add(n)) yield return n;
-                    }
-                }
-            }
-        }
-    }
-
-    private static DartsGenotype? Try(DartsGenotype g, bool reduction, int k, DartsEdge edge)
-    {
-        var edges = g.Cell(reduction).ToArray();
-        edges[k] = edge;
-        return g.WithCell(reduction, edges);
+        return DartsSingleChanges.Enumerate(g, OperationNames.Where(o => o != DartsOperations.None).ToArray()).Where(seen.Add);
     }
 
     /// <summary>
@@ -156,8 +128,28 @@ public sealed class DartsSearchSpace : ISearchSpace
         ArgumentNullException.ThrowIfNull(alphaReduce);
         if ((betaNormal is null) != (betaReduce is null))
             throw new ArgumentException("Give both β_normal and β_reduce, or neither.", nameof(betaNormal));
+        using var scope = torch.NewDisposeScope();
+        return DeriveFromWeights(alphaNormal.detach().to(float64).softmax(-1), alphaReduce.detach().to(float64).softmax(-1), operations, betaNormal, betaReduce);
+    }
+
+    /// <summary>
+    /// Derives the genotype from mixing weights p (any activation of α, e.g. softmax or sparsemax), with the rule of
+    /// <see cref="Derive"/>: per node the two incoming edges with the largest strongest non-<c>none</c> weight (times
+    /// softmax(β) over the node's incoming edges when β is given), each with its strongest non-<c>none</c> operation.
+    /// </summary>
+    /// <param name="weightsNormal">p of the normal cell, shape [14, |O|].</param>
+    /// <param name="weightsReduce">p of the reduction cell, shape [14, |O|].</param>
+    /// <param name="operations">The operation set p's columns follow.</param>
+    /// <param name="betaNormal">β_normal, shape [14], or null without edge normalisation.</param>
+    /// <param name="betaReduce">β_reduce, shape [14], or null without edge normalisation.</param>
+    public static DartsGenotype DeriveFromWeights(Tensor weightsNormal, Tensor weightsReduce, DartsOperationSet operations = DartsOperationSet.Standard, Tensor? betaNormal = null, Tensor? betaReduce = null)
+    {
+        ArgumentNullException.ThrowIfNull(weightsNormal);
+        ArgumentNullException.ThrowIfNull(weightsReduce);
+        if ((betaNormal is null) != (betaReduce is null))
+            throw new ArgumentException("Give both β_normal and β_reduce, or neither.", nameof(betaNormal));
         var names = DartsOperations.Names(operations);
-        return new DartsGenotype(DeriveCell(alphaNormal, betaNormal, names, "α_normal"), DeriveCell(alphaReduce, betaReduce, names, "α_reduce"));
+        return new DartsGenotype(DeriveCell(weightsNormal, betaNormal, names, "α_normal"), DeriveCell(weightsReduce, betaReduce, names, "α_reduce"));
     }
 
     private static DartsEdge[] DeriveCell(Tensor alpha, Tensor? beta, IReadOnlyList<string> names, string what)
@@ -168,7 +160,7 @@ public sealed class DartsSearchSpace : ISearchSpace
         if (beta is not null && (beta.dim() != 1 || beta.shape[0] != DartsSupernet.EdgeCount))
             throw new ArgumentException($"β for {what} must have shape [14], got [{string.Join(", ", beta.shape)}].", nameof(beta));
         double[] p;
-        using (var soft = alpha.detach().to(float64).cpu().softmax(-1).contiguous()) p = soft.data<double>().ToArray();
+        using (var weights = alpha.detach().to(float64).cpu().contiguous()) p = weights.data<double>().ToArray();
         double[]? b = null;
         if (beta is not null)
         {

@@ -10,8 +10,8 @@ namespace NasFlatness.SearchSpaces.Darts;
 /// The DARTS search supernet (algorithms.md §1.2, §1.3): stem Conv3×3(3→3C) + BN, <c>Cells</c> search cells
 /// with reductions at cells/3 and 2·cells/3, global average pooling and a linear classifier. Normal and
 /// reduction cells share α_normal resp. α_reduce ([14, |O|], init 1e-3·N(0,1)); every edge mixes the
-/// candidate operations with softmax(α) (the <c>none</c> term is zero and skipped; its logit still takes
-/// part in the softmax). All cell BatchNorms are affine-free and pools are followed by an affine-free BN.
+/// candidate operations with the mixing weights activation(α), softmax by default (the <c>none</c> term is
+/// zero and skipped; its logit still takes part in the activation). All cell BatchNorms are affine-free and pools are followed by an affine-free BN.
 /// With <see cref="DartsSpaceOptions.PartialChannels"/> K &gt; 1 each edge mixes 1/K of its channels
 /// (PC-DARTS); with <see cref="DartsSpaceOptions.EdgeNormalization"/> the architecture also holds
 /// β_normal, β_reduce ∈ R^14 and each node weighs its incoming edges by softmax(β) over those edges.
@@ -115,10 +115,10 @@ public sealed class DartsSupernet : Supernet
         }
     }
 
-    /// <summary>softmax(α) row-wise, as one scalar tensor per (edge, operation). Left to the caller's dispose scope.</summary>
-    private static Tensor[][] OperationWeights(Tensor alpha)
+    /// <summary>activation(α) row-wise, as one scalar tensor per (edge, operation). Left to the caller's dispose scope.</summary>
+    private Tensor[][] OperationWeights(Tensor alpha)
     {
-        var rows = alpha.softmax(-1).unbind(0);
+        var rows = Activation.Activate(alpha).unbind(0);
         var result = new Tensor[rows.Length][];
         for (int e = 0; e < rows.Length; e++) result[e] = rows[e].unbind(0);
         return result;
@@ -166,7 +166,8 @@ public sealed class DartsSupernet : Supernet
     public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture)
     {
         CheckArchitecture(architecture);
-        return DartsSearchSpace.Derive(architecture[0], architecture[1], operationSet,
+        using var scope = torch.NewDisposeScope();
+        return DartsSearchSpace.DeriveFromWeights(Activation.Activate(architecture[0].detach().to(float64)), Activation.Activate(architecture[1].detach().to(float64)), operationSet,
             architecture.Count == 4 ? architecture[2] : null, architecture.Count == 4 ? architecture[3] : null);
     }
 }
@@ -263,8 +264,7 @@ internal sealed class DartsMixedOp : nn.Module<Tensor, Tensor>
         var bypass = x[.., (int)part..];
         using var mixed = Mix(mixedPart, weights);
         using var pooled = stride == 2 ? nn.functional.max_pool2d(bypass, kernel_size: 2, stride: 2) : null;
-        using var cat = torch.cat([mixed, pooled ?? bypass], 1);
-        return DartsTensorOps.ChannelShuffle(cat, partial);
+        return PartialChannelShuffle.Interleave(mixed, pooled ?? bypass, partial);
     }
 
     private Tensor Mix(Tensor x, Tensor[] weights)

@@ -19,16 +19,7 @@ public sealed class Nb201Network : nn.Module<Tensor, Tensor>
     internal Nb201Network(Nb201Genotype genotype, Nb201Options options, DatasetInfo dataset) : base(nameof(Nb201Network))
     {
         Genotype = genotype;
-        long c = options.Channels;
-        stem = new Stem(dataset.Channels, c);
-        layers = new ModuleList<nn.Module<Tensor, Tensor>>();
-        for (int stage = 0; stage < 3; stage++)
-        {
-            long channels = c << stage;
-            if (stage > 0) layers.Add(new ResNetBasicBlock(channels / 2, channels));
-            for (int i = 0; i < options.CellsPerStage; i++) layers.Add(new Nb201Cell(genotype, channels));
-        }
-        head = new ClassifierHead(c * 4, dataset.ClassCount);
+        (stem, layers, head) = Nb201Skeleton.Build(options.Channels, options.CellsPerStage, dataset, channels => new Nb201Cell(genotype, channels));
         RegisterComponents();
     }
 
@@ -36,20 +27,7 @@ public sealed class Nb201Network : nn.Module<Tensor, Tensor>
     public Nb201Genotype Genotype { get; }
 
     /// <inheritdoc />
-    public override Tensor forward(Tensor input)
-    {
-        var x = stem.forward(input);
-        foreach (var layer in layers)
-        {
-            var next = layer.forward(x);
-            x.Dispose();
-            x = next;
-        }
-        using (x)
-        {
-            return head.forward(x);
-        }
-    }
+    public override Tensor forward(Tensor input) => Nb201Skeleton.Forward(stem, layers, head, input);
 }
 
 /// <summary>A discrete NAS-Bench-201 cell: one operation per edge; <c>none</c> edges contribute zeros.</summary>

@@ -9,8 +9,8 @@ namespace NasFlatness.SearchSpaces.Nb201;
 /// <summary>
 /// The NAS-Bench-201 supernet (algorithms.md §1.1): stem, three stages of N search cells separated by
 /// residual reduction blocks, classifier. All cells share one α of shape [6, 5]; every edge mixes the five
-/// operations with softmax(α) (the <c>none</c> term is zero and skipped; its logit still takes part in the
-/// softmax). Cell BatchNorms are affine-free.
+/// operations with the mixing weights p = activation(α), softmax by default (the <c>none</c> term is zero and
+/// skipped; its logit still takes part in the activation). Cell BatchNorms are affine-free.
 /// </summary>
 public sealed class Nb201Supernet : Supernet
 {
@@ -18,30 +18,11 @@ public sealed class Nb201Supernet : Supernet
     private readonly ModuleList<nn.Module<Tensor, Tensor>> layers;
     private readonly ClassifierHead head;
     private readonly Parameter alpha;
-    private readonly bool[] isCell;
 
     internal Nb201Supernet(Nb201Options options, DatasetInfo dataset) : base(nameof(Nb201Supernet))
     {
-        long c = options.Channels;
-        stem = new Stem(dataset.Channels, c);
-        layers = new ModuleList<nn.Module<Tensor, Tensor>>();
-        var cellFlags = new List<bool>();
-        for (int stage = 0; stage < 3; stage++)
-        {
-            long channels = c << stage;
-            if (stage > 0)
-            {
-                layers.Add(new ResNetBasicBlock(channels / 2, channels));
-                cellFlags.Add(false);
-            }
-            for (int i = 0; i < options.CellsPerStage; i++)
-            {
-                layers.Add(new Nb201SearchCell(channels, options.TrackRunningStats));
-                cellFlags.Add(true);
-            }
-        }
-        isCell = [.. cellFlags];
-        head = new ClassifierHead(c * 4, dataset.ClassCount);
+        (stem, layers, head) = Nb201Skeleton.Build(options.Channels, options.CellsPerStage, dataset,
+            channels => new Nb201SearchCell(channels, options.TrackRunningStats));
         alpha = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount, Nb201Genotype.OperationCount).mul_(1e-3));
         RegisterComponents();
         TorchRuntime.EnsureCorrectCpuKernels(this);
@@ -57,31 +38,16 @@ public sealed class Nb201Supernet : Supernet
     public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
     {
         var logits = CheckArchitecture(architecture);
-        var weights = logits.softmax(-1);
+        var weights = Activation.Activate(logits);
         // Mixing weights are shared by all cells; they are laid out once per stage width.
         var perWidth = new Dictionary<long, Nb201MixingWeights>();
-        var x = stem.forward(input);
-        for (int i = 0; i < layers.Count; i++)
+        return Nb201Skeleton.Forward(stem, layers, head, input, (layer, x) =>
         {
-            Tensor next;
-            if (isCell[i])
-            {
-                var cell = (Nb201SearchCell)layers[i];
-                if (!perWidth.TryGetValue(cell.Channels, out var mixing))
-                    perWidth[cell.Channels] = mixing = new Nb201MixingWeights(weights, cell.Channels);
-                next = cell.Forward(x, mixing);
-            }
-            else
-            {
-                next = layers[i].forward(x);
-            }
-            x.Dispose();
-            x = next;
-        }
-        using (x)
-        {
-            return head.forward(x);
-        }
+            if (layer is not Nb201SearchCell cell) return layer.forward(x);
+            if (!perWidth.TryGetValue(cell.Channels, out var mixing))
+                perWidth[cell.Channels] = mixing = new Nb201MixingWeights(weights, cell.Channels);
+            return cell.Forward(x, mixing);
+        });
     }
 
     private static Tensor CheckArchitecture(IReadOnlyList<Tensor> architecture)

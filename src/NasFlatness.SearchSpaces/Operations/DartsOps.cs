@@ -8,7 +8,7 @@ namespace NasFlatness.SearchSpaces.Operations;
 /// Separable convolution of the DARTS space, applied twice: [ReLU → depthwise Conv(k, stride s) → Conv1×1 → BN]
 /// then [ReLU → depthwise Conv(k, stride 1) → Conv1×1 → BN]. All convolutions without bias.
 /// </summary>
-internal sealed class SepConv : nn.Module<Tensor, Tensor>
+public sealed class SepConv : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d depthwise1;
     private readonly Conv2d pointwise1;
@@ -17,6 +17,14 @@ internal sealed class SepConv : nn.Module<Tensor, Tensor>
     private readonly Conv2d pointwise2;
     private readonly BatchNorm2d bn2;
 
+    /// <summary>Creates the operation.</summary>
+    /// <param name="inChannels">Input channels (also the depthwise and first pointwise width).</param>
+    /// <param name="outChannels">Output channels.</param>
+    /// <param name="kernel">Depthwise kernel size (3 or 5).</param>
+    /// <param name="stride">Stride of the first depthwise convolution.</param>
+    /// <param name="padding">Padding of both depthwise convolutions.</param>
+    /// <param name="affine">Whether the BatchNorms have a learned scale and shift (false in search cells).</param>
+    /// <param name="trackRunningStats">Whether the BatchNorms track running statistics.</param>
     public SepConv(long inChannels, long outChannels, long kernel, long stride, long padding, bool affine, bool trackRunningStats)
         : base(nameof(SepConv))
     {
@@ -29,6 +37,7 @@ internal sealed class SepConv : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         using var r1 = nn.functional.relu(input);
@@ -43,12 +52,21 @@ internal sealed class SepConv : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>Dilated separable convolution: ReLU → depthwise Conv(k, stride s, dilation d) → Conv1×1 → BN (no bias).</summary>
-internal sealed class DilConv : nn.Module<Tensor, Tensor>
+public sealed class DilConv : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d depthwise;
     private readonly Conv2d pointwise;
     private readonly BatchNorm2d bn;
 
+    /// <summary>Creates the operation.</summary>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels.</param>
+    /// <param name="kernel">Depthwise kernel size.</param>
+    /// <param name="stride">Depthwise stride.</param>
+    /// <param name="padding">Depthwise padding.</param>
+    /// <param name="dilation">Depthwise dilation.</param>
+    /// <param name="affine">Whether the BatchNorm has a learned scale and shift.</param>
+    /// <param name="trackRunningStats">Whether the BatchNorm tracks running statistics.</param>
     public DilConv(long inChannels, long outChannels, long kernel, long stride, long padding, long dilation, bool affine, bool trackRunningStats)
         : base(nameof(DilConv))
     {
@@ -58,6 +76,7 @@ internal sealed class DilConv : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         using var r = nn.functional.relu(input);
@@ -71,12 +90,17 @@ internal sealed class DilConv : nn.Module<Tensor, Tensor>
 /// Halves the image with two 1×1 stride-2 convolutions (the second on the input shifted by one pixel), each
 /// producing half of the output channels: ReLU → [conv1(x), conv2(x[:, :, 1:, 1:])] → BN.
 /// </summary>
-internal sealed class FactorizedReduce : nn.Module<Tensor, Tensor>
+public sealed class FactorizedReduce : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
     private readonly Conv2d conv2;
     private readonly BatchNorm2d bn;
 
+    /// <summary>Creates the operation.</summary>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels (even).</param>
+    /// <param name="affine">Whether the BatchNorm has a learned scale and shift.</param>
+    /// <param name="trackRunningStats">Whether the BatchNorm tracks running statistics.</param>
     public FactorizedReduce(long inChannels, long outChannels, bool affine, bool trackRunningStats) : base(nameof(FactorizedReduce))
     {
         if (outChannels % 2 != 0)
@@ -87,6 +111,7 @@ internal sealed class FactorizedReduce : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         using var r = nn.functional.relu(input);
@@ -99,16 +124,19 @@ internal sealed class FactorizedReduce : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>The <c>none</c> operation: zeros of the output shape (a strided subsample of the input when stride 2).</summary>
-internal sealed class Zero : nn.Module<Tensor, Tensor>
+public sealed class Zero : nn.Module<Tensor, Tensor>
 {
     private readonly long stride;
 
+    /// <summary>Creates the operation.</summary>
+    /// <param name="stride">1, or 2 on reduction edges.</param>
     public Zero(long stride) : base(nameof(Zero))
     {
         this.stride = stride;
         RegisterComponents();
     }
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         if (stride == 1) return input.mul(0.0);
@@ -118,25 +146,33 @@ internal sealed class Zero : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>3×3 max pooling with padding 1.</summary>
-internal sealed class MaxPool3x3 : nn.Module<Tensor, Tensor>
+public sealed class MaxPool3x3 : nn.Module<Tensor, Tensor>
 {
     private readonly long stride;
 
+    /// <summary>Creates the pool.</summary>
+    /// <param name="stride">1 or 2.</param>
     public MaxPool3x3(long stride) : base(nameof(MaxPool3x3))
     {
         this.stride = stride;
         RegisterComponents();
     }
 
+    /// <inheritdoc />
+    /// <inheritdoc />
     public override Tensor forward(Tensor input) => nn.functional.max_pool2d(input, kernel_size: 3, stride: stride, padding: 1);
 }
 
 /// <summary>A pooling operation followed by an affine-free BatchNorm (how the DARTS search cell normalises pool outputs).</summary>
-internal sealed class PoolBn : nn.Module<Tensor, Tensor>
+public sealed class PoolBn : nn.Module<Tensor, Tensor>
 {
     private readonly nn.Module<Tensor, Tensor> pool;
     private readonly BatchNorm2d bn;
 
+    /// <summary>Creates the operation.</summary>
+    /// <param name="pool">The pooling module.</param>
+    /// <param name="channels">Channels of the BatchNorm.</param>
+    /// <param name="trackRunningStats">Whether the BatchNorm tracks running statistics.</param>
     public PoolBn(nn.Module<Tensor, Tensor> pool, long channels, bool trackRunningStats) : base(nameof(PoolBn))
     {
         this.pool = pool;
@@ -144,6 +180,7 @@ internal sealed class PoolBn : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         using var p = pool.call(input);
@@ -151,27 +188,19 @@ internal sealed class PoolBn : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>Tensor helpers of the DARTS space.</summary>
-internal static class DartsTensorOps
+/// <summary>Drop-path of the DARTS evaluation networks.</summary>
+public static class DropPath
 {
     /// <summary>
-    /// Drop-path (DARTS <c>drop_path</c>): zeroes whole examples with probability <paramref name="probability"/> and
-    /// scales the kept ones by 1 / (1 − p). The mask is drawn from the global torch generator.
+    /// Zeroes whole examples of <paramref name="x"/> with probability <paramref name="probability"/> and scales the kept
+    /// ones by 1 / (1 − p) (DARTS <c>drop_path</c>). The mask is drawn from the global torch generator.
     /// </summary>
-    public static Tensor DropPath(Tensor x, double probability)
+    public static Tensor Apply(Tensor x, double probability)
     {
+        ArgumentNullException.ThrowIfNull(x);
         double keep = 1.0 - probability;
         using var mask = torch.empty([x.shape[0], 1, 1, 1], dtype: x.dtype, device: x.device).bernoulli_(keep);
         using var scaled = x.div(keep);
         return scaled.mul(mask);
-    }
-
-    /// <summary>Channel shuffle with <paramref name="groups"/> groups: [B, g, C/g, H, W] → transpose(1, 2) → [B, C, H, W].</summary>
-    public static Tensor ChannelShuffle(Tensor x, long groups)
-    {
-        if (groups == 1) return x.alias();
-        long b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3];
-        // Views are left to the caller's dispose scope.
-        return x.view(b, groups, c / groups, h, w).transpose(1, 2).contiguous().view(b, c, h, w);
     }
 }

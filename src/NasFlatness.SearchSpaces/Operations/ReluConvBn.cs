@@ -9,11 +9,20 @@ namespace NasFlatness.SearchSpaces.Operations;
 /// ReLU → Conv2d (no bias) → BatchNorm2d. Layers are invoked with <c>call</c> so forward hooks (e.g. the MAC
 /// counter of <c>NetworkSize</c>) see them.
 /// </summary>
-internal sealed class ReluConvBn : nn.Module<Tensor, Tensor>
+public sealed class ReluConvBn : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv;
     private readonly BatchNorm2d bn;
 
+    /// <summary>Creates the block.</summary>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels.</param>
+    /// <param name="kernel">Convolution kernel size.</param>
+    /// <param name="stride">Convolution stride.</param>
+    /// <param name="padding">Convolution padding.</param>
+    /// <param name="dilation">Convolution dilation.</param>
+    /// <param name="affine">Whether the BatchNorm has a learned scale and shift (false in search cells).</param>
+    /// <param name="trackRunningStats">Whether the BatchNorm tracks running statistics.</param>
     public ReluConvBn(long inChannels, long outChannels, long kernel, long stride, long padding, long dilation, bool affine, bool trackRunningStats)
         : base(nameof(ReluConvBn))
     {
@@ -22,6 +31,7 @@ internal sealed class ReluConvBn : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         using var relu = nn.functional.relu(input);
@@ -30,11 +40,13 @@ internal sealed class ReluConvBn : nn.Module<Tensor, Tensor>
     }
 }
 
-/// <summary>SkipConnect.</summary>
-internal sealed class SkipConnect : nn.Module<Tensor, Tensor>
+/// <summary>The identity operation (<c>skip_connect</c> with stride 1); returns an alias of its input.</summary>
+public sealed class SkipConnect : nn.Module<Tensor, Tensor>
 {
+    /// <summary>Creates the operation.</summary>
     public SkipConnect() : base(nameof(SkipConnect)) => RegisterComponents();
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input) => input.alias();
 }
 
@@ -44,11 +56,12 @@ internal sealed class SkipConnect : nn.Module<Tensor, Tensor>
 /// 4–5× faster forward + backward than libtorch's CPU <c>avg_pool2d</c> here, equal up to float rounding
 /// (docs/performance.md; <c>pool-variants</c> benchmark).
 /// </summary>
-internal sealed class AvgPool3x3 : nn.Module<Tensor, Tensor>
+public sealed class AvgPool3x3 : nn.Module<Tensor, Tensor>
 {
     private readonly long stride;
     private readonly bool boxSums;
 
+    /// <summary>Creates the pool.</summary>
     /// <param name="stride">1 or 2.</param>
     /// <param name="boxSums">False uses libtorch's <c>avg_pool2d</c> also at stride 1 (the straightforward reference).</param>
     public AvgPool3x3(long stride, bool boxSums = true) : base(nameof(AvgPool3x3))
@@ -58,12 +71,13 @@ internal sealed class AvgPool3x3 : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input) =>
         stride == 1 && boxSums
             ? StrideOne(input)
             : nn.functional.avg_pool2d(input, kernel_size: 3, stride: stride, padding: 1, count_include_pad: false);
 
-    /// <summary>The stride-1 average: <see cref="BoxSum"/> times <see cref="InverseWindowSizes"/>.</summary>
+    /// <summary>The stride-1 average of a [B, C, H, W] tensor: <see cref="BoxSum"/> times <see cref="InverseWindowSizes"/>.</summary>
     public static Tensor StrideOne(Tensor input)
     {
         using var sums = BoxSum(input);
@@ -117,12 +131,15 @@ internal sealed class AvgPool3x3 : nn.Module<Tensor, Tensor>
 /// <c>a = ReLU-Conv3×3(stride 2)-BN</c>, <c>b = ReLU-Conv3×3-BN</c> and
 /// <c>shortcut = AvgPool2d(2, 2) → Conv1×1</c> (no BN).
 /// </summary>
-internal sealed class ResNetBasicBlock : nn.Module<Tensor, Tensor>
+public sealed class ResNetBasicBlock : nn.Module<Tensor, Tensor>
 {
     private readonly ReluConvBn a;
     private readonly ReluConvBn b;
     private readonly Conv2d shortcut;
 
+    /// <summary>Creates the block (stride 2; all BatchNorms affine).</summary>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels.</param>
     public ResNetBasicBlock(long inChannels, long outChannels) : base(nameof(ResNetBasicBlock))
     {
         a = new ReluConvBn(inChannels, outChannels, 3, 2, 1, 1, affine: true, trackRunningStats: true);
@@ -131,6 +148,7 @@ internal sealed class ResNetBasicBlock : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         using var pooled = nn.functional.avg_pool2d(input, kernel_size: 2, stride: 2);
@@ -142,11 +160,14 @@ internal sealed class ResNetBasicBlock : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>The NAS-Bench-201 and DARTS CIFAR stem: Conv3×3 (no bias) → BN (affine).</summary>
-internal sealed class Stem : nn.Module<Tensor, Tensor>
+public sealed class Stem : nn.Module<Tensor, Tensor>
 {
     private readonly Conv2d conv;
     private readonly BatchNorm2d bn;
 
+    /// <summary>Creates the stem.</summary>
+    /// <param name="inChannels">Image channels.</param>
+    /// <param name="outChannels">Channels of the first stage.</param>
     public Stem(long inChannels, long outChannels) : base(nameof(Stem))
     {
         conv = nn.Conv2d(inChannels, outChannels, 3, padding: 1, bias: false);
@@ -154,6 +175,7 @@ internal sealed class Stem : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         using var c = conv.call(input);
@@ -162,11 +184,14 @@ internal sealed class Stem : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>Classifier head: BN → ReLU → global average pool → Linear.</summary>
-internal sealed class ClassifierHead : nn.Module<Tensor, Tensor>
+public sealed class ClassifierHead : nn.Module<Tensor, Tensor>
 {
     private readonly BatchNorm2d bn;
     private readonly Linear classifier;
 
+    /// <summary>Creates the head.</summary>
+    /// <param name="channels">Channels of the last feature map.</param>
+    /// <param name="classes">Number of classes.</param>
     public ClassifierHead(long channels, long classes) : base(nameof(ClassifierHead))
     {
         bn = nn.BatchNorm2d(channels);
@@ -174,6 +199,7 @@ internal sealed class ClassifierHead : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
         using var normalized = bn.call(input);

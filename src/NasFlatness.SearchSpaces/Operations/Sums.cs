@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.SearchSpaces.Operations;
 
 /// <summary>Running sums of tensors that free what they consume (node sums, mixed-operation sums).</summary>
-internal static class Sums
+public static class Sums
 {
     /// <summary>Adds <paramref name="term"/> to <paramref name="sum"/> (which starts null), disposing both old tensors.</summary>
     public static void Accumulate(ref Tensor? sum, Tensor term)

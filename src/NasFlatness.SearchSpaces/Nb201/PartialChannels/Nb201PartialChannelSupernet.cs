@@ -30,20 +30,11 @@ public sealed class Nb201PartialChannelSupernet : Supernet
 
     internal Nb201PartialChannelSupernet(Nb201Options options, DatasetInfo dataset) : base(nameof(Nb201PartialChannelSupernet))
     {
-        long c = options.Channels;
         Proportion = options.PartialChannelProportion;
         Scope = options.PartialChannelScope;
         EdgeNormalization = options.EdgeNormalization;
-        stem = new Stem(dataset.Channels, c);
-        layers = new ModuleList<nn.Module<Tensor, Tensor>>();
-        for (int stage = 0; stage < 3; stage++)
-        {
-            long channels = c << stage;
-            if (stage > 0) layers.Add(new ResNetBasicBlock(channels / 2, channels));
-            for (int i = 0; i < options.CellsPerStage; i++)
-                layers.Add(new PartialChannelCell(channels, Proportion, Scope, options.TrackRunningStats));
-        }
-        head = new ClassifierHead(c * 4, dataset.ClassCount);
+        (stem, layers, head) = Nb201Skeleton.Build(options.Channels, options.CellsPerStage, dataset,
+            channels => new PartialChannelCell(channels, Proportion, Scope, options.TrackRunningStats));
         alpha = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount, Nb201Genotype.OperationCount).mul_(1e-3));
         if (EdgeNormalization) beta = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount).mul_(1e-3));
         RegisterComponents();
@@ -72,7 +63,7 @@ public sealed class Nb201PartialChannelSupernet : Supernet
     public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
     {
         var (a, b) = CheckArchitecture(architecture);
-        var opWeights = a.softmax(-1);
+        var opWeights = Activation.Activate(a);
         Tensor? edgeWeights = null;
         if (b is not null)
         {
@@ -86,14 +77,7 @@ public sealed class Nb201PartialChannelSupernet : Supernet
         }
         var opRows = opWeights.unbind(0);
         var edgeRows = edgeWeights?.unbind(0);
-        var x = stem.forward(input);
-        foreach (var layer in layers)
-        {
-            var next = layer is PartialChannelCell cell ? cell.Forward(x, opRows, edgeRows) : layer.forward(x);
-            x.Dispose(); // autograd keeps what it needs; the handle is not needed any more
-            x = next;
-        }
-        using (x) return head.forward(x);
+        return Nb201Skeleton.Forward(stem, layers, head, input, (layer, x) => layer is PartialChannelCell cell ? cell.Forward(x, opRows, edgeRows) : layer.forward(x));
     }
 
     /// <inheritdoc />
@@ -115,41 +99,6 @@ public sealed class Nb201PartialChannelSupernet : Supernet
         if (b.dim() != 1 || b.shape[0] != Nb201Genotype.EdgeCount)
             throw new ArgumentException($"β must have shape [6], got [{string.Join(", ", b.shape)}].", nameof(architecture));
         return (a, b);
-    }
-
-    /// <summary>PC-DARTS channel shuffle: views [B, C, H, W] as [B, K, C/K, H, W], swaps dims 1 and 2 and flattens back,
-    /// interleaving the K channel groups.</summary>
-    /// <param name="x">A [B, C, H, W] tensor with C divisible by <paramref name="groups"/>.</param>
-    /// <param name="groups">K.</param>
-    public static Tensor ChannelShuffle(Tensor x, long groups)
-    {
-        ArgumentNullException.ThrowIfNull(x);
-        if (groups == 1) return x.alias();
-        long sampled = x.shape[1] / groups;
-        using var a = x.narrow(1, 0, sampled);
-        using var b = x.narrow(1, sampled, x.shape[1] - sampled);
-        return Interleave(a, b, groups);
-    }
-
-    /// <summary>
-    /// <c>ChannelShuffle(cat([a, b], 1), groups)</c> in one copy: a holds group 0 (C/K channels), b groups 1..K−1; output
-    /// channel <c>i·K + g</c> is channel i of group g.
-    /// </summary>
-    internal static Tensor Interleave(Tensor a, Tensor b, long groups)
-    {
-        long s = a.shape[1];
-        var parts = new Tensor[groups];
-        parts[0] = a;
-        for (int g = 1; g < groups; g++) parts[g] = b.narrow(1, (g - 1) * s, s);
-        try
-        {
-            using var stacked = torch.stack(parts, 2); // [B, C/K, K, H, W]
-            return stacked.view(a.shape[0], s * groups, a.shape[2], a.shape[3]);
-        }
-        finally
-        {
-            for (int g = 1; g < groups; g++) parts[g].Dispose();
-        }
     }
 }
 
@@ -185,7 +134,7 @@ internal sealed class PartialChannelCell : nn.Module<Tensor, Tensor>
         using var xa = input.narrow(1, 0, sampled);
         using var xb = input.narrow(1, sampled, channels - sampled);
         using var y = Dag(xa, opWeights, edgeWeights);
-        return Nb201PartialChannelSupernet.Interleave(y, xb, proportion);
+        return PartialChannelShuffle.Interleave(y, xb, proportion);
     }
 
     /// <summary>
@@ -219,7 +168,7 @@ internal sealed class PartialChannelCell : nn.Module<Tensor, Tensor>
             }
             if (k > 1)
             {
-                var value = Nb201PartialChannelSupernet.Interleave(a!, b!, k);
+                var value = PartialChannelShuffle.Interleave(a!, b!, k);
                 a!.Dispose();
                 b!.Dispose();
                 nodes.Add(value);
@@ -284,6 +233,6 @@ internal sealed class PartialChannelMixedOp : nn.Module<Tensor, Tensor>
         using var xa = x.narrow(1, 0, sampled);
         using var xb = x.narrow(1, sampled, channels - sampled);
         using var y = Mixed(xa, weights);
-        return Nb201PartialChannelSupernet.Interleave(y, xb, proportion);
+        return PartialChannelShuffle.Interleave(y, xb, proportion);
     }
 }

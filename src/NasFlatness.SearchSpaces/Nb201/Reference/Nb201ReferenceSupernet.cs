@@ -21,16 +21,7 @@ internal sealed class Nb201ReferenceSupernet : Supernet
 
     public Nb201ReferenceSupernet(Nb201Options options, DatasetInfo dataset) : base(nameof(Nb201ReferenceSupernet))
     {
-        long c = options.Channels;
-        stem = new Stem(dataset.Channels, c);
-        layers = new ModuleList<nn.Module<Tensor, Tensor>>();
-        for (int stage = 0; stage < 3; stage++)
-        {
-            long channels = c << stage;
-            if (stage > 0) layers.Add(new ResNetBasicBlock(channels / 2, channels));
-            for (int i = 0; i < options.CellsPerStage; i++) layers.Add(new ReferenceCell(channels, options.TrackRunningStats));
-        }
-        head = new ClassifierHead(c * 4, dataset.ClassCount);
+        (stem, layers, head) = Nb201Skeleton.Build(options.Channels, options.CellsPerStage, dataset, channels => new ReferenceCell(channels, options.TrackRunningStats));
         alpha = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount, Nb201Genotype.OperationCount).mul_(1e-3));
         RegisterComponents();
         TorchRuntime.EnsureCorrectCpuKernels(this);
@@ -40,10 +31,8 @@ internal sealed class Nb201ReferenceSupernet : Supernet
 
     public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
     {
-        var x = stem.forward(input);
-        foreach (var layer in layers)
-            x = layer is ReferenceCell cell ? cell.Forward(x, architecture[0]) : layer.forward(x);
-        return head.forward(x);
+        var weights = Activation.Activate(architecture[0]);
+        return Nb201Skeleton.Forward(stem, layers, head, input, (layer, x) => layer is ReferenceCell cell ? cell.Forward(x, weights) : layer.forward(x));
     }
 
     public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => Nb201SearchSpace.Derive(architecture[0]);
@@ -60,9 +49,9 @@ internal sealed class Nb201ReferenceSupernet : Supernet
             RegisterComponents();
         }
 
-        public override Tensor forward(Tensor input) => throw new InvalidOperationException("Needs α.");
+        public override Tensor forward(Tensor input) => throw new InvalidOperationException("Needs the mixing weights.");
 
-        public Tensor Forward(Tensor input, Tensor alpha)
+        public Tensor Forward(Tensor input, Tensor weights)
         {
             var nodes = new List<Tensor> { input };
             int e = 0;
@@ -71,7 +60,7 @@ internal sealed class Nb201ReferenceSupernet : Supernet
                 Tensor? sum = null;
                 for (int src = 0; src < node; src++, e++)
                 {
-                    var y = edges[e].Forward(nodes[src], alpha[e].softmax(-1));
+                    var y = edges[e].Forward(nodes[src], weights[e]);
                     sum = sum is null ? y : sum + y;
                 }
                 nodes.Add(sum!);

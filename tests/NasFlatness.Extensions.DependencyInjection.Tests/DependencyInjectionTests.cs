@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using NasFlatness.Extensions.DependencyInjection;
 using NasFlatness.Optimizers;
 using NasFlatness.Search;
+using NasFlatness.SearchSpaces;
 using NasFlatness.SearchSpaces.Nb201;
 using Xunit;
 

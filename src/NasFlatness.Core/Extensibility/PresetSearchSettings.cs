@@ -1,6 +1,4 @@
-using NasFlatness.Search;
-
-namespace NasFlatness.Optimizers;
+namespace NasFlatness.Search;
 
 /// <summary>The <see cref="SearchOptions"/> a method preset fixes; null fields leave the caller's value alone.</summary>
 public sealed record PresetSearchSettings

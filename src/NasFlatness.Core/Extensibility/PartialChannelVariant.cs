@@ -1,4 +1,4 @@
-namespace NasFlatness.Optimizers;
+namespace NasFlatness.Search;
 
 /// <summary>
 /// The partial-channel (PC-DARTS) supernet a preset asks for. Map it onto the search space's options, e.g. for

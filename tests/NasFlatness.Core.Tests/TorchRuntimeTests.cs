@@ -1,3 +1,4 @@
+using NasFlatness.Advanced;
 using NasFlatness.SearchSpaces.Nb201;
 using NasFlatness.SearchSpaces.Operations;
 using NasFlatness.Testing;

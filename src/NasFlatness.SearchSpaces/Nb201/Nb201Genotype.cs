@@ -11,6 +11,12 @@ namespace NasFlatness.Genotypes;
 /// </summary>
 public sealed class Nb201Genotype : Genotype
 {
+    /// <summary>The name of the search space whose genotypes these are.</summary>
+    public const string Space = "nas-bench-201";
+
+    // Registers the text format so that genotypes of this space read back from JSON (see GenotypeFormats).
+    static Nb201Genotype() => GenotypeFormats.Register(Space, text => Parse(text));
+
     /// <summary>Number of edges in the cell.</summary>
     public const int EdgeCount = 6;
 
@@ -63,7 +69,7 @@ public sealed class Nb201Genotype : Genotype
     }
 
     /// <inheritdoc />
-    public override string SpaceName => "nas-bench-201";
+    public override string SpaceName => Space;
 
     /// <summary>Operation index (0..4) of each edge, in edge order.</summary>
     public IReadOnlyList<int> Operations => _ops;

@@ -1,8 +1,7 @@
 using System.Globalization;
 using NasFlatness.Genotypes;
-using NasFlatness.Landscape;
 
-namespace NasFlatness.Optimizers;
+namespace NasFlatness.Landscape;
 
 /// <summary>How a random-search budget is counted.</summary>
 public enum BudgetAccounting

@@ -1,0 +1,48 @@
+namespace NasFlatness;
+
+/// <summary>
+/// Hooks around the steps of a search. Every method has an empty default, so an implementation overrides only what it
+/// needs. The search runner calls them on its activation, update schedule, architecture optimizer, regularizers (in
+/// order) and then on every extra observer given to it — in that order, synchronously, on the search thread.
+/// </summary>
+/// <remarks>
+/// Tensors reachable from the arguments (batches, the supernet's outputs) belong to the step's dispose scope and are
+/// valid only during the call. A component whose state must survive a resume implements <see cref="IStatefulSearchComponent"/>.
+/// </remarks>
+public interface ISearchObserver
+{
+    /// <summary>Called at the start of every epoch (also the first epoch after a resume), before its first step.</summary>
+    void OnEpochStarting(EpochStart epoch) { }
+
+    /// <summary>Called after every weight step (after the weight optimizer stepped), with the step's batch and gradient norm.</summary>
+    void OnWeightStep(WeightStep step) { }
+
+    /// <summary>Called after every architecture update (after the architecture optimizer stepped α).</summary>
+    void OnArchitectureStepped(ArchitectureStep step) { }
+
+    /// <summary>Called when an epoch's record is complete, before it is reported and before the checkpoint is written.</summary>
+    void OnEpochCompleted(Search.EpochRecord record) { }
+}
+
+/// <summary>The start of an epoch of a search.</summary>
+/// <param name="Epoch">Zero-based epoch.</param>
+/// <param name="TotalEpochs">Number of epochs of the search.</param>
+/// <param name="StepsPerEpoch">Steps (training minibatches) per epoch.</param>
+/// <param name="WeightLearningRate">The weight learning rate of the epoch.</param>
+/// <param name="Supernet">The supernet being searched.</param>
+public sealed record EpochStart(int Epoch, int TotalEpochs, int StepsPerEpoch, double WeightLearningRate, Supernet Supernet);
+
+/// <summary>One weight step of a search, as seen by <see cref="ISearchObserver.OnWeightStep"/> and <see cref="IArchitectureUpdateSchedule"/>.</summary>
+/// <param name="Supernet">The supernet (its weights already updated by this step).</param>
+/// <param name="Train">The training minibatch of the step (valid only during the call).</param>
+/// <param name="Epoch">Zero-based epoch.</param>
+/// <param name="Step">Zero-based step within the epoch.</param>
+/// <param name="StepsPerEpoch">Steps per epoch.</param>
+/// <param name="GlobalStep">Zero-based step over the whole search.</param>
+/// <param name="WeightLearningRate">The weight learning rate used.</param>
+/// <param name="Loss">The training cross-entropy of the step.</param>
+/// <param name="GradientNorm">Global L2 norm of the weight gradients before clipping (its square is DARTS-PRIME's "Fisher information" trace).</param>
+/// <param name="ArchitectureUpdated">Whether α was updated before this weight step.</param>
+public sealed record WeightStep(
+    Supernet Supernet, Batch Train, int Epoch, int Step, int StepsPerEpoch, long GlobalStep,
+    double WeightLearningRate, double Loss, double GradientNorm, bool ArchitectureUpdated);

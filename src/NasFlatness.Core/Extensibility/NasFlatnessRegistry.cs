@@ -1,0 +1,260 @@
+using Microsoft.Extensions.Logging;
+using NasFlatness.Search;
+
+namespace NasFlatness;
+
+/// <summary>
+/// What a component factory of a <see cref="NasFlatnessRegistry"/> gets: the search space the component is for, the
+/// supernet variant a preset asks for, and (with dependency injection) the service provider.
+/// </summary>
+public sealed record ComponentContext
+{
+    /// <summary>Name of the search space being searched (e.g. to pick A²M's ρ), if known.</summary>
+    public string? SpaceName { get; init; }
+
+    /// <summary>The partial-channel supernet variant a method preset asks for; search-space factories apply it.</summary>
+    public PartialChannelVariant? PartialChannels { get; init; }
+
+    /// <summary>The application's services (null outside dependency injection).</summary>
+    public IServiceProvider? Services { get; init; }
+
+    /// <summary>The service of type <typeparamref name="T"/>, or null (also when there is no service provider).</summary>
+    public T? GetService<T>() where T : class => Services?.GetService(typeof(T)) as T;
+
+    /// <summary>The application's logger factory, or null.</summary>
+    public ILoggerFactory? LoggerFactory => GetService<ILoggerFactory>();
+}
+
+/// <summary>A name-keyed catalog of factories of one kind of search component. Names compare case-insensitively.</summary>
+/// <typeparam name="T">The component type.</typeparam>
+public sealed class ComponentCatalog<T> where T : class
+{
+    private readonly Dictionary<string, (Func<ComponentContext, T> Factory, string? Description)> _entries = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<string> _order = [];
+    private readonly string _kind;
+
+    internal ComponentCatalog(string kind) => _kind = kind;
+
+    /// <summary>The registered names, in registration order.</summary>
+    public IReadOnlyList<string> Names => _order;
+
+    /// <summary>Registers <paramref name="factory"/> under <paramref name="name"/>; a later registration of the same name replaces it.</summary>
+    /// <param name="name">The name users select it by (configuration, command line, presets).</param>
+    /// <param name="factory">Creates a new instance (or returns a shared one for a stateless component).</param>
+    /// <param name="description">One line for help texts.</param>
+    public ComponentCatalog<T> Add(string name, Func<ComponentContext, T> factory, string? description = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(factory);
+        if (!_entries.ContainsKey(name)) _order.Add(name);
+        _entries[name] = (factory, description);
+        return this;
+    }
+
+    /// <summary>Whether <paramref name="name"/> is registered.</summary>
+    public bool Contains(string? name) => name is not null && _entries.ContainsKey(name);
+
+    /// <summary>The description given at registration, or null.</summary>
+    public string? Describe(string name) => _entries.TryGetValue(name, out var e) ? e.Description : null;
+
+    /// <summary>Creates the component registered as <paramref name="name"/>.</summary>
+    /// <exception cref="ArgumentException">No such name (the message lists the known ones).</exception>
+    public T Create(string name, ComponentContext? context = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!_entries.TryGetValue(name, out var entry))
+            throw new ArgumentException($"Unknown {_kind} '{Genotypes.GenotypeFormats.Abbreviate(name)}'. Known: {KnownNames()}.", nameof(name));
+        return entry.Factory(context ?? new ComponentContext()) ?? throw new InvalidOperationException($"The factory of {_kind} '{name}' returned null.");
+    }
+
+    /// <summary>The known names as one comma-separated string (for messages).</summary>
+    public string KnownNames() => _order.Count == 0 ? "(none registered)" : string.Join(", ", _order);
+}
+
+/// <summary>The method presets of a <see cref="NasFlatnessRegistry"/>, by name and alias. Lookup ignores case, spaces and underscores.</summary>
+public sealed class PresetCatalog
+{
+    private readonly Dictionary<string, MethodPreset> _presets = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _aliases = new(StringComparer.Ordinal);
+    private readonly List<MethodPreset> _order = [];
+
+    internal PresetCatalog()
+    {
+    }
+
+    /// <summary>Every preset, in registration order.</summary>
+    public IReadOnlyList<MethodPreset> All => _order;
+
+    /// <summary>The names of all presets.</summary>
+    public IReadOnlyList<string> Names => _order.Select(p => p.Name).ToArray();
+
+    /// <summary>Registers <paramref name="preset"/>; a later preset of the same name replaces it.</summary>
+    public PresetCatalog Add(MethodPreset preset)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        var key = Normalize(preset.Name);
+        if (_presets.TryGetValue(key, out var old)) _order.Remove(old);
+        _presets[key] = preset;
+        _order.Add(preset);
+        return this;
+    }
+
+    /// <summary>Makes <paramref name="alias"/> another name of the preset <paramref name="name"/>.</summary>
+    public PresetCatalog AddAlias(string alias, string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(alias);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        _aliases[Normalize(alias)] = Normalize(name);
+        return this;
+    }
+
+    /// <summary>Finds a preset by name or alias.</summary>
+    public bool TryGet(string? name, out MethodPreset? preset)
+    {
+        preset = null;
+        if (string.IsNullOrWhiteSpace(name)) return false;
+        var key = Normalize(name);
+        if (_aliases.TryGetValue(key, out var target)) key = target;
+        return _presets.TryGetValue(key, out preset);
+    }
+
+    /// <summary>Finds a preset by name or alias.</summary>
+    /// <exception cref="ArgumentException">Unknown name (the message lists the known ones).</exception>
+    public MethodPreset Get(string name) =>
+        TryGet(name, out var preset) ? preset! : throw new ArgumentException(
+            $"Unknown method preset '{Genotypes.GenotypeFormats.Abbreviate(name ?? "")}'. Known presets: {string.Join(", ", Names)}.", nameof(name));
+
+    /// <summary>The lookup key: lower case, no spaces, '_' as '-', and "β" / "A²M" spelt "beta" / "a2m".</summary>
+    public static string Normalize(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return name.Trim().ToLowerInvariant()
+            .Replace("β", "beta", StringComparison.Ordinal)
+            .Replace("²", "2", StringComparison.Ordinal)
+            .Replace('_', '-')
+            .Replace(" ", "", StringComparison.Ordinal);
+    }
+}
+
+/// <summary>What to search with, by registry names: the input of <see cref="NasFlatnessRegistry.CreateRunner"/>.</summary>
+public sealed record SearchComposition
+{
+    /// <summary>The search space name.</summary>
+    /// <value>Default <c>nas-bench-201</c>.</value>
+    public string SearchSpace { get; init; } = "nas-bench-201";
+
+    /// <summary>A method preset name; null composes from <see cref="Optimizer"/> and <see cref="Regularizers"/> alone.</summary>
+    public string? Method { get; init; }
+
+    /// <summary>The architecture optimizer; null takes the preset's, or <c>darts-1st</c> without a preset. Naming another optimizer than the preset's is an error.</summary>
+    public string? Optimizer { get; init; }
+
+    /// <summary>Regularizers added after the preset's.</summary>
+    public IReadOnlyList<string> Regularizers { get; init; } = [];
+
+    /// <summary>The activation; null takes the preset's, or softmax.</summary>
+    public string? Activation { get; init; }
+
+    /// <summary>The update schedule; null takes the preset's, or every step.</summary>
+    public string? Schedule { get; init; }
+}
+
+/// <summary>
+/// The name-keyed registry of everything a search is composed of: search spaces, architecture optimizers, flatness
+/// regularizers, activations, update schedules and method presets. Built-ins are added by the packages that hold
+/// them (<c>AddBuiltInSearchSpaces()</c> in NasFlatness.SearchSpaces, <c>AddBuiltInMethods()</c> in
+/// NasFlatness.Optimizers); users add their own the same way. Dependency injection (<c>AddNasFlatness</c>), the
+/// samples and the presets all resolve names through one.
+/// </summary>
+/// <example>
+/// <code>
+/// var registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces().AddBuiltInMethods();
+/// registry.Regularizers.Add("my-regularizer", _ => new MyRegularizer());
+/// var runner = registry.CreateRunner(new SearchComposition { Method = "darts", Regularizers = ["my-regularizer"] }, options);
+/// </code>
+/// </example>
+public sealed class NasFlatnessRegistry
+{
+    /// <summary>Creates a registry holding the core components: the <c>softmax</c> activation and the <c>every-step</c> schedule.</summary>
+    public NasFlatnessRegistry()
+    {
+        Activations.Add(SoftmaxActivation.ActivationName, _ => SoftmaxActivation.Instance, "softmax(α) per edge (DARTS)");
+        Schedules.Add(EveryStepSchedule.ScheduleName, _ => EveryStepSchedule.Instance, "update α on every step (DARTS)");
+    }
+
+    /// <summary>Search spaces by name.</summary>
+    public ComponentCatalog<ISearchSpace> SearchSpaces { get; } = new("search space");
+
+    /// <summary>Architecture optimizers by name.</summary>
+    public ComponentCatalog<IArchitectureOptimizer> Optimizers { get; } = new("optimizer");
+
+    /// <summary>Flatness regularizers by name.</summary>
+    public ComponentCatalog<IFlatnessRegularizer> Regularizers { get; } = new("regularizer");
+
+    /// <summary>Architecture activations by name.</summary>
+    public ComponentCatalog<IArchitectureActivation> Activations { get; } = new("activation");
+
+    /// <summary>Architecture-update schedules by name.</summary>
+    public ComponentCatalog<IArchitectureUpdateSchedule> Schedules { get; } = new("schedule");
+
+    /// <summary>Method presets by name.</summary>
+    public PresetCatalog Presets { get; } = new();
+
+    /// <summary>
+    /// Every problem with <paramref name="composition"/> (unknown names, an optimizer that contradicts the preset),
+    /// each naming the field; empty when it can be built. Nothing is created.
+    /// </summary>
+    public IReadOnlyList<string> Validate(SearchComposition composition)
+    {
+        ArgumentNullException.ThrowIfNull(composition);
+        var errors = new List<string>();
+        void Known<T>(ComponentCatalog<T> catalog, string? name, string field) where T : class
+        {
+            if (name is not null && !catalog.Contains(name))
+                errors.Add($"{field} = '{Genotypes.GenotypeFormats.Abbreviate(name)}' is invalid: expected one of {catalog.KnownNames()}.");
+        }
+        Known(SearchSpaces, composition.SearchSpace, nameof(SearchComposition.SearchSpace));
+        MethodPreset? preset = null;
+        if (composition.Method is not null && !Presets.TryGet(composition.Method, out preset))
+            errors.Add($"Method = '{Genotypes.GenotypeFormats.Abbreviate(composition.Method)}' is invalid: expected one of {string.Join(", ", Presets.Names)}.");
+        Known(Optimizers, composition.Optimizer, nameof(SearchComposition.Optimizer));
+        if (preset is not null && composition.Optimizer is not null && !string.Equals(composition.Optimizer, preset.Optimizer, StringComparison.OrdinalIgnoreCase))
+            errors.Add($"Optimizer = '{composition.Optimizer}' contradicts Method = '{composition.Method}', which uses '{preset.Optimizer}': set one of them.");
+        foreach (var r in composition.Regularizers) Known(Regularizers, r, nameof(SearchComposition.Regularizers));
+        Known(Activations, composition.Activation, nameof(SearchComposition.Activation));
+        Known(Schedules, composition.Schedule, nameof(SearchComposition.Schedule));
+        if (preset is not null)
+        {
+            Known(Optimizers, preset.Optimizer, $"Method '{preset.Name}': optimizer");
+            foreach (var r in preset.Regularizers) Known(Regularizers, r, $"Method '{preset.Name}': regularizer");
+            Known(Activations, preset.Activation, $"Method '{preset.Name}': activation");
+            Known(Schedules, preset.Schedule, $"Method '{preset.Name}': schedule");
+        }
+        return errors;
+    }
+
+    /// <summary>
+    /// Builds a <see cref="SearchRunner"/> from names: the space (with the preset's supernet variant), the optimizer and
+    /// regularizers (the preset's, then <see cref="SearchComposition.Regularizers"/>), the activation and schedule, and
+    /// <paramref name="options"/> with the preset's settings applied.
+    /// </summary>
+    /// <exception cref="ArgumentException">The composition is invalid (every problem is named).</exception>
+    public SearchRunner CreateRunner(SearchComposition composition, SearchOptions? options = null, IServiceProvider? services = null, ILogger<SearchRunner>? logger = null)
+    {
+        var errors = Validate(composition);
+        if (errors.Count > 0) throw new ArgumentException("Invalid search composition: " + string.Join(" ", errors), nameof(composition));
+        var preset = composition.Method is null ? null : Presets.Get(composition.Method);
+        var context = new ComponentContext { Services = services, PartialChannels = preset?.PartialChannels };
+        var space = SearchSpaces.Create(composition.SearchSpace, context);
+        context = context with { SpaceName = space.Name };
+        var optimizer = Optimizers.Create(composition.Optimizer ?? preset?.Optimizer ?? "darts-1st", context);
+        var regularizers = (preset?.Regularizers ?? []).Concat(composition.Regularizers).Select(r => Regularizers.Create(r, context)).ToArray();
+        var activation = Activations.Create(composition.Activation ?? preset?.Activation ?? SoftmaxActivation.ActivationName, context);
+        var schedule = Schedules.Create(composition.Schedule ?? preset?.Schedule ?? EveryStepSchedule.ScheduleName, context);
+        return new SearchRunner(space, optimizer, regularizers, preset?.Apply(options) ?? options, logger)
+        {
+            Activation = activation,
+            Schedule = schedule,
+        };
+    }
+}

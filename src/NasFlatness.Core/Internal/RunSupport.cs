@@ -1,0 +1,22 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NasFlatness.Internal;
+
+/// <summary>What the search runner and the evaluation trainer share: device resolution and the per-epoch random streams.</summary>
+internal static class RunSupport
+{
+    /// <summary>
+    /// The seed of random stream <paramref name="stream"/> of <paramref name="epoch"/> (0: data order, 1: validation order,
+    /// 2: augmentation, 3: torch's generator): a pure function of the run seed, so a resumed run draws what an uninterrupted one would.
+    /// </summary>
+    public static int EpochSeed(int seed, int epoch, int stream) => unchecked(((seed * 1_000_003) + epoch) * 31 + stream);
+
+    /// <summary>The device named <paramref name="name"/>; a clear error when CUDA is asked for and not available.</summary>
+    public static Device ResolveDevice(string name)
+    {
+        if (name.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
+            throw new ArgumentException($"Device '{name}' was requested but CUDA is not available on this machine (use 'cpu', or install a CUDA backend package such as TorchSharp-cuda-linux).");
+        return torch.device(name);
+    }
+}
