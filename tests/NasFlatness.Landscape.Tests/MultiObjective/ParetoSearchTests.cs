@@ -219,6 +219,51 @@ public sealed class ParetoSearchTests(ITestOutputHelper output)
             [_errorByCode[candidate.Code], Resources.MultiplyAccumulates(candidate) / 1e6];
     }
 
+    /// <summary>Metrics: [CIFAR-10 test error in %, a synthetic robustness R, parameters in M]. R is made up (the table has none):
+    /// 0.5 per <c>skip_connect</c> edge plus 0.1 per <c>avg_pool_3x3</c> edge, plus 0.2.</summary>
+    private sealed class FlatNasLiteEvaluator : IMultiObjectiveEvaluator<Nb201Genotype>
+    {
+        private readonly double[] _errorByCode = Nb201Table.Embedded.ValuesByCode(Nb201Metrics.Cifar10TestAccuracy).Select(a => 100 - a).ToArray();
+
+        public IReadOnlyList<string> MetricNames { get; } = ["error %", "R", "parameters M"];
+
+        public IReadOnlyList<double> Evaluate(Nb201Genotype candidate, CancellationToken cancellationToken) =>
+            [_errorByCode[candidate.Code], 0.2 + 0.5 * candidate.Operations.Count(o => o == 1) + 0.1 * candidate.Operations.Count(o => o == 4),
+             Resources.Parameters(candidate) / 1e6];
+    }
+
+    /// <summary>Records the population sizes it is prepared with.</summary>
+    private sealed class SpyObjective : ISearchObjective
+    {
+        public List<int> Prepared { get; } = [];
+
+        public string Name => "spy";
+
+        public void Prepare(IReadOnlyList<IReadOnlyList<double>> population) => Prepared.Add(population.Count);
+
+        public double Value(IReadOnlyList<double> metrics) => 0;
+    }
+
+    [Fact]
+    public void FlatNasLiteRescoresTheArchiveWithAlphaNormEveryIteration()
+    {
+        var robust = new RobustTop1Objective(errorIndex: 0, robustnessIndex: 1, alpha: 0.5);
+        var spy = new SpyObjective();
+        ISearchObjective[] objectives = [robust, new TinyMlObjective(new PenaltyConstraint(2, ParameterLimit)), spy];
+        var options = SmallSearch(seed: 5);
+        options.HypervolumeReference = [100, ParameterLimit, 1];
+        var result = new ParetoSearch<Nb201Genotype>(new Nb201CandidateEncoding(), new FlatNasLiteEvaluator(), objectives, options).Run();
+
+        // Prepared with the whole archive: after the design of experiments (20), then per iteration before breeding and after
+        // evaluating (20, 28, 28, 36, ...), and once more for the result.
+        Assert.Equal([20, 20, 28, 28, 36, 36, 44, 44, 52, 52, 60, 60], spy.Prepared);
+        // The result is scored with α_norm = mean(err) / mean(R) over the final archive, computed here independently.
+        double alphaNorm = result.Archive.Average(e => e.Metrics[0]) / result.Archive.Average(e => e.Metrics[1]);
+        Assert.Equal(alphaNorm, robust.AlphaNorm, 12);
+        Assert.All(result.Archive, e => Assert.Equal(0.5 * e.Metrics[0] + alphaNorm * 0.5 * e.Metrics[1], e.Objectives[0], 9));
+        Assert.All(result.Front, e => Assert.True(e.Metrics[2] <= ParameterLimit));
+    }
+
     [Fact]
     public void SameSeedGivesTheSameArchive()
     {
