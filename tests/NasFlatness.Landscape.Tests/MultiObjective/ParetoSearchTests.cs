@@ -338,6 +338,39 @@ public sealed class ParetoSearchTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>A non-NB201 space: the integers 0..9, to show the search is generic and stops when the space runs out.</summary>
+    private sealed class DigitEncoding : ICandidateEncoding<int>
+    {
+        public int Sample(Random random) => random.Next(10);
+
+        public int Crossover(int first, int second, Random random) => (first + second) / 2;
+
+        public int Mutate(int candidate, Random random) => (candidate + 1 + random.Next(9)) % 10;
+
+        public string Key(int candidate) => candidate.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        public int FromKey(string key) => int.Parse(key, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private sealed class DigitEvaluator : IMultiObjectiveEvaluator<int>
+    {
+        public IReadOnlyList<string> MetricNames { get; } = ["x", "9 - x"];
+
+        public IReadOnlyList<double> Evaluate(int candidate, CancellationToken cancellationToken) => [candidate, 9 - candidate];
+    }
+
+    [Fact]
+    public void GenericSearchStopsWhenTheSpaceIsExhausted()
+    {
+        var options = new ParetoSearchOptions { InitialSamples = 4, EvaluationsPerIteration = 3, PopulationSize = 4, Budget = 50, HypervolumeReference = [10, 10] };
+        var result = new ParetoSearch<int>(new DigitEncoding(), new DigitEvaluator(), [new MetricObjective(0), new MetricObjective(1)], options).Run();
+        Assert.Equal(ParetoSearchStopReason.SpaceExhausted, result.StopReason);
+        Assert.Equal(Enumerable.Range(0, 10), result.Archive.Select(e => e.Candidate).Order());
+        Assert.Equal(10, result.Front.Count); // (x, 9 − x) is a line: every point is non-dominated
+        // Staircase of the ten points against (10, 10): Σ_{x=0..9} (10 − x)·1 = 55.
+        Assert.Equal(55.0, result.HypervolumeHistory[^1], 12);
+    }
+
     [Fact]
     public void OptionsAreValidated()
     {
