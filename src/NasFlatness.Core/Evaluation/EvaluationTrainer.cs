@@ -65,6 +65,7 @@ public sealed class EvaluationTrainer
         long parametersWithoutAuxiliary = NetworkSize.CountParameters(network, excludeAuxiliary: true);
         var weights = network.parameters().Where(p => p.requires_grad).ToArray();
         using var optimizer = torch.optim.SGD(weights, o.LearningRate, o.Momentum, 0.0, o.WeightDecay, false);
+        var sharpness = o.Sharpness == SharpnessAwareness.None ? null : new SharpnessAwareStep(weights, o.Sharpness, o.SharpnessRho, network);
 
         var history = new List<EvaluationEpoch>();
         var previous = TimeSpan.Zero;
@@ -108,21 +109,23 @@ public sealed class EvaluationTrainer
                 int start = step * o.BatchSize, count = Math.Min(o.BatchSize, trainCount - start);
                 var batch = data.GetBatch(EvaluationSplit.Train, order.AsSpan(start, count), o.Augment, augmentRandom, device);
                 optimizer.zero_grad();
-                Tensor logits, loss, mainLoss;
-                if (useAuxiliary)
-                {
-                    var (main, aux) = evaluationNetwork!.ForwardWithAuxiliary(batch.Images);
-                    logits = main;
-                    mainLoss = CrossEntropy(main, batch.Labels);
-                    loss = aux is null ? mainLoss : mainLoss + CrossEntropy(aux, batch.Labels) * o.AuxiliaryWeight;
-                }
-                else
-                {
-                    logits = network.forward(batch.Images);
-                    mainLoss = CrossEntropy(logits, batch.Labels);
-                    loss = mainLoss;
-                }
+                var (logits, loss, mainLoss) = TrainingLoss(network, evaluationNetwork, useAuxiliary, batch);
                 loss.backward();
+                if (sharpness is not null)
+                {
+                    // Second pass at w + ε on the same batch; the optimizer steps with that gradient from the restored w.
+                    // Statistics (loss, accuracy) stay those of pass 1, at w. Clipping applies to the gradient that is used.
+                    sharpness.Perturb();
+                    try
+                    {
+                        optimizer.zero_grad();
+                        TrainingLoss(network, evaluationNetwork, useAuxiliary, batch).Loss.backward();
+                    }
+                    finally
+                    {
+                        sharpness.Restore();
+                    }
+                }
                 nn.utils.clip_grad_norm_(weights, o.GradientClip);
                 optimizer.step();
 
@@ -223,6 +226,20 @@ public sealed class EvaluationTrainer
             network.train(wasTraining);
         }
         return (lossSum / count, (double)correct / count);
+    }
+
+    /// <summary>The training loss of one batch (with the auxiliary term when used), its logits and the main-head loss.</summary>
+    private (Tensor Logits, Tensor Loss, Tensor MainLoss) TrainingLoss(nn.Module<Tensor, Tensor> network, IEvaluationNetwork? evaluationNetwork, bool useAuxiliary, Batch batch)
+    {
+        if (useAuxiliary)
+        {
+            var (main, aux) = evaluationNetwork!.ForwardWithAuxiliary(batch.Images);
+            var mainLoss = CrossEntropy(main, batch.Labels);
+            return (main, aux is null ? mainLoss : mainLoss + CrossEntropy(aux, batch.Labels) * _options.AuxiliaryWeight, mainLoss);
+        }
+        var logits = network.forward(batch.Images);
+        var loss = CrossEntropy(logits, batch.Labels);
+        return (logits, loss, loss);
     }
 
     private Tensor CrossEntropy(Tensor logits, Tensor labels) =>
