@@ -27,7 +27,7 @@ public enum Corruption
     /// <summary>HSV value channel + 0.05, 0.10, 0.15, 0.20, 0.30 (clipped to 1), hue and saturation kept.</summary>
     Brightness,
 
-    /// <summary>Box down-sampling to ⌊c·H⌋ × ⌊c·W⌋ and nearest up-sampling back, c = 0.95, 0.9, 0.85, 0.75, 0.65.</summary>
+    /// <summary>PIL BOX resize to ⌊c·H⌋ × ⌊c·W⌋ and back, c = 0.95, 0.9, 0.85, 0.75, 0.65.</summary>
     Pixelate,
 }
 
@@ -44,8 +44,8 @@ public enum Corruption
 /// images' device. A seed therefore gives the same corrupted images on any device and whatever the batch.
 /// Equivalences: brightness changes only V = max(R, G, B); HSV→RGB is linear in V for fixed H and S, so the result is
 /// x·V'/V with V' = min(V + c, 1) (and V' in every channel where V = 0), which equals the RGB→HSV→RGB round trip without
-/// computing hue. A grey image (C = 1) has V = x. Pixelate approximates PIL's BOX resizes by an area (adaptive average) pool
-/// down and nearest-neighbour up; PIL weights partially covered pixels at non-integer ratios, the pool does not.
+/// computing hue. A grey image (C = 1) has V = x. Pixelate reproduces PIL's BOX resampling weights (as the CIFAR-10-C code
+/// resizes with <c>PIL.Image.BOX</c> both ways) as one matrix per axis, in floating point rather than PIL's 8-bit arithmetic.
 /// </remarks>
 public static class ImageCorruptions
 {
@@ -205,8 +205,55 @@ public static class ImageCorruptions
     private static Tensor Pixelate(Tensor x, double scale)
     {
         long h = x.shape[2], w = x.shape[3];
-        long small_h = Math.Max(1, (long)(h * scale)), small_w = Math.Max(1, (long)(w * scale));
-        var small = nn.functional.adaptive_avg_pool2d(x, [small_h, small_w]);
-        return nn.functional.interpolate(small, size: [h, w], mode: InterpolationMode.Nearest);
+        int smallH = Math.Max(1, (int)(h * scale)), smallW = Math.Max(1, (int)(w * scale));
+        // Down then up along each axis is one linear map per axis: y = M_h · x · M_wᵀ.
+        var rows = Pixelation((int)h, smallH).to(x.dtype).to(x.device);
+        var columns = Pixelation((int)w, smallW).to(x.dtype).to(x.device);
+        return rows.matmul(x).matmul(columns.t());
+    }
+
+    /// <summary>The [n, n] map of a BOX resize from n to <paramref name="small"/> pixels followed by a BOX resize back to n.</summary>
+    private static Tensor Pixelation(int n, int small)
+    {
+        var down = BoxResize(n, small);
+        var up = BoxResize(small, n);
+        var map = new double[n * n];
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < small; k++)
+            {
+                double u = up[i, k];
+                if (u == 0) continue;
+                for (int j = 0; j < n; j++) map[i * n + j] += u * down[k, j];
+            }
+        return torch.tensor(map, [n, n], dtype: float64);
+    }
+
+    /// <summary>
+    /// The [out, in] weights of PIL's BOX resampling along one axis (Pillow <c>Resample.c</c>, <c>precompute_coeffs</c> with the box
+    /// filter: 1 on (−½, ½], support ½ widened by the down-scale factor): output pixel i averages the input pixels whose centres,
+    /// measured in output-pixel units from the centre (i + ½)·in/out, lie in (−½, ½]. Up-scaling reduces to a nearest-centre pick.
+    /// </summary>
+    internal static double[,] BoxResize(int inSize, int outSize)
+    {
+        var weights = new double[outSize, inSize];
+        double scale = (double)inSize / outSize, filterScale = Math.Max(scale, 1.0), support = 0.5 * filterScale;
+        for (int i = 0; i < outSize; i++)
+        {
+            double center = (i + 0.5) * scale;
+            int first = Math.Max(0, (int)(center - support + 0.5));
+            int last = Math.Min(inSize, (int)(center + support + 0.5));
+            double total = 0;
+            for (int j = first; j < last; j++)
+            {
+                double t = (j - center + 0.5) / filterScale;
+                if (t > -0.5 && t <= 0.5)
+                {
+                    weights[i, j] = 1;
+                    total++;
+                }
+            }
+            for (int j = first; j < last && total > 0; j++) weights[i, j] /= total;
+        }
+        return weights;
     }
 }
