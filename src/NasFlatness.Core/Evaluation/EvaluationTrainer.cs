@@ -12,7 +12,8 @@ namespace NasFlatness.Evaluation;
 /// SGD with momentum, cosine (or exponential) learning rate per epoch, weight decay, gradient clipping,
 /// training augmentation from the dataset (crop, flip, cutout), drop-path probability ramped linearly
 /// from 0 and an auxiliary loss when the network implements <see cref="IEvaluationNetwork"/>, optional label
-/// smoothing; then tests it. Works for any space's network. Every step runs in its own dispose scope;
+/// smoothing, and optionally a sharpness-aware (SAM/ASAM) two-pass step (<see cref="EvaluationOptions.Sharpness"/>);
+/// then tests it. Works for any space's network. Every step runs in its own dispose scope;
 /// checkpoints are written per epoch and a resumed run equals an uninterrupted one, because data order,
 /// augmentation and drop-path masks are seeded per epoch from <see cref="EvaluationOptions.Seed"/>.
 /// </summary>
