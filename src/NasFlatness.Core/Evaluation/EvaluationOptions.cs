@@ -69,6 +69,17 @@ public sealed class EvaluationOptions
     /// <value>Default 0.</value>
     public double LabelSmoothing { get; set; }
 
+    /// <summary>
+    /// Sharpness-aware training step (FlatNAS trains candidates with ASAM): each step takes a second forward/backward pass at
+    /// w + ε and steps with that gradient (<see cref="SharpnessAwareStep"/>); <see cref="SharpnessAwareness.None"/> is the plain step.
+    /// </summary>
+    /// <value>Default <see cref="SharpnessAwareness.None"/>.</value>
+    public SharpnessAwareness Sharpness { get; set; } = SharpnessAwareness.None;
+
+    /// <summary>Radius ρ of the sharpness-aware ascent step (used unless <see cref="Sharpness"/> is <see cref="SharpnessAwareness.None"/>).</summary>
+    /// <value>Default 0.05 (the SAM paper's CIFAR value; FlatNAS's ASAM uses 2.0).</value>
+    public double SharpnessRho { get; set; } = 0.05;
+
     /// <summary>Whether training batches are augmented by the dataset (crop, flip, cutout).</summary>
     /// <value>Default true.</value>
     public bool Augment { get; set; } = true;
@@ -118,6 +129,8 @@ public sealed class EvaluationOptions
         if (!(AuxiliaryWeight >= 0)) errors.Add($"{nameof(AuxiliaryWeight)} = {AuxiliaryWeight} is invalid: must be non-negative.");
         if (!(DropPathProbability >= 0 && DropPathProbability < 1)) errors.Add($"{nameof(DropPathProbability)} = {DropPathProbability} is invalid: must be in [0, 1).");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) errors.Add($"{nameof(LabelSmoothing)} = {LabelSmoothing} is invalid: must be in [0, 1).");
+        if (!Enum.IsDefined(Sharpness)) errors.Add($"{nameof(Sharpness)} = {Sharpness} is not a known sharpness-aware step (None, Sam, Asam).");
+        if (!(SharpnessRho > 0) || double.IsInfinity(SharpnessRho)) errors.Add($"{nameof(SharpnessRho)} = {SharpnessRho} is invalid: must be positive and finite.");
         if (string.IsNullOrWhiteSpace(Device)) errors.Add($"{nameof(Device)} is empty: use cpu, cuda or cuda:N.");
         return errors;
     }

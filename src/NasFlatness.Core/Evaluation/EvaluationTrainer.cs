@@ -13,7 +13,8 @@ namespace NasFlatness.Evaluation;
 /// SGD with momentum, cosine (or exponential) learning rate per epoch, weight decay, gradient clipping,
 /// training augmentation from the dataset (crop, flip, cutout), drop-path probability ramped linearly
 /// from 0 and an auxiliary loss when the network implements <see cref="IEvaluationNetwork"/>, optional label
-/// smoothing; then tests it. Works for any space's network. Every step runs in its own dispose scope;
+/// smoothing, and optionally a sharpness-aware (SAM/ASAM) two-pass step (<see cref="EvaluationOptions.Sharpness"/>);
+/// then tests it. Works for any space's network. Every step runs in its own dispose scope;
 /// checkpoints are written per epoch and a resumed run equals an uninterrupted one, because data order,
 /// augmentation and drop-path masks are seeded per epoch from <see cref="EvaluationOptions.Seed"/>.
 /// </summary>
@@ -66,6 +67,7 @@ public sealed class EvaluationTrainer
         long parametersWithoutAuxiliary = NetworkSize.CountParameters(network, excludeAuxiliary: true);
         var weights = network.parameters().Where(p => p.requires_grad).ToArray();
         using var optimizer = torch.optim.SGD(weights, o.LearningRate, o.Momentum, 0.0, o.WeightDecay, false);
+        var sharpness = o.Sharpness == SharpnessAwareness.None ? null : new SharpnessAwareStep(weights, o.Sharpness, o.SharpnessRho, network);
 
         var history = new List<EvaluationEpoch>();
         var previous = TimeSpan.Zero;
@@ -109,21 +111,23 @@ public sealed class EvaluationTrainer
                 int start = step * o.BatchSize, count = Math.Min(o.BatchSize, trainCount - start);
                 var batch = data.GetBatch(EvaluationSplit.Train, order.AsSpan(start, count), o.Augment, augmentRandom, device);
                 optimizer.zero_grad();
-                Tensor logits, loss, mainLoss;
-                if (useAuxiliary)
-                {
-                    var (main, aux) = evaluationNetwork!.ForwardWithAuxiliary(batch.Images);
-                    logits = main;
-                    mainLoss = CrossEntropy(main, batch.Labels);
-                    loss = aux is null ? mainLoss : mainLoss + CrossEntropy(aux, batch.Labels) * o.AuxiliaryWeight;
-                }
-                else
-                {
-                    logits = network.forward(batch.Images);
-                    mainLoss = CrossEntropy(logits, batch.Labels);
-                    loss = mainLoss;
-                }
+                var (logits, loss, mainLoss) = TrainingLoss(network, evaluationNetwork, useAuxiliary, batch);
                 loss.backward();
+                if (sharpness is not null)
+                {
+                    // Second pass at w + ε on the same batch; the optimizer steps with that gradient from the restored w.
+                    // Statistics (loss, accuracy) stay those of pass 1, at w. Clipping applies to the gradient that is used.
+                    sharpness.Perturb();
+                    try
+                    {
+                        optimizer.zero_grad();
+                        TrainingLoss(network, evaluationNetwork, useAuxiliary, batch).Loss.backward();
+                    }
+                    finally
+                    {
+                        sharpness.Restore();
+                    }
+                }
                 nn.utils.clip_grad_norm_(weights, o.GradientClip);
                 optimizer.step();
 
@@ -224,6 +228,20 @@ public sealed class EvaluationTrainer
             network.train(wasTraining);
         }
         return (lossSum / count, (double)correct / count);
+    }
+
+    /// <summary>The training loss of one batch (with the auxiliary term when used), its logits and the main-head loss.</summary>
+    private (Tensor Logits, Tensor Loss, Tensor MainLoss) TrainingLoss(nn.Module<Tensor, Tensor> network, IEvaluationNetwork? evaluationNetwork, bool useAuxiliary, Batch batch)
+    {
+        if (useAuxiliary)
+        {
+            var (main, aux) = evaluationNetwork!.ForwardWithAuxiliary(batch.Images);
+            var mainLoss = CrossEntropy(main, batch.Labels);
+            return (main, aux is null ? mainLoss : mainLoss + CrossEntropy(aux, batch.Labels) * _options.AuxiliaryWeight, mainLoss);
+        }
+        var logits = network.forward(batch.Images);
+        var loss = CrossEntropy(logits, batch.Labels);
+        return (logits, loss, loss);
     }
 
     private Tensor CrossEntropy(Tensor logits, Tensor labels) =>
