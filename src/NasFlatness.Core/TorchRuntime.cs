@@ -67,6 +67,7 @@ public static partial class TorchRuntime
         lock (Gate)
         {
             TuneAllocator();
+            DisableUnavailableNnpack();
             if (Mode == "on") return false;
             return SetLocked(false);
         }
@@ -89,6 +90,7 @@ public static partial class TorchRuntime
         lock (Gate)
         {
             TuneAllocator();
+            DisableUnavailableNnpack();
             var mode = Mode;
             if (mode != "verify") return mode == "on" || !SetLocked(false);
             var shapes = ConvolutionShapes(module);
@@ -242,6 +244,34 @@ public static partial class TorchRuntime
 
     [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
     private static partial void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool value);
+
+    private static bool _nnpackChecked;
+
+    /// <summary>
+    /// Where NNPACK cannot initialise on this CPU (libtorch then logs "Could not initialize NNPACK! Reason: Unsupported
+    /// hardware." on every native convolution of a batch of 16 or more and falls back anyway), switches libtorch's NNPACK
+    /// path off for the process, so the fallback is taken silently. Checked once per process (that check logs the line once).
+    /// </summary>
+    private static void DisableUnavailableNnpack()
+    {
+        if (_nnpackChecked) return;
+        _nnpackChecked = true;
+        try
+        {
+            if (!NnpackAvailable()) SetUserEnabledNnpack(GlobalContext(), false);
+        }
+        catch (Exception ex) when (ex is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Another libtorch build: leave it as it is.
+        }
+    }
+
+    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at6native17_nnpack_availableEv")]
+    [return: MarshalAs(UnmanagedType.U1)]
+    private static partial bool NnpackAvailable();
+
+    [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static partial void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool value);
 
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int Mallopt(int parameter, int value);

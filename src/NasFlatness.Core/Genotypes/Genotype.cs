@@ -13,7 +13,7 @@ namespace NasFlatness.Genotypes;
 /// <see cref="GenotypeFormats"/>. Search spaces register themselves when a search runs; a user's genotype type can
 /// also be registered directly with <see cref="GenotypeFormats.Register(string, Func{string, Genotype})"/>.
 /// </remarks>
-[JsonConverter(typeof(GenotypeJsonConverterFactory))]
+[JsonConverter(typeof(GenotypeJsonConverter))]
 public abstract class Genotype : IEquatable<Genotype>
 {
     /// <summary>Name of the search space this genotype belongs to.</summary>

@@ -51,11 +51,18 @@ public static class GenotypeFormats
     internal static string Abbreviate(string text, int max = 120) => text.Length <= max ? text : text[..max] + "…";
 }
 
-/// <summary>Creates the JSON converter of <see cref="Genotype"/> and every derived type.</summary>
-internal sealed class GenotypeJsonConverterFactory : JsonConverterFactory
+/// <summary>
+/// The JSON converter of <see cref="Genotype"/> and every derived type: <c>{"space": …, "text": …}</c>, read back through
+/// <see cref="GenotypeFormats"/>. <see cref="Genotype"/> carries it, so values typed as <see cref="Genotype"/> need nothing;
+/// put <c>[JsonConverter(typeof(GenotypeJsonConverter))]</c> on your own genotype class (as the built-in ones have) so that
+/// values typed as that class serialise the same way.
+/// </summary>
+public sealed class GenotypeJsonConverter : JsonConverterFactory
 {
+    /// <inheritdoc />
     public override bool CanConvert(Type typeToConvert) => typeof(Genotype).IsAssignableFrom(typeToConvert);
 
+    /// <inheritdoc />
     public override JsonConverter CreateConverter(Type typeToConvert, JsonSerializerOptions options) =>
         (JsonConverter)Activator.CreateInstance(typeof(GenotypeJsonConverter<>).MakeGenericType(typeToConvert))!;
 }

@@ -20,6 +20,7 @@ public readonly record struct DartsEdge(string Operation, int Input)
 /// and the states concatenated to form the cell output. Prints and parses the DARTS code's text:
 /// <c>Genotype(normal=[('sep_conv_3x3', 0), …], normal_concat=range(2, 6), reduce=[…], reduce_concat=range(2, 6))</c>.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(GenotypeJsonConverter))]
 public sealed class DartsGenotype : Genotype
 {
     /// <summary>The name of the search space whose genotypes these are.</summary>

@@ -9,6 +9,7 @@ namespace NasFlatness.Genotypes;
 /// <c>1←0, 2←0, 2←1, 3←0, 3←1, 3←2</c> (the benchmark's edge order, also the row order of α).
 /// Prints and parses the benchmark's arch string <c>|op~0|+|op~0|op~1|+|op~0|op~1|op~2|</c>.
 /// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(GenotypeJsonConverter))]
 public sealed class Nb201Genotype : Genotype
 {
     /// <summary>The name of the search space whose genotypes these are.</summary>
