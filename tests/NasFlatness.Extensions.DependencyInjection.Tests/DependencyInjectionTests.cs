@@ -5,6 +5,7 @@ using NasFlatness.Extensions.DependencyInjection;
 using NasFlatness.Optimizers;
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces;
+using Microsoft.Extensions.Logging;
 using NasFlatness.SearchSpaces.Nb201;
 using Xunit;
 
@@ -123,5 +124,85 @@ public sealed class DependencyInjectionTests
         Assert.True(space.Options.EdgeNormalization);
         Assert.Equal("darts", space.Name);
         Assert.NotNull(provider.GetRequiredService<SearchRunner>());
+    }
+}
+
+/// <summary>User components defined in this test assembly, selected by name from configuration.</summary>
+[Collection(TorchCollection.Name)]
+public sealed class UserComponentRegistrationTests
+{
+    /// <summary>A user optimizer: the first-order DARTS gradient times two (constructed by DI, so it may take services).</summary>
+    public sealed class DoubledGradient(Microsoft.Extensions.Logging.ILogger<DoubledGradient> logger) : IArchitectureOptimizer
+    {
+        public ILogger Logger { get; } = logger;
+
+        public string Name => "doubled";
+
+        public bool IsFirstOrder => true;
+
+        public IReadOnlyList<TorchSharp.torch.Tensor> ComputeGradient(ArchitectureStep step, IReadOnlyList<TorchSharp.torch.Tensor> architecture) =>
+            new DartsFirstOrder().ComputeGradient(step, architecture).Select(g => g * 2).ToArray();
+    }
+
+    /// <summary>A user regularizer: an L2 term on α.</summary>
+    public sealed class L2Regularizer : IFlatnessRegularizer
+    {
+        public string Name => "l2";
+
+        public TorchSharp.torch.Tensor? LossTerm(IReadOnlyList<TorchSharp.torch.Tensor> architecture, ArchitectureStep step) =>
+            architecture.Select(a => a.square().sum()).Aggregate((x, y) => x + y) * 1e-3;
+    }
+
+    private static ServiceProvider Build(Dictionary<string, string?> settings) =>
+        new ServiceCollection()
+            .AddLogging()
+            .AddNasFlatness(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("NasFlatness"))
+            .AddOptimizer<DoubledGradient>("doubled")
+            .AddRegularizer<L2Regularizer>("l2")
+            .BuildServiceProvider();
+
+    [Fact]
+    public void CustomOptimizerAndRegularizerAreSelectedByNameFromConfiguration()
+    {
+        using var provider = Build(new()
+        {
+            ["NasFlatness:Optimizer"] = "doubled",
+            ["NasFlatness:Regularizers:0"] = "l2",
+            ["NasFlatness:Regularizers:1"] = "beta-decay",
+            ["NasFlatness:Nb201:Channels"] = "4",
+            ["NasFlatness:Nb201:CellsPerStage"] = "1",
+        });
+        provider.GetRequiredService<IStartupValidator>().Validate();
+        var runner = provider.GetRequiredService<SearchRunner>();
+        var optimizer = Assert.IsType<DoubledGradient>(runner.Optimizer);
+        Assert.NotNull(optimizer.Logger);
+        Assert.Equal(["l2", "beta-decay"], runner.Regularizers.Select(r => r.Name).ToArray());
+        Assert.IsType<L2Regularizer>(runner.Regularizers[0]);
+
+        // The components really run: a one-epoch search with them moves α.
+        var o = runner.Options;
+        o.Epochs = 1;
+        o.BatchSize = 32;
+        o.ArchitectureLearningRate = 3e-2;
+        var short1 = new SearchRunner(runner.SearchSpace, runner.Optimizer, runner.Regularizers, o);
+        using var data = new NasFlatness.Data.CifarSearchData(TestData.Cifar10Train, new NasFlatness.Data.CifarSearchDataOptions { MaxTrainExamples = 64, MaxValidationExamples = 64 });
+        var result = short1.Run(data);
+        Assert.True(result.Epochs[0].Architecture[0].SelectMany(r => r).Max(Math.Abs) > 0.01);
+    }
+
+    [Fact]
+    public void NaDartsAndUserNamesAreValidatedAtStart()
+    {
+        using (var provider = Build(new() { ["NasFlatness:Optimizer"] = "na-darts" }))
+        {
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            Assert.IsType<NaDartsOptimizer>(provider.GetRequiredService<IArchitectureOptimizer>());
+        }
+        using (var provider = Build(new() { ["NasFlatness:Optimizer"] = "doubld", ["NasFlatness:Regularizers:0"] = "l3" }))
+        {
+            var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
+            Assert.Contains("Optimizer = 'doubld' is invalid: expected one of darts-1st, darts-2nd, na-darts, doubled", ex.Message);
+            Assert.Contains("Regularizers = 'l3' is invalid: expected one of beta-decay, a2m, l2", ex.Message);
+        }
     }
 }
