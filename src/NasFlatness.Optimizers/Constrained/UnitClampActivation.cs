@@ -90,7 +90,7 @@ public sealed class UnitClampActivation : IArchitectureActivation, IStatefulSear
     public Tensor? MaskOf(int index) => index >= 0 && index < _masks.Length ? _masks[index] : null;
 
     /// <summary>Number of masked operations over all architecture tensors.</summary>
-    public long MaskedCount => _masks.Where(m => m is not null).Sum(m => (long)m!.numel() - (long)m.sum().item<double>());
+    public long MaskedCount => _masks.Where(m => m is not null).Sum(m => m!.numel() - m.count_nonzero().item<long>());
 
     /// <summary>When the search starts: initialises α (see <see cref="UnitClampOptions.InitializeUniform"/>), creates the masks and applies them.</summary>
     public void OnEpochStarting(EpochStart epoch)
