@@ -49,6 +49,33 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
         return result;
     }
 
+    /// <summary>
+    /// The space's discretisation D(p) of the mixing weights as an indicator: one tensor per tensor of
+    /// <paramref name="mixingWeights"/> (as returned by <see cref="MixingWeights"/>), with 1 where the derived genotype
+    /// keeps an operation and 0 elsewhere. Used by regularizers that pull p towards its discretisation (DARTS-PRIME's
+    /// proximity term, ADMM). The default is per-row one-hot of the argmax of every operation-mixing (2-D) tensor, ties to
+    /// the lower column (every edge is kept, as in NAS-Bench-201); other tensors (e.g. edge-normalisation logits) are
+    /// returned as detached copies, since they have no discretisation. Spaces that keep only some edges (DARTS: the
+    /// top two incoming edges of every node) override this with their derivation rule.
+    /// </summary>
+    /// <param name="mixingWeights">Mixing weights p, one tensor per architecture tensor.</param>
+    /// <returns>Detached tensors with the shapes and dtypes of <paramref name="mixingWeights"/>; no gradient flows through them.
+    /// They belong to the caller's dispose scope.</returns>
+    public virtual IReadOnlyList<Tensor> DiscreteIndicator(IReadOnlyList<Tensor> mixingWeights)
+    {
+        ArgumentNullException.ThrowIfNull(mixingWeights);
+        using var noGrad = torch.no_grad();
+        var result = new Tensor[mixingWeights.Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            var p = mixingWeights[i].detach();
+            result[i] = p.dim() == 2
+                ? nn.functional.one_hot(p.argmax(-1), p.shape[1]).to(p.dtype)
+                : p.clone();
+        }
+        return result;
+    }
+
     /// <summary>All trainable parameters that are not architecture parameters.</summary>
     public IEnumerable<Parameter> WeightParameters()
     {

@@ -112,7 +112,8 @@ public sealed class SearchRunner
     /// <param name="data">Search data (training split for the weights, validation split for α).</param>
     /// <param name="progress">Receives a report after every step and at the end of every epoch (before that epoch's checkpoint is written).</param>
     /// <param name="cancellationToken">Checked before every step; a cancelled search can resume from its last checkpoint.</param>
-    /// <exception cref="ArgumentException">The data does not fit the search space, or a split is empty.</exception>
+    /// <exception cref="ArgumentException">The data does not fit the search space, a split is empty, or a component refuses
+    /// the composition (<see cref="ISearchCompositionCheck"/>).</exception>
     /// <exception cref="InvalidOperationException">The checkpoint folder holds a checkpoint written with other settings.</exception>
     /// <exception cref="IOException">A checkpoint could not be written (the message names the folder and the cause).</exception>
     /// <exception cref="OperationCanceledException">The search was cancelled.</exception>
@@ -127,6 +128,8 @@ public sealed class SearchRunner
         if (validCount == 0) throw new ArgumentException("The validation split of the search data is empty.", nameof(data));
         var device = RunSupport.ResolveDevice(o.Device);
         var participants = Participants();
+        var compositionProblems = participants.OfType<ISearchCompositionCheck>().SelectMany(c => c.CheckComposition(participants)).ToArray();
+        if (compositionProblems.Length > 0) throw new ArgumentException("Invalid search composition: " + string.Join(" ", compositionProblems));
         var stateful = participants.OfType<IStatefulSearchComponent>().ToArray();
         var duplicate = stateful.GroupBy(s => s.StateName).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)

@@ -6,9 +6,16 @@ namespace NasFlatness.Data;
 /// <summary>Options of <see cref="CifarSearchData"/>.</summary>
 public sealed class CifarSearchDataOptions
 {
-    /// <summary>Fraction of the training set used to train the weights; the rest trains α (DARTS <c>train_portion</c>).</summary>
-    /// <value>Default 0.5 (25,000 / 25,000 on CIFAR).</value>
+    /// <summary>
+    /// Fraction of the training set used to train the weights; the rest trains α (DARTS <c>train_portion</c>): the first
+    /// ⌊n·portion⌋ images train the weights. DARTS-PRIME's <c>--dyno_split</c> uses 1 − 1/(1 + f) for f weight steps per
+    /// α step, i.e. <see cref="DynamicSplitTrainPortion"/> = 10/11 for f = 10 (45,454 / 4,546 on CIFAR).
+    /// </summary>
+    /// <value>Default 0.5 (25,000 / 25,000 on CIFAR). Must be in (0, 1).</value>
     public double TrainPortion { get; set; } = 0.5;
+
+    /// <summary>DARTS-PRIME's "dyno split" train portion for its default of 10 weight steps per α step: 1 − 1/11 = 10/11.</summary>
+    public static double DynamicSplitTrainPortion { get; } = 1 - 1 / (1 + 10.0);
 
     /// <summary>Use only the first this many examples of the weight-training split (a CPU-sized proxy); null uses all.</summary>
     /// <value>Default null.</value>
@@ -21,6 +28,19 @@ public sealed class CifarSearchDataOptions
     /// <summary>Device the images are kept on (batches are cropped, flipped and normalised there).</summary>
     /// <value>Default <c>cpu</c>.</value>
     public string Device { get; set; } = "cpu";
+
+    /// <summary>Every problem with these options, each naming the field; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (!(TrainPortion > 0 && TrainPortion < 1))
+            errors.Add($"{nameof(TrainPortion)} = {TrainPortion} is invalid: must be in (0, 1).");
+        if (MaxTrainExamples is < 1)
+            errors.Add($"{nameof(MaxTrainExamples)} = {MaxTrainExamples} is invalid: must be at least 1 (or null for all).");
+        if (MaxValidationExamples is < 1)
+            errors.Add($"{nameof(MaxValidationExamples)} = {MaxValidationExamples} is invalid: must be at least 1 (or null for all).");
+        return errors;
+    }
 }
 
 /// <summary>
@@ -44,12 +64,8 @@ public sealed class CifarSearchData : ISearchDataset
     {
         ArgumentNullException.ThrowIfNull(images);
         options ??= new CifarSearchDataOptions();
-        if (!(options.TrainPortion > 0 && options.TrainPortion < 1))
-            throw new ArgumentException($"{nameof(options.TrainPortion)} = {options.TrainPortion} is invalid: must be in (0, 1).", nameof(options));
-        if (options.MaxTrainExamples is < 1)
-            throw new ArgumentException($"{nameof(options.MaxTrainExamples)} = {options.MaxTrainExamples} is invalid: must be at least 1 (or null for all).", nameof(options));
-        if (options.MaxValidationExamples is < 1)
-            throw new ArgumentException($"{nameof(options.MaxValidationExamples)} = {options.MaxValidationExamples} is invalid: must be at least 1 (or null for all).", nameof(options));
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
 
         int split = (int)Math.Floor(images.Count * options.TrainPortion);
         _trainCount = Math.Min(split, options.MaxTrainExamples ?? int.MaxValue);

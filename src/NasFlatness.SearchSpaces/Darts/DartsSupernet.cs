@@ -170,6 +170,45 @@ public sealed class DartsSupernet : Supernet
         return DartsSearchSpace.DeriveFromWeights(Activation.Activate(architecture[0].detach().to(float64)), Activation.Activate(architecture[1].detach().to(float64)), operationSet,
             architecture.Count == 4 ? architecture[2] : null, architecture.Count == 4 ? architecture[3] : null);
     }
+
+    /// <summary>
+    /// The DARTS discretisation as an indicator (DARTS-PRIME's D(p)): for each of α_normal and α_reduce, 1 at (edge,
+    /// operation) for the two incoming edges of every node that <see cref="DeriveGenotype(IReadOnlyList{Tensor})"/> keeps,
+    /// each at its strongest non-<c>none</c> operation, and 0 elsewhere (so rows of dropped edges are all zero). The rule is
+    /// the derivation's, applied to the given mixing weights (with edge normalisation, β is <paramref name="mixingWeights"/>[2]
+    /// and [3], which <see cref="Supernet.MixingWeights"/> passes through unchanged). β tensors are returned as detached copies.
+    /// </summary>
+    public override IReadOnlyList<Tensor> DiscreteIndicator(IReadOnlyList<Tensor> mixingWeights)
+    {
+        CheckArchitecture(mixingWeights);
+        using var noGrad = torch.no_grad();
+        var names = DartsOperations.Names(operationSet);
+        var genotype = DartsSearchSpace.DeriveFromWeights(mixingWeights[0], mixingWeights[1], operationSet,
+            mixingWeights.Count == 4 ? mixingWeights[2] : null, mixingWeights.Count == 4 ? mixingWeights[3] : null);
+        var result = new Tensor[mixingWeights.Count];
+        result[0] = Indicator(genotype.Normal, mixingWeights[0], names);
+        result[1] = Indicator(genotype.Reduce, mixingWeights[1], names);
+        for (int i = 2; i < result.Length; i++) result[i] = mixingWeights[i].detach().clone();
+        return result;
+    }
+
+    private static Tensor Indicator(IReadOnlyList<DartsEdge> cell, Tensor like, IReadOnlyList<string> names)
+    {
+        var values = new double[EdgeCount * names.Count];
+        int start = 0;
+        for (int node = 0; node < DartsGenotype.NodeCount; node++)
+        {
+            for (int k = 0; k < 2; k++)
+            {
+                var edge = cell[2 * node + k];
+                int column = -1;
+                for (int o = 0; o < names.Count; o++) if (names[o] == edge.Operation) column = o;
+                values[(start + edge.Input) * names.Count + column] = 1.0;
+            }
+            start += node + 2;
+        }
+        return torch.tensor(values, [EdgeCount, names.Count], dtype: like.dtype, device: like.device);
+    }
 }
 
 /// <summary>A DARTS search cell: preprocessing of the two inputs, 4 intermediate nodes fed by 14 mixed edges, output = concat of the 4 nodes.</summary>

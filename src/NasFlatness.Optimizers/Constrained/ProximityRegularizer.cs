@@ -1,0 +1,91 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NasFlatness.Optimizers;
+
+/// <summary>
+/// DARTS-PRIME's proximity regularisation (Maile et al., arXiv 2106.11655, <c>prox_loss</c> of the official code): adds
+/// <c>(t/T)·(ρ/2)·‖p − D(p)‖_F</c> to the validation loss wherever it is evaluated, for every operation-mixing architecture
+/// tensor (summed over them, e.g. α_normal and α_reduce), where p are the mixing weights under the search's activation
+/// (<see cref="ArchitectureStep.MixingWeights"/>), D(p) the space's discretisation as a detached indicator
+/// (<see cref="Supernet.DiscreteIndicator"/>: NAS-Bench-201 per-edge one-hot, DARTS top-2 edges per node) and
+/// t/T = <see cref="ArchitectureStep.Progress"/> the fractional epoch clock.
+/// </summary>
+/// <remarks>
+/// The Frobenius norm is unsquared, as in the code, so the gradient with respect to p is
+/// <c>(t/T)·(ρ/2)·(p − D)/‖p − D‖</c> (zero where p = D). No gradient flows through D. Under softmax with the DARTS
+/// D(p), rows of dropped edges have an all-zero target, so the term pulls them towards uniform and kept edges towards
+/// one-hot. A loss term only, so it composes with every optimizer, with β-decay, and with A²M (which then perturbs inside it).
+/// The code's clock is advanced at the start of each minibatch (t = epoch + (step + 1)/steps); this one uses
+/// <c>epoch + step/steps</c>, one minibatch earlier.
+/// </remarks>
+public sealed class ProximityRegularizer : IFlatnessRegularizer
+{
+    /// <summary>The registry name, <c>prox</c>.</summary>
+    public const string RegularizerName = "prox";
+
+    /// <summary>The code's default ρ.</summary>
+    public const double DefaultRho = 0.1;
+
+    /// <summary>Creates the regularizer.</summary>
+    /// <param name="rho">The weight ρ (finite, ≥ 0); default 0.1 (DARTS-PRIME's <c>--rho</c>).</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="rho"/> is negative or not finite.</exception>
+    public ProximityRegularizer(double rho = DefaultRho)
+    {
+        if (!(rho >= 0) || double.IsInfinity(rho))
+            throw new ArgumentOutOfRangeException(nameof(rho), rho, "rho must be a finite number ≥ 0.");
+        Rho = rho;
+    }
+
+    /// <summary>The weight ρ.</summary>
+    public double Rho { get; }
+
+    /// <inheritdoc />
+    public string Name => RegularizerName;
+
+    /// <summary>
+    /// The unscaled term <c>Σ_i ‖p_i − D_i‖_F</c> over the operation-mixing (2-D) tensors, differentiable with respect to
+    /// <paramref name="mixingWeights"/>; <paramref name="indicator"/> is treated as a constant.
+    /// </summary>
+    /// <param name="mixingWeights">p, one tensor per architecture tensor.</param>
+    /// <param name="indicator">D(p), same shapes.</param>
+    /// <returns>The sum, or null when no tensor is an operation mixture.</returns>
+    public static Tensor? Distance(IReadOnlyList<Tensor> mixingWeights, IReadOnlyList<Tensor> indicator)
+    {
+        ArgumentNullException.ThrowIfNull(mixingWeights);
+        ArgumentNullException.ThrowIfNull(indicator);
+        if (mixingWeights.Count != indicator.Count)
+            throw new ArgumentException($"Got {mixingWeights.Count} mixing-weight tensors but {indicator.Count} indicator tensors.", nameof(indicator));
+        Tensor? sum = null;
+        for (int i = 0; i < mixingWeights.Count; i++)
+        {
+            if (mixingWeights[i].dim() != 2) continue;
+            var norm = FrobeniusNorm(mixingWeights[i] - indicator[i].detach());
+            sum = sum is null ? norm : sum + norm;
+        }
+        return sum;
+    }
+
+    /// <inheritdoc />
+    public Tensor? LossTerm(IReadOnlyList<Tensor> architecture, ArchitectureStep step)
+    {
+        ArgumentNullException.ThrowIfNull(architecture);
+        ArgumentNullException.ThrowIfNull(step);
+        double scale = step.Progress * Rho / 2;
+        if (scale == 0) return null;
+        var p = step.MixingWeights(architecture);
+        var d = step.Supernet.DiscreteIndicator(p.Select(x => x.detach()).ToArray());
+        var distance = Distance(p, d);
+        return distance is null ? null : distance * scale;
+    }
+
+    /// <summary>‖x‖_F with a zero (not NaN) gradient at x = 0.</summary>
+    internal static Tensor FrobeniusNorm(Tensor x)
+    {
+        // sqrt of the sum of squares; at 0 the derivative of sqrt is infinite and would give 0·∞ = NaN, so the
+        // square sum is clamped to the smallest normal number of its dtype before the root (exactly 0 gradient then).
+        var squares = x.square().sum();
+        double tiny = x.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.17549435e-38; // smallest normal numbers
+        return squares.clamp_min(tiny).sqrt();
+    }
+}
