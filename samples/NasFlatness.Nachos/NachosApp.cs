@@ -40,12 +40,14 @@ public static class NachosApp
         var noSupport = new Option<bool>("--no-support") { Description = "The paper's ablation: no support term." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+        var single = new Option<string?>("--genotype") { Description = "Train only this cell (arch string) with --exits and print the threshold curve (accuracy and average MACs over the grid, then the repair) instead of searching." };
+        var exitBits = new Option<string>("--exits") { Description = "Exit bits for --genotype, one per slot (default 11: after stages 1 and 2).", DefaultValueFactory = _ => "11" };
         var output = new Option<string>("--out") { Description = "Folder for the plot and the search checkpoint.", DefaultValueFactory = _ => "nachos-out" };
 
         var root = new RootCommand("NACHOS on NAS-Bench-201 / CIFAR-10: constrained multi-objective search of early-exit networks.")
         {
             data, table, trainExamples, channels, cells, backboneEpochs, warmupEpochs, exitEpochs, batch, initial, perIteration, budget,
-            macLimit, minAccuracy, noConstraints, noSupport, seed, device, output,
+            macLimit, minAccuracy, noConstraints, noSupport, seed, device, output, single, exitBits,
         };
         root.SetAction((parse, cancellationToken) => SampleCli.Guard(() =>
         {
@@ -114,6 +116,15 @@ public static class NachosApp
                     cifar = new CifarClassificationData(CifarImages.Load(folder), CifarImages.Load(folder, train: false),
                         new CifarClassificationDataOptions { MaxTrainExamples = parse.GetValue(trainExamples), MaxTestExamples = 1, Device = parse.GetValue(device)! });
                     var trained = new TrainedNachosEvaluator(cifar, evaluatorOptions);
+                    if (parse.GetValue(single) is { } arch)
+                    {
+                        var bits = parse.GetValue(exitBits)!.Select(ch => ch == '1').ToArray();
+                        if (bits.Length != trained.Slots.Count) throw new ArgumentException($"--exits needs {trained.Slots.Count} bits, got '{parse.GetValue(exitBits)}'.");
+                        var candidate = new NachosCandidate(Nb201Genotype.Parse(arch), bits);
+                        new Reporting(trained).Evaluate(candidate, cancellationToken);
+                        ThresholdCurve(trained.Details.Values.Single(), mmax, Path.Combine(outDir, "nachos-thresholds.png"));
+                        return 0;
+                    }
                     (evaluator, slots) = (new Reporting(trained), trained.Slots);
                 }
                 var nachos = NachosSearch.Create(evaluator, slots.Count, new NachosSearchOptions { MacLimit = mmax, MinimumAccuracy = top1, Search = search },
@@ -150,6 +161,37 @@ public static class NachosApp
                 d.Training.Epochs.Where(e => e.BackbonePhase).LastOrDefault()?.FinalExitTrainAccuracy ?? double.NaN, Markup.Escape(d.Tuning.Final.ToString()));
             return metrics;
         }
+    }
+
+    private static void ThresholdCurve(TrainedNachosCandidate d, double? mmax, string path)
+    {
+        var grid = new Table().Title(Markup.Escape($"{d.Key}: exit MACs [{string.Join(", ", d.ExitCosts.Select(c => (c / 1e6).ToString("F3", CultureInfo.InvariantCulture)))}] M"));
+        grid.AddColumns("step", "thresholds", "accuracy", "average MACs (M)", "exit fractions");
+        void Row(string step, ExitEvaluation e) => grid.AddRow(step, Markup.Escape(string.Join(", ", e.Thresholds.Select(t => t.ToString("0.##", CultureInfo.InvariantCulture)))),
+            e.Accuracy.ToString("P2", CultureInfo.InvariantCulture), (e.AverageMultiplyAccumulates / 1e6).ToString("F3", CultureInfo.InvariantCulture),
+            string.Join(" / ", e.ExitFractions.Select(f => f.ToString("F3", CultureInfo.InvariantCulture))));
+        foreach (var e in d.Tuning.Grid) Row("grid", e);
+        foreach (var e in d.Tuning.RepairSteps) Row("repair", e);
+        Row("final", d.Tuning.Final);
+        AnsiConsole.Write(grid);
+        AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "meets MAC limit: {0}; meets accuracy: {1}", d.Tuning.MeetsMacLimit, d.Tuning.MeetsAccuracy);
+        var plt = new ScottPlot.Plot();
+        var curve = plt.Add.Scatter(d.Tuning.Grid.Select(e => e.AverageMultiplyAccumulates / 1e6).ToArray(), d.Tuning.Grid.Select(e => 100 * e.Accuracy).ToArray());
+        curve.LegendText = "threshold grid (ε = 0.1 … 0.8)";
+        curve.MarkerSize = 8;
+        if (d.Tuning.RepairSteps.Count > 0)
+        {
+            var repair = plt.Add.Scatter(d.Tuning.RepairSteps.Select(e => e.AverageMultiplyAccumulates / 1e6).ToArray(), d.Tuning.RepairSteps.Select(e => 100 * e.Accuracy).ToArray());
+            repair.LegendText = "repair steps";
+            repair.MarkerSize = 8;
+        }
+        if (mmax is double m) plt.Add.VerticalLine(m).LegendText = "m_max";
+        plt.Title($"NACHOS thresholds, {d.Key}");
+        plt.XLabel("average MACs per inference (M)");
+        plt.YLabel("top-1 accuracy on the hold-out (%)");
+        plt.ShowLegend(Alignment.LowerRight);
+        plt.SavePng(path, 900, 550);
+        AnsiConsole.MarkupLine("plot: {0}", Markup.Escape(path));
     }
 
     private static void Print(ParetoSearchResult<NachosCandidate> result, IReadOnlyList<int> slots)
