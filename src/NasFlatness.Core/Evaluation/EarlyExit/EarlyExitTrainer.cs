@@ -33,7 +33,7 @@ public sealed class EarlyExitTrainer
     /// <summary>The options (a copy).</summary>
     public EarlyExitTrainingOptions Options => _options.Clone();
 
-    /// <summary>Trains <paramref name="network"/> on the training split of <paramref name="data"/>.</summary>
+    /// <summary>Trains <paramref name="network"/> on the training split of <paramref name="data"/>; the network is left in evaluation mode.</summary>
     /// <param name="network">The network (moved to the options' device); its initial weights are the caller's.</param>
     /// <param name="exitCosts">Cumulative cost of each exit in MACs (e.g. <see cref="EarlyExitCosts.Measure"/>), used by the MAC term.</param>
     /// <param name="data">Training images (the test split is not used).</param>
