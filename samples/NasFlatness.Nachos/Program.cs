@@ -1,0 +1,3 @@
+using NasFlatness.Nachos;
+
+return NachosApp.Run(args);
