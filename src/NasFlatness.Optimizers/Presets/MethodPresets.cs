@@ -178,6 +178,7 @@ public static class BuiltInMethods
                 "A²M: architecture gradient at a perturbed α (ρ 1e-2 NAS-Bench-201, 1e-1 DARTS)");
         foreach (var preset in MethodPresets.All) registry.Presets.Add(preset);
         foreach (var (alias, name) in MethodPresets.Aliases) registry.Presets.AddAlias(alias, name);
+        registry.AddZeroOrderMethods();
         return registry;
     }
 }

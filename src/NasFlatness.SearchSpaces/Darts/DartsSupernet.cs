@@ -30,9 +30,13 @@ public sealed class DartsSupernet : Supernet
     private readonly Parameter? betaReduce;
     private readonly DartsOperationSet operationSet;
     private readonly int operationCount;
+    private readonly DartsSpaceOptions options;
+    private readonly DatasetInfo dataset;
 
     internal DartsSupernet(DartsSpaceOptions options, DatasetInfo dataset) : base(nameof(DartsSupernet))
     {
+        this.options = options.Clone();
+        this.dataset = dataset;
         operationSet = options.Operations;
         var names = DartsOperations.Names(options.Operations);
         operationCount = names.Count;
@@ -170,6 +174,8 @@ public sealed class DartsSupernet : Supernet
         return DartsSearchSpace.DeriveFromWeights(Activation.Activate(architecture[0].detach().to(float64)), Activation.Activate(architecture[1].detach().to(float64)), operationSet,
             architecture.Count == 4 ? architecture[2] : null, architecture.Count == 4 ? architecture[3] : null);
     }
+    /// <inheritdoc />
+    protected override Supernet CreateEmptyCopy() => new DartsSupernet(options, dataset);
 }
 
 /// <summary>A DARTS search cell: preprocessing of the two inputs, 4 intermediate nodes fed by 14 mixed edges, output = concat of the 4 nodes.</summary>
