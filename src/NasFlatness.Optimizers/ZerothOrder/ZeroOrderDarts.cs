@@ -71,6 +71,9 @@ public sealed class ZeroOrderDarts : IArchitectureOptimizer, IDisposable
     /// <summary>Weight steps the shadow has taken in the current round.</summary>
     public int RoundSteps { get; private set; }
 
+    /// <summary>The shadow network (tests).</summary>
+    internal Supernet? Shadow => _shadow;
+
     /// <summary>Replaces the random directions (tests): given the global step of the round start and α, returns z (unit norm expected).</summary>
     internal Func<long, IReadOnlyList<Tensor>, IReadOnlyList<Tensor>>? DirectionOverride { get; set; }
 
