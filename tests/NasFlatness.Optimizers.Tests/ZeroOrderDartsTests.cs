@@ -328,6 +328,10 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
             torch.manual_seed(123);
             Assert.True(TensorAssert.Same(afterClone, torch.rand(3)), $"{space.Name}: cloning consumed the global generator");
             Assert.Same(net.Activation, copy.Activation);
+            Supernet scoped;
+            using (torch.NewDisposeScope()) scoped = net.Clone(); // the copy outlives the scope it was made in
+            using (scoped)
+                Assert.All(scoped.parameters().Zip(net.parameters()), pair => Assert.True(TensorAssert.Same(pair.First, pair.Second)));
             Assert.Equal(net.GetType(), copy.GetType());
             foreach (var ((n1, p1), (n2, p2)) in net.named_parameters().Zip(copy.named_parameters()))
             {

@@ -107,14 +107,14 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
             torch.random.set_rng_state(rng);
             rng.Dispose();
         }
-        foreach (var p in copy.parameters()) p.DetachFromDisposeScope();
-        foreach (var b in copy.buffers()) b.DetachFromDisposeScope();
         var source = parameters().FirstOrDefault();
         if (source is not null)
         {
             if (source.is_floating_point() && copy.parameters().FirstOrDefault() is { } first && first.dtype != source.dtype) copy.to(source.dtype);
             copy.to(source.device);
         }
+        foreach (var p in copy.parameters()) p.DetachFromDisposeScope();
+        foreach (var b in copy.buffers()) b.DetachFromDisposeScope();
         var sourceParameters = named_parameters().ToDictionary(x => x.name, x => x.parameter);
         var sourceBuffers = named_buffers().ToDictionary(x => x.name, x => x.buffer);
         using (torch.no_grad())
