@@ -48,4 +48,7 @@ internal sealed class TinyLinearSupernet : Supernet
     }
 
     public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => throw new NotSupportedException();
+
+    // Clone overwrites every value, so the seed does not matter.
+    protected override Supernet CreateEmptyCopy() => new TinyLinearSupernet(0);
 }

@@ -30,7 +30,15 @@ public interface ISearchObserver
 /// <param name="StepsPerEpoch">Steps (training minibatches) per epoch.</param>
 /// <param name="WeightLearningRate">The weight learning rate of the epoch.</param>
 /// <param name="Supernet">The supernet being searched.</param>
-public sealed record EpochStart(int Epoch, int TotalEpochs, int StepsPerEpoch, double WeightLearningRate, Supernet Supernet);
+public sealed record EpochStart(int Epoch, int TotalEpochs, int StepsPerEpoch, double WeightLearningRate, Supernet Supernet)
+{
+    /// <summary>
+    /// The weight optimizer at the start of the epoch (learning rate, momentum, weight decay and its momentum buffers, read
+    /// when asked), e.g. for a shadow network that must start from the same optimizer state; null when the caller has none.
+    /// The search runner always sets it.
+    /// </summary>
+    public WeightOptimizerState? WeightOptimizer { get; init; }
+}
 
 /// <summary>One weight step of a search, as seen by <see cref="ISearchObserver.OnWeightStep"/> and <see cref="IArchitectureUpdateSchedule"/>.</summary>
 /// <param name="Supernet">The supernet (its weights already updated by this step).</param>

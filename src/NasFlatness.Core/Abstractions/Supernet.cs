@@ -113,6 +113,68 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// A deep copy of this supernet: the same structure, the same values of every parameter (α included) and buffer, on the
+    /// same device and with the same dtype, the same <see cref="Activation"/> and training mode, in storage of its own. Methods
+    /// that need a second network (e.g. the shadow network of ZO-DARTS) use it. Building the copy does not consume the global
+    /// torch random generator (its state is restored), so a search that clones stays reproducible, and the copy's tensors belong
+    /// to no dispose scope (dispose the copy when done).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The supernet does not implement <see cref="CreateEmptyCopy"/>.</exception>
+    public Supernet Clone()
+    {
+        var rng = torch.random.get_rng_state();
+        Supernet copy;
+        try
+        {
+            copy = CreateEmptyCopy() ?? throw new InvalidOperationException($"{GetType().Name}.{nameof(CreateEmptyCopy)} returned null.");
+        }
+        finally
+        {
+            torch.random.set_rng_state(rng);
+            rng.Dispose();
+        }
+        var source = parameters().FirstOrDefault();
+        if (source is not null)
+        {
+            if (source.is_floating_point() && copy.parameters().FirstOrDefault() is { } first && first.dtype != source.dtype) copy.to(source.dtype);
+            copy.to(source.device);
+        }
+        foreach (var p in copy.parameters()) p.DetachFromDisposeScope();
+        foreach (var b in copy.buffers()) b.DetachFromDisposeScope();
+        var sourceParameters = named_parameters().ToDictionary(x => x.name, x => x.parameter);
+        var sourceBuffers = named_buffers().ToDictionary(x => x.name, x => x.buffer);
+        using (torch.no_grad())
+        {
+            foreach (var (name, parameter) in copy.named_parameters())
+            {
+                if (!sourceParameters.TryGetValue(name, out var value) || !value.shape.SequenceEqual(parameter.shape))
+                    throw new InvalidOperationException($"{GetType().Name}.{nameof(CreateEmptyCopy)} built a supernet whose parameter '{name}' does not match the original's.");
+                parameter.copy_(value);
+            }
+            foreach (var (name, buffer) in copy.named_buffers())
+            {
+                if (!sourceBuffers.TryGetValue(name, out var value) || !value.shape.SequenceEqual(buffer.shape))
+                    throw new InvalidOperationException($"{GetType().Name}.{nameof(CreateEmptyCopy)} built a supernet whose buffer '{name}' does not match the original's.");
+                buffer.copy_(value);
+            }
+        }
+        if (copy.parameters().Count() != sourceParameters.Count || copy.buffers().Count() != sourceBuffers.Count)
+            throw new InvalidOperationException($"{GetType().Name}.{nameof(CreateEmptyCopy)} built a supernet with other parameters or buffers than the original's.");
+        copy.Activation = Activation;
+        copy.train(training);
+        return copy;
+    }
+
+    /// <summary>
+    /// A new supernet of the same type and shape as this one (the same constructor arguments), with any initial values:
+    /// <see cref="Clone"/> overwrites them. The default throws <see cref="NotSupportedException"/>; the built-in NAS-Bench-201
+    /// and DARTS supernets implement it.
+    /// </summary>
+    protected virtual Supernet CreateEmptyCopy() =>
+        throw new NotSupportedException(
+            $"{GetType().Name} cannot be cloned: override {nameof(Supernet)}.{nameof(CreateEmptyCopy)} to build a supernet of the same shape (methods with a shadow network, such as ZO-DARTS, need it).");
+
     /// <summary>Derives the discrete genotype from the given architecture logits (the space's selection rule).</summary>
     public abstract Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture);
 

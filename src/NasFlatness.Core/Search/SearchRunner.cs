@@ -176,7 +176,10 @@ public sealed class SearchRunner
             double lr = o.WeightLearningRateAt(epoch);
             foreach (var group in weightOptimizer.ParamGroups) group.LearningRate = lr;
             bool pastWarmup = epoch >= o.WarmupEpochs;
-            var epochStart = new EpochStart(epoch, o.Epochs, stepsPerEpoch, lr, supernet);
+            var epochStart = new EpochStart(epoch, o.Epochs, stepsPerEpoch, lr, supernet)
+            {
+                WeightOptimizer = WeightOptimizerState.FromSgd(weightOptimizer, lr, o.WeightMomentum, o.WeightDecay),
+            };
             foreach (var p in participants) p.OnEpochStarting(epochStart);
 
             var order = Permutation(trainCount, new Random(RunSupport.EpochSeed(o.Seed, epoch, 0)));

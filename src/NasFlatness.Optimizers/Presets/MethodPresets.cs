@@ -179,6 +179,7 @@ public static class BuiltInMethods
         foreach (var preset in MethodPresets.All) registry.Presets.Add(preset);
         foreach (var (alias, name) in MethodPresets.Aliases) registry.Presets.AddAlias(alias, name);
         registry.AddConstrainedMethods();
+        registry.AddZeroOrderMethods();
         return registry;
     }
 }

@@ -30,9 +30,13 @@ public sealed class DartsSupernet : Supernet
     private readonly Parameter? betaReduce;
     private readonly DartsOperationSet operationSet;
     private readonly int operationCount;
+    private readonly DartsSpaceOptions options;
+    private readonly DatasetInfo dataset;
 
     internal DartsSupernet(DartsSpaceOptions options, DatasetInfo dataset) : base(nameof(DartsSupernet))
     {
+        this.options = options.Clone();
+        this.dataset = dataset;
         operationSet = options.Operations;
         var names = DartsOperations.Names(options.Operations);
         operationCount = names.Count;
@@ -209,6 +213,9 @@ public sealed class DartsSupernet : Supernet
         }
         return torch.tensor(values, [EdgeCount, names.Count], dtype: like.dtype, device: like.device);
     }
+
+    /// <inheritdoc />
+    protected override Supernet CreateEmptyCopy() => new DartsSupernet(options, dataset);
 }
 
 /// <summary>A DARTS search cell: preprocessing of the two inputs, 4 intermediate nodes fed by 14 mixed edges, output = concat of the 4 nodes.</summary>

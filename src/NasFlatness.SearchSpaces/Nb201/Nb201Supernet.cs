@@ -18,9 +18,13 @@ public sealed class Nb201Supernet : Supernet
     private readonly ModuleList<nn.Module<Tensor, Tensor>> layers;
     private readonly ClassifierHead head;
     private readonly Parameter alpha;
+    private readonly Nb201Options options;
+    private readonly DatasetInfo dataset;
 
     internal Nb201Supernet(Nb201Options options, DatasetInfo dataset) : base(nameof(Nb201Supernet))
     {
+        this.options = options.Clone();
+        this.dataset = dataset;
         (stem, layers, head) = Nb201Skeleton.Build(options.Channels, options.CellsPerStage, dataset,
             channels => new Nb201SearchCell(channels, options.TrackRunningStats));
         alpha = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount, Nb201Genotype.OperationCount).mul_(1e-3));
@@ -63,6 +67,9 @@ public sealed class Nb201Supernet : Supernet
 
     /// <inheritdoc />
     public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => Nb201SearchSpace.Derive(CheckArchitecture(architecture));
+
+    /// <inheritdoc />
+    protected override Supernet CreateEmptyCopy() => new Nb201Supernet(options, dataset);
 }
 
 /// <summary>

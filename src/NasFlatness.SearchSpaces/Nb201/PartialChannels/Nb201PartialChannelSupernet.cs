@@ -27,9 +27,13 @@ public sealed class Nb201PartialChannelSupernet : Supernet
     private readonly ClassifierHead head;
     private readonly Parameter alpha;
     private readonly Parameter? beta;
+    private readonly Nb201Options options;
+    private readonly DatasetInfo dataset;
 
     internal Nb201PartialChannelSupernet(Nb201Options options, DatasetInfo dataset) : base(nameof(Nb201PartialChannelSupernet))
     {
+        this.options = options.Clone();
+        this.dataset = dataset;
         Proportion = options.PartialChannelProportion;
         Scope = options.PartialChannelScope;
         EdgeNormalization = options.EdgeNormalization;
@@ -82,6 +86,9 @@ public sealed class Nb201PartialChannelSupernet : Supernet
 
     /// <inheritdoc />
     public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => Nb201SearchSpace.Derive(CheckArchitecture(architecture).Alpha);
+
+    /// <inheritdoc />
+    protected override Supernet CreateEmptyCopy() => new Nb201PartialChannelSupernet(options, dataset);
 
     private (Tensor Alpha, Tensor? Beta) CheckArchitecture(IReadOnlyList<Tensor> architecture)
     {

@@ -1,0 +1,106 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NasFlatness.Optimizers;
+
+/// <summary>
+/// Sparsemax with an annealed temperature (ZO-DARTS+): <c>p = sparsemax(α / τ_t)</c> row-wise, with
+/// <c>τ_t = τ0·γ^⌊t/k⌋</c> for epoch t. Unlike softmax, sparsemax gives exact zeros: it is the Euclidean projection of
+/// α/τ onto the probability simplex. With z sorted in decreasing order, <c>k* = max{k : 1 + k·z_(k) &gt; Σ_{j≤k} z_(j)}</c>
+/// (strict inequality, as in the PyPI <c>sparsemax</c> package), <c>θ = (Σ_{j≤k*} z_(j) − 1)/k*</c> and <c>p = max(z − θ, 0)</c>.
+/// </summary>
+/// <remarks>
+/// Differentiable through autograd: sort, cumulative sum, gather and ReLU compose to the exact Jacobian
+/// <c>∂p_i/∂z_j = δ_ij − 1/|S|</c> on the support S (zero elsewhere) because the support is piecewise constant in z; the
+/// Jacobian with respect to α is that divided by τ. The temperature is a pure function of the epoch, set in
+/// <see cref="OnEpochStarting"/> (so the activation has no state to checkpoint; before the first epoch it is τ0).
+/// Defaults τ0 = 1.5, γ = 0.9, k = 5 are those of the ZO-DARTS+ NAS-Bench-201 script; <see cref="MedMnist"/> gives the
+/// published MedMNIST setting (γ = 0.75).
+/// </remarks>
+public sealed class SparsemaxActivation : IArchitectureActivation
+{
+    /// <summary>The registry name, <c>sparsemax</c> (τ0 = 1.5, γ = 0.9, every 5 epochs).</summary>
+    public const string ActivationName = "sparsemax";
+
+    /// <summary>The registry name of the MedMNIST setting, <c>sparsemax-medmnist</c> (τ0 = 1.5, γ = 0.75, every 5 epochs).</summary>
+    public const string MedMnistActivationName = "sparsemax-medmnist";
+
+    /// <summary>Creates the activation.</summary>
+    /// <param name="initialTemperature">τ0 &gt; 0.</param>
+    /// <param name="decay">γ in (0, 1] (1 keeps τ constant).</param>
+    /// <param name="decayEveryEpochs">k ≥ 1: τ is multiplied by γ at the start of epochs k, 2k, ….</param>
+    /// <exception cref="ArgumentOutOfRangeException">A value is out of range (the message names it).</exception>
+    public SparsemaxActivation(double initialTemperature = 1.5, double decay = 0.9, int decayEveryEpochs = 5)
+    {
+        if (!(initialTemperature > 0) || !double.IsFinite(initialTemperature))
+            throw new ArgumentOutOfRangeException(nameof(initialTemperature), initialTemperature, "The initial temperature τ0 must be a positive number.");
+        if (!(decay > 0 && decay <= 1))
+            throw new ArgumentOutOfRangeException(nameof(decay), decay, "The temperature decay γ must be in (0, 1].");
+        if (decayEveryEpochs < 1)
+            throw new ArgumentOutOfRangeException(nameof(decayEveryEpochs), decayEveryEpochs, "The decay period k must be at least 1 epoch.");
+        InitialTemperature = initialTemperature;
+        Decay = decay;
+        DecayEveryEpochs = decayEveryEpochs;
+        Temperature = initialTemperature;
+    }
+
+    /// <summary>The published ZO-DARTS+ MedMNIST setting: τ0 = 1.5, γ = 0.75, every 5 epochs.</summary>
+    public static SparsemaxActivation MedMnist() => new(1.5, 0.75, 5);
+
+    /// <summary>τ0.</summary>
+    public double InitialTemperature { get; }
+
+    /// <summary>γ.</summary>
+    public double Decay { get; }
+
+    /// <summary>k (epochs between decays).</summary>
+    public int DecayEveryEpochs { get; }
+
+    /// <summary>The temperature in use: τ of the epoch last started (τ0 before the first).</summary>
+    public double Temperature { get; private set; }
+
+    /// <inheritdoc />
+    public string Name => ActivationName;
+
+    /// <summary>τ of zero-based epoch <paramref name="epoch"/>: <c>τ0·γ^⌊epoch/k⌋</c>.</summary>
+    public double TemperatureAt(int epoch)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(epoch);
+        return InitialTemperature * Math.Pow(Decay, epoch / DecayEveryEpochs);
+    }
+
+    /// <inheritdoc />
+    public void OnEpochStarting(EpochStart epoch)
+    {
+        ArgumentNullException.ThrowIfNull(epoch);
+        Temperature = TemperatureAt(epoch.Epoch);
+    }
+
+    /// <inheritdoc />
+    public Tensor Activate(Tensor logits)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        return Sparsemax(logits / Temperature);
+    }
+
+    /// <summary>Sparsemax of <paramref name="z"/> along the last dimension (no temperature), differentiable.</summary>
+    /// <param name="z">Scores of any floating-point dtype, at least one-dimensional.</param>
+    /// <returns>Non-negative weights summing to 1 along the last dimension, with exact zeros outside the support.</returns>
+    public static Tensor Sparsemax(Tensor z)
+    {
+        ArgumentNullException.ThrowIfNull(z);
+        if (z.dim() < 1) throw new ArgumentException("Sparsemax needs at least one dimension.", nameof(z));
+        using var scope = torch.NewDisposeScope();
+        long n = z.shape[^1];
+        var sorted = z.sort(-1, descending: true).Values;
+        var cumulative = sorted.cumsum(-1);
+        var k = torch.arange(1, n + 1, dtype: z.dtype, device: z.device);
+        // The support is a prefix of the sorted scores: k* counts where 1 + k·z_(k) > Σ_{j≤k} z_(j) (strict).
+        var inSupport = (k * sorted + 1).gt(cumulative);
+        var supportSize = inSupport.sum(-1, keepdim: true);
+        var supportSum = cumulative.gather(-1, supportSize - 1);
+        var threshold = (supportSum - 1) / supportSize.to(z.dtype);
+        // ReLU (not clamp) so that an entry exactly at the threshold gets no gradient: it is outside the support.
+        return nn.functional.relu(z - threshold).MoveToOuterDisposeScope();
+    }
+}
