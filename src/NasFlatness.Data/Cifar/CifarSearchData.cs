@@ -10,11 +10,11 @@ public sealed class CifarSearchDataOptions
     /// <value>Default 0.5 (25,000 / 25,000 on CIFAR).</value>
     public double TrainPortion { get; set; } = 0.5;
 
-    /// <summary>Use only the first this many examples of the weight-training split (a CPU-sized proxy); null uses all.</summary>
+    /// <summary>Use only the first this many examples of the weight-training split (a CPU-sized proxy); null uses all. More than the split holds is an error.</summary>
     /// <value>Default null.</value>
     public int? MaxTrainExamples { get; set; }
 
-    /// <summary>Use only the first this many examples of the validation split; null uses all.</summary>
+    /// <summary>Use only the first this many examples of the validation split; null uses all. More than the split holds is an error.</summary>
     /// <value>Default null.</value>
     public int? MaxValidationExamples { get; set; }
 
@@ -39,7 +39,7 @@ public sealed class CifarSearchData : ISearchDataset
     private readonly int _trainCount, _validationStart, _validationCount;
 
     /// <summary>Builds the search data from CIFAR training images.</summary>
-    /// <exception cref="ArgumentException">The options are out of range.</exception>
+    /// <exception cref="ArgumentException">The options are out of range, ask for more images than a split holds, or name an unavailable device.</exception>
     public CifarSearchData(CifarImages images, CifarSearchDataOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -52,6 +52,13 @@ public sealed class CifarSearchData : ISearchDataset
             throw new ArgumentException($"{nameof(options.MaxValidationExamples)} = {options.MaxValidationExamples} is invalid: must be at least 1 (or null for all).", nameof(options));
 
         int split = (int)Math.Floor(images.Count * options.TrainPortion);
+        if (options.MaxTrainExamples > split)
+            throw new ArgumentException(FormattableString.Invariant(
+                $"{nameof(options.MaxTrainExamples)} = {options.MaxTrainExamples:N0} is more than the {split:N0} images of the weight-training split ({images.Count:N0} images at train portion {options.TrainPortion}); ask for at most {split:N0}."), nameof(options));
+        if (options.MaxValidationExamples > images.Count - split)
+            throw new ArgumentException(FormattableString.Invariant(
+                $"{nameof(options.MaxValidationExamples)} = {options.MaxValidationExamples:N0} is more than the {images.Count - split:N0} images of the validation split ({images.Count:N0} images at train portion {options.TrainPortion}); ask for at most {images.Count - split:N0}."), nameof(options));
+        DataDevices.Require(options.Device);
         _trainCount = Math.Min(split, options.MaxTrainExamples ?? int.MaxValue);
         _validationStart = split;
         _validationCount = Math.Min(images.Count - split, options.MaxValidationExamples ?? int.MaxValue);
@@ -59,6 +66,8 @@ public sealed class CifarSearchData : ISearchDataset
             throw new ArgumentException($"{images.Count} images leave an empty split at train portion {options.TrainPortion}.", nameof(images));
         Info = images.Kind == CifarKind.Cifar10 ? DatasetInfo.Cifar10 : DatasetInfo.Cifar100;
         _device = torch.device(options.Device);
+        Fingerprint = FormattableString.Invariant(
+            $"{images.Kind} {images.Source ?? "(images not read from files)"}; {images.Count} images, train portion {options.TrainPortion}, train [0, {_trainCount}), validation [{_validationStart}, {_validationStart + _validationCount})");
 
         // Keep only the examples the splits use.
         var keep = Enumerable.Range(0, _trainCount).Concat(Enumerable.Range(_validationStart, _validationCount)).ToArray();
@@ -80,6 +89,10 @@ public sealed class CifarSearchData : ISearchDataset
 
     /// <inheritdoc />
     public DatasetInfo Info { get; }
+
+    /// <inheritdoc />
+    /// <remarks>The CIFAR kind, the source folder with its files' sizes (<see cref="CifarImages.Source"/>), the image count and the split ranges.</remarks>
+    public string? Fingerprint { get; }
 
     /// <inheritdoc />
     public int Count(SearchSplit split) => split == SearchSplit.Train ? _trainCount : _validationCount;
