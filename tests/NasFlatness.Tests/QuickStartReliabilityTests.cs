@@ -120,7 +120,7 @@ public sealed class QuickStartReliabilityTests : IDisposable
     }
 
     [Fact]
-    public void SecondCtrlCExitsAtOnceWith130AndOneLine()
+    public async Task SecondCtrlCExitsAtOnceWith130AndOneLine()
     {
         if (OperatingSystem.IsWindows()) return; // signals are sent with kill(1)
         var dll = QuickStartDll();
@@ -144,15 +144,18 @@ public sealed class QuickStartReliabilityTests : IDisposable
             stdout.AppendLine(line);
             if (line.Contains("NAS-Bench-201 search", StringComparison.Ordinal)) break;
         }
-        Thread.Sleep(3000); // the data is loaded and steps are running
+        await Task.Delay(3000); // the data is loaded and steps are running
         Signal(process.Id);
+        await Task.Delay(300); // two separate deliveries (the kernel merges a pending duplicate signal)
         Signal(process.Id);
-        Assert.True(process.WaitForExit(30_000), "the process did not exit after two Ctrl-C");
-        var err = stderr.Result;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        var err = await stderr;
         Assert.Equal(130, process.ExitCode);
         Assert.DoesNotContain("   at ", err);
         Assert.DoesNotContain("Unhandled", err);
-        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        // libtorch's own native warnings ("[W… NNPACK.cpp …]") are not ours.
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("[W", StringComparison.Ordinal)).ToArray();
         Assert.Single(lines);
         Assert.Matches("interrupted again: exiting now|cancelled: the search stopped", lines[0]);
     }
