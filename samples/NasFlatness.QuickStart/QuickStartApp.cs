@@ -150,27 +150,35 @@ public static class QuickStartApp
         });
 
         SearchResult result = null!;
-        if (AnsiConsole.Profile.Capabilities.Interactive)
+        try
         {
-            AnsiConsole.Progress().AutoClear(false).Columns(
-                    new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask("searching", maxValue: c.Epochs);
-                    result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
-                    {
-                        task.Value = p.Epoch + (double)p.Step / p.StepsPerEpoch;
-                        task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1}/{p.TotalEpochs} loss {p.TrainLoss:F3}");
-                        if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
-                    }), cancellationToken);
-                });
-        }
-        else
-        {
-            result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
+            if (AnsiConsole.Profile.Capabilities.Interactive)
             {
-                if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
-            }), cancellationToken);
+                AnsiConsole.Progress().AutoClear(false).Columns(
+                        new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask("searching", maxValue: c.Epochs);
+                        result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
+                        {
+                            task.Value = p.Epoch + (double)p.Step / p.StepsPerEpoch;
+                            task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1}/{p.TotalEpochs} loss {p.TrainLoss:F3}");
+                            if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
+                        }), cancellationToken);
+                    });
+            }
+            else
+            {
+                result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
+                {
+                    if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
+                }), cancellationToken);
+            }
+        }
+        catch (InvalidOperationException ex) when (c.Checkpoint is not null && ex.Message.Contains(nameof(SearchOptions.ResumeFromCheckpoint), StringComparison.Ordinal))
+        {
+            // The library names its option; say it in this command line's words too.
+            throw new InvalidOperationException($"{ex.Message} With the quick start: pass another --checkpoint folder, or delete '{c.Checkpoint}' to start over.", ex);
         }
 
         var final = result.GetGenotype<Nb201Genotype>();

@@ -106,6 +106,20 @@ public sealed class QuickStartReliabilityTests : IDisposable
         Assert.Contains("checkpoint.json", err);
     }
 
+    [Fact]
+    public void ResumeWithAnotherArchitectureLearningRateNamesItAndHowToStartOver()
+    {
+        var folder = Path.Combine(_temp, "ckpt");
+        string[] common = ["--data", TestData.Cifar10, "--checkpoint", folder, "--epochs", "1", "--channels", "4", "--train-examples", "32", "--valid-examples", "32", "--batch-size", "32"];
+        var (code, _, err) = Run(common);
+        Assert.True(code == 0, err);
+        var manifest = File.ReadAllBytes(Path.Combine(folder, "checkpoint.json"));
+        err = OneErrorLine([.. common, "--arch-lr", "0.001"]);
+        Assert.Contains("ArchitectureLearningRate = 0.0003, but this search uses 0.001", err);
+        Assert.Contains("pass another --checkpoint folder", err);
+        Assert.Equal(manifest, File.ReadAllBytes(Path.Combine(folder, "checkpoint.json")));
+    }
+
     /// <summary>The built QuickStart (beside the test, or in the sample's own output folder).</summary>
     private static string? QuickStartDll()
     {
