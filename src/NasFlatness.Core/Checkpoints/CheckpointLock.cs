@@ -80,7 +80,7 @@ internal sealed class CheckpointLock : IDisposable
             var bytes = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(me, CheckpointFiles.Json));
             stream.Write(bytes);
             stream.Flush(flushToDisk: true);
-            ProbeWritable(full, optionName);
+            ProbeWritable(full);
             RemoveOrphans(full);
             return result;
         }
@@ -118,7 +118,7 @@ internal sealed class CheckpointLock : IDisposable
                 $"The checkpoint folder '{directory}' has {available / 1e6:F1} MB free, but a checkpoint needs about {needed / 1e6:F1} MB (two while one replaces the other); free space or choose another {optionName}. Nothing was computed."));
     }
 
-    private static void ProbeWritable(string directory, string optionName)
+    private static void ProbeWritable(string directory)
     {
         var probe = Path.Combine(directory, $".write-probe-{Environment.ProcessId}.tmp");
         using (var s = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
@@ -127,7 +127,6 @@ internal sealed class CheckpointLock : IDisposable
             s.Flush(flushToDisk: true);
         }
         File.Delete(probe);
-        _ = optionName;
     }
 
     /// <summary>Removes the temporary files a killed run left (only called with the lock held, so no live writer owns them).</summary>

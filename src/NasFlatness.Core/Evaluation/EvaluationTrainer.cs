@@ -47,7 +47,11 @@ public sealed class EvaluationTrainer
     /// <param name="progress">Receives a report after every batch and at the end of every epoch.</param>
     /// <param name="cancellationToken">Checked before every batch; a cancelled run resumes from its last checkpoint.</param>
     /// <exception cref="ArgumentException">The data is empty or does not fit the network.</exception>
-    /// <exception cref="InvalidOperationException">A checkpoint in the checkpoint folder was written with other options.</exception>
+    /// <exception cref="InvalidOperationException">A checkpoint in the checkpoint folder was written with other options or another
+    /// network (every difference is named), or another run holds the folder.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint in the folder is damaged (the file and the problem are named).</exception>
+    /// <exception cref="IOException">The checkpoint folder cannot be created or written or lacks space (found before any compute).</exception>
+    /// <exception cref="SearchDivergedException">The training loss or the gradient norm became NaN or infinite; the last checkpoint is intact.</exception>
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
     public EvaluationResult Train(nn.Module<Tensor, Tensor> network, IClassificationDataset data, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {

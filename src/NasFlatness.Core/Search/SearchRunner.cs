@@ -114,8 +114,12 @@ public sealed class SearchRunner
     /// <param name="progress">Receives a report after every step and at the end of every epoch (before that epoch's checkpoint is written).</param>
     /// <param name="cancellationToken">Checked before every step; a cancelled search can resume from its last checkpoint.</param>
     /// <exception cref="ArgumentException">The data does not fit the search space, or a split is empty.</exception>
-    /// <exception cref="InvalidOperationException">The checkpoint folder holds a checkpoint written with other settings.</exception>
-    /// <exception cref="IOException">A checkpoint could not be written (the message names the folder and the cause).</exception>
+    /// <exception cref="InvalidOperationException">The checkpoint folder holds a checkpoint written with other settings, data or
+    /// supernet shape (every difference is named), or another run holds the folder (its pid, host and start time are named).</exception>
+    /// <exception cref="InvalidDataException">The checkpoint in the folder is damaged (the file and the problem are named).</exception>
+    /// <exception cref="IOException">The checkpoint folder cannot be created or written or lacks space (found before any compute), or a
+    /// checkpoint could not be written (the message names the folder and the cause).</exception>
+    /// <exception cref="SearchDivergedException">A training loss, weight-gradient norm or α became NaN or infinite; the last checkpoint is intact.</exception>
     /// <exception cref="OperationCanceledException">The search was cancelled.</exception>
     public SearchResult Run(ISearchDataset data, IProgress<SearchProgress>? progress = null, CancellationToken cancellationToken = default)
     {
