@@ -55,6 +55,14 @@ public static class QuickStartApp
         root.SetAction((parse, cancellationToken) =>
             SampleCli.Guard(() =>
             {
+                if (parse.GetValue(lookup) is not null)
+                {
+                    // --lookup only reads the table: a search flag beside it would be silently ignored.
+                    Option[] searchFlags = [data, optimizer, method, paper, epochs, channels, cells, batch, trainExamples, validExamples, archLr, seed, device, checkpoint];
+                    var ignored = searchFlags.Where(f => parse.GetResult(f) is { Implicit: false }).Select(f => f.Name).ToArray();
+                    if (ignored.Length > 0)
+                        throw new ArgumentException($"--lookup only looks an arch string up in the table and would ignore {string.Join(", ", ignored)}; remove {(ignored.Length > 1 ? "them" : "it")}, or drop --lookup to search.");
+                }
                 var nb201 = LoadTable(parse.GetValue(table));
                 if (parse.GetValue(lookup) is { } arch)
                 {
@@ -80,6 +88,9 @@ public static class QuickStartApp
             }, "cancelled: the search stopped; run the same command again to resume from the last checkpoint (--checkpoint)."));
         return SampleCli.Invoke(root, args);
     }
+
+    /// <summary>Images in each half of the CIFAR-10 training set (the weight-training and the validation split).</summary>
+    private const int CifarHalf = 25_000;
 
     private sealed record Configuration(
         string DataFolder, string? Optimizer, string? Method, int Epochs, int Channels, int Cells, int BatchSize, int TrainExamples, int ValidExamples,
@@ -119,8 +130,12 @@ public static class QuickStartApp
         var runner = services.GetRequiredService<SearchRunner>();
         var optimizer = services.GetRequiredService<IArchitectureOptimizer>();
         var options = runner.Options;
-        if (c.TrainExamples < 1) throw new ArgumentException($"--train-examples {c.TrainExamples} is invalid: must be at least 1.");
-        if (c.ValidExamples < 1) throw new ArgumentException($"--valid-examples {c.ValidExamples} is invalid: must be at least 1.");
+        if (c.TrainExamples < 1 || c.TrainExamples > CifarHalf)
+            throw new ArgumentException($"--train-examples {c.TrainExamples} is invalid: must be in 1..{CifarHalf} (half of the CIFAR-10 training set).");
+        if (c.ValidExamples < 1 || c.ValidExamples > CifarHalf)
+            throw new ArgumentException($"--valid-examples {c.ValidExamples} is invalid: must be in 1..{CifarHalf} (the other half of the CIFAR-10 training set).");
+        if (c.Device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
+            throw new ArgumentException($"--device {ErrorText.Echo(c.Device)} was requested but CUDA is not available on this machine; use --device cpu (or install a CUDA build of TorchSharp).");
         if (!Directory.Exists(c.DataFolder))
             throw new DirectoryNotFoundException($"--data folder '{c.DataFolder}' does not exist; pass the CIFAR-10 binary version folder (cifar-10-batches-bin).");
 
@@ -135,27 +150,35 @@ public static class QuickStartApp
         });
 
         SearchResult result = null!;
-        if (AnsiConsole.Profile.Capabilities.Interactive)
+        try
         {
-            AnsiConsole.Progress().AutoClear(false).Columns(
-                    new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .Start(ctx =>
-                {
-                    var task = ctx.AddTask("searching", maxValue: c.Epochs);
-                    result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
-                    {
-                        task.Value = p.Epoch + (double)p.Step / p.StepsPerEpoch;
-                        task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1}/{p.TotalEpochs} loss {p.TrainLoss:F3}");
-                        if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
-                    }), cancellationToken);
-                });
-        }
-        else
-        {
-            result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
+            if (AnsiConsole.Profile.Capabilities.Interactive)
             {
-                if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
-            }), cancellationToken);
+                AnsiConsole.Progress().AutoClear(false).Columns(
+                        new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                    .Start(ctx =>
+                    {
+                        var task = ctx.AddTask("searching", maxValue: c.Epochs);
+                        result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
+                        {
+                            task.Value = p.Epoch + (double)p.Step / p.StepsPerEpoch;
+                            task.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1}/{p.TotalEpochs} loss {p.TrainLoss:F3}");
+                            if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
+                        }), cancellationToken);
+                    });
+            }
+            else
+            {
+                result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
+                {
+                    if (p.CompletedEpoch is { } e) PrintEpoch(e, nb201);
+                }), cancellationToken);
+            }
+        }
+        catch (InvalidOperationException ex) when (c.Checkpoint is not null && ex.Message.Contains(nameof(SearchOptions.ResumeFromCheckpoint), StringComparison.Ordinal))
+        {
+            // The library names its option; say it in this command line's words too.
+            throw new InvalidOperationException($"{ex.Message} With the quick start: pass another --checkpoint folder, or delete '{c.Checkpoint}' to start over.", ex);
         }
 
         var final = result.GetGenotype<Nb201Genotype>();

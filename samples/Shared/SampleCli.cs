@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 
 namespace NasFlatness.Samples;
 
@@ -13,6 +15,12 @@ internal static class SampleCli
 
     /// <summary>Exit code for a cancelled run (as for SIGINT).</summary>
     public const int Cancelled = 130;
+
+    /// <summary>Exit code for a run that diverged (a NaN or infinite loss, gradient or α; <see cref="SearchDivergedException"/>).</summary>
+    public const int Diverged = 3;
+
+    /// <summary>Exit code for a file-system failure (checkpoint folder not writable, disk full).</summary>
+    public const int IoFailure = 1;
 
     /// <summary>
     /// Runs <paramref name="body"/>; a user error prints <c>error: …</c> and gives <see cref="BadInput"/>, a
@@ -29,8 +37,18 @@ internal static class SampleCli
         }
         catch (Exception ex) when (IsUserError(ex))
         {
-            Console.Error.WriteLine($"error: {(stripParameterName ? WithoutParameterName(ex) : ex.Message)}");
+            Console.Error.WriteLine($"error: {OneLine(stripParameterName ? WithoutParameterName(ex) : ex.Message)}");
             return Task.FromResult(BadInput);
+        }
+        catch (SearchDivergedException ex)
+        {
+            Console.Error.WriteLine($"error: {OneLine(ex.Message)}");
+            return Task.FromResult(Diverged);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"error: {OneLine(ex.Message)}");
+            return Task.FromResult(IoFailure);
         }
         catch (OperationCanceledException)
         {
@@ -39,17 +57,72 @@ internal static class SampleCli
         }
     }
 
-    /// <summary>Parses and runs <paramref name="root"/>; parse errors print one <c>error: …</c> line and give <see cref="BadInput"/>.</summary>
+    /// <summary>
+    /// Parses and runs <paramref name="root"/>; parse errors print one <c>error: …</c> line and give <see cref="BadInput"/>.
+    /// The first Ctrl-C cancels the command's token (the run stops after its current step, keeping its last checkpoint);
+    /// a second one exits at once with <see cref="Cancelled"/> and one line, without a stack trace.
+    /// </summary>
     public static int Invoke(RootCommand root, string[] args)
     {
         var result = root.Parse(args);
         if (result.Errors.Count > 0)
         {
-            Console.Error.WriteLine($"error: {string.Join(" ", result.Errors.Select(e => e.Message))}");
+            Console.Error.WriteLine($"error: {OneLine(string.Join(" ", result.Errors.Select(e => Friendly(e.Message))))}");
             return BadInput;
         }
-        return result.InvokeAsync().GetAwaiter().GetResult();
+        using var cancellation = new CancellationTokenSource();
+        int presses = 0;
+        void OnCancelKeyPress(object? sender, ConsoleCancelEventArgs e)
+        {
+            e.Cancel = true; // the process is not killed by the runtime: the run ends cleanly, or ExitNow ends it
+            if (Interlocked.Increment(ref presses) == 1)
+            {
+                cancellation.Cancel();
+                return;
+            }
+            Console.Error.WriteLine("interrupted again: exiting now; the checkpoint of the last completed epoch is kept.");
+            ExitNow(Cancelled);
+        }
+        Console.CancelKeyPress += OnCancelKeyPress;
+        try
+        {
+            // Signals are handled here, not by System.CommandLine (whose timeout would return while the run still computes).
+            return result.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, cancellation.Token).GetAwaiter().GetResult();
+        }
+        finally
+        {
+            Console.CancelKeyPress -= OnCancelKeyPress;
+        }
     }
+
+    /// <summary>Ends the process at once: no finalizers or native static destructors run (libtorch's threads may be mid-step).</summary>
+    internal static void ExitNow(int code)
+    {
+        Console.Error.Flush();
+        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) ImmediateExit(code);
+        Environment.Exit(code);
+    }
+
+    [DllImport("libc", EntryPoint = "_exit")]
+    private static extern void ImmediateExit(int status);
+
+    /// <summary>Parse errors in the user's words: "--epochs '99999999999' is not a whole number …", not a .NET type name.</summary>
+    internal static string Friendly(string message) =>
+        Regex.Replace(message, @"Cannot parse argument '(?<value>.*)' for option '(?<option>[^']*)' as expected type '(?<type>[^']*)'\.?",
+            m => $"{m.Groups["option"].Value} '{ErrorText.Echo(m.Groups["value"].Value)}' is not {TypeInWords(m.Groups["type"].Value)}.",
+            RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+
+    private static string TypeInWords(string type) => type switch
+    {
+        _ when type.Contains("System.Int32", StringComparison.Ordinal) => "a whole number from -2147483648 to 2147483647",
+        _ when type.Contains("System.Int64", StringComparison.Ordinal) => "a whole number",
+        _ when type.Contains("System.Double", StringComparison.Ordinal) || type.Contains("System.Single", StringComparison.Ordinal) => "a number (e.g. 0.025 or 3e-4)",
+        _ when type.Contains("System.Boolean", StringComparison.Ordinal) => "true or false",
+        _ => "a valid value",
+    };
+
+    /// <summary>A message on one line: control characters (newlines, escapes) escaped.</summary>
+    private static string OneLine(string message) => ErrorText.Echo(message, int.MaxValue);
 
     private static bool IsUserError(Exception ex) =>
         ex is ArgumentException or FormatException or DirectoryNotFoundException or FileNotFoundException or InvalidDataException or InvalidOperationException;

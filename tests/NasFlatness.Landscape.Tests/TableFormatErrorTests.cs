@@ -136,3 +136,27 @@ public sealed class TableFormatErrorTests : IDisposable
         Assert.Contains("line 4", Assert.Throws<InvalidDataException>(() => Nb201TableReader.ReadCompact(badDigits, "c")).Message);
     }
 }
+
+public sealed class TableValueRangeTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("nb201-range-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData(2, "NaN", "line 42: column 'cifar10_test_acc_hp200' value 'NaN' is not an accuracy in percent (0 to 100)")]
+    [InlineData(3, "150", "line 42: column 'cifar100_test_acc_hp200' value '150' is not an accuracy in percent")]
+    [InlineData(4, "-1", "line 42: column 'imagenet16_120_test_acc_hp200' value '-1' is not an accuracy in percent")]
+    [InlineData(2, "Infinity", "value 'Infinity' is not an accuracy in percent")]
+    public void RowWithNaNOrOutOfRangeAccuracyIsRejected(int column, string value, string expected)
+    {
+        var lines = File.ReadAllLines(TestData.TestAccuracyCsv);
+        var fields = lines[41].Split(',');
+        fields[column] = value;
+        lines[41] = string.Join(',', fields);
+        string path = Path.Combine(_dir, "acc.csv");
+        File.WriteAllLines(path, lines);
+        var ex = Assert.Throws<InvalidDataException>(() => Nb201Table.Load(path));
+        Assert.Contains(expected, ex.Message);
+    }
+}

@@ -31,4 +31,11 @@ public interface ISearchDataset : IDisposable
     /// The tensors belong to the caller's current dispose scope.
     /// </summary>
     Batch GetBatch(SearchSplit split, ReadOnlySpan<int> indices, bool augment, Random random, Device device);
+
+    /// <summary>
+    /// What identifies the data beyond its split sizes — e.g. the full path of the source folder and its files' sizes —
+    /// recorded in a search checkpoint so a resume on other data is refused; null (the default) when the data has no
+    /// such identity (the split sizes are still compared).
+    /// </summary>
+    string? Fingerprint => null;
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -21,6 +23,20 @@ internal static class CheckpointFiles
     /// <summary>One binary file of a checkpoint: its name in the folder and how to write it.</summary>
     public readonly record struct BinaryPart(string Name, Action<BinaryWriter> Write);
 
+    /// <summary>The size and SHA-256 of a checkpoint file, recorded in the manifest at write time and verified before a resume.</summary>
+    public sealed class FileRecord
+    {
+        public string? Name { get; set; }
+        public long Length { get; set; }
+        public string? Sha256 { get; set; }
+    }
+
+    /// <summary>A manifest that records its files.</summary>
+    public interface IManifest
+    {
+        List<FileRecord>? Files { get; set; }
+    }
+
     /// <summary>
     /// Writes a checkpoint transactionally: <paramref name="parts"/>, then the manifest at <paramref name="manifestName"/>,
     /// then deletes files with one of <paramref name="stalePrefixes"/> that the new checkpoint does not name.
@@ -32,11 +48,12 @@ internal static class CheckpointFiles
     /// <param name="stalePrefixes">Prefixes of per-epoch files that older checkpoints left.</param>
     /// <param name="what">What is written, for the error message (e.g. "the checkpoint of epoch 3").</param>
     public static void WriteCheckpoint<T>(string directory, string manifestName, T manifest, IReadOnlyList<BinaryPart> parts, IReadOnlyCollection<string> stalePrefixes, string what)
+        where T : IManifest
     {
         string json;
         try
         {
-            json = JsonSerializer.Serialize(manifest, Json);
+            json = JsonSerializer.Serialize(manifest, Json); // fails early, before any file is written
         }
         catch (Exception ex) when (ex is NotSupportedException or JsonException or InvalidOperationException)
         {
@@ -46,12 +63,17 @@ internal static class CheckpointFiles
         try
         {
             Directory.CreateDirectory(directory);
+            var records = new List<FileRecord>(parts.Count);
             foreach (var part in parts)
             {
                 var path = Path.Combine(directory, part.Name);
                 written.Add(path);
                 WriteBinary(path, part.Write);
+                var (length, hash) = Hash(path);
+                records.Add(new FileRecord { Name = part.Name, Length = length, Sha256 = hash });
             }
+            manifest.Files = records;
+            json = JsonSerializer.Serialize(manifest, Json);
             var manifestPath = Path.Combine(directory, manifestName);
             WriteText(manifestPath, json);
         }
@@ -110,12 +132,90 @@ internal static class CheckpointFiles
         }
         catch (JsonException ex)
         {
-            throw new InvalidDataException($"{what} manifest '{path}' is not valid JSON: {ex.Message}", ex);
+            throw new InvalidDataException($"{what} manifest '{path}' is not valid JSON: {ErrorText.Echo(ex.Message)}", ex);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or FormatException or ArgumentException or OverflowException or System.Text.DecoderFallbackException)
+        {
+            throw new InvalidDataException($"{what} manifest '{path}' holds a value this version cannot read: {ErrorText.Echo(ex.Message)}", ex);
         }
         if (manifest is null) throw new InvalidDataException($"{what} manifest '{path}' is empty.");
         if (format(manifest) != currentFormat)
             throw new InvalidDataException($"{what} manifest '{path}' has format {format(manifest)}; this version reads format {currentFormat}.");
         return manifest;
+    }
+
+    /// <summary>The length and lower-case hex SHA-256 of a file.</summary>
+    public static (long Length, string Sha256) Hash(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        var hash = SHA256.HashData(stream);
+        return (stream.Length, Convert.ToHexStringLower(hash));
+    }
+
+    /// <summary>
+    /// Throws an <see cref="InvalidDataException"/> naming <paramref name="manifestPath"/> and <paramref name="field"/> unless
+    /// <paramref name="name"/> is a plain file name (no folder separators, not "." or "..", not rooted).
+    /// </summary>
+    public static void RequirePlainName(string manifestPath, string field, string? name)
+    {
+        bool plain = !string.IsNullOrWhiteSpace(name) && name is not ("." or "..") && !Path.IsPathRooted(name) &&
+                     name.IndexOfAny(['/', '\\', '\0']) < 0 && name.IndexOfAny(Path.GetInvalidFileNameChars()) < 0 &&
+                     Path.GetFileName(name) == name && !name.Contains("..", StringComparison.Ordinal);
+        if (!plain)
+            throw new InvalidDataException($"Checkpoint manifest '{manifestPath}': {field} = '{ErrorText.Echo(name)}' is not a plain file name inside the checkpoint folder; the checkpoint is corrupt or was edited.");
+    }
+
+    /// <summary>
+    /// Verifies the files a manifest names: plain names, present, and (when the manifest records them) of the recorded
+    /// length and SHA-256. Every problem is an <see cref="InvalidDataException"/> naming the file.
+    /// </summary>
+    public static void VerifyFiles(string directory, string manifestPath, IReadOnlyList<(string Field, string? Name)> files, List<FileRecord>? records)
+    {
+        foreach (var (field, name) in files) RequirePlainName(manifestPath, field, name);
+        if (records is not null)
+        {
+            for (int i = 0; i < records.Count; i++)
+            {
+                if (records[i] is null) throw new InvalidDataException($"Checkpoint manifest '{manifestPath}': Files[{i}] is null.");
+                RequirePlainName(manifestPath, $"Files[{i}].Name", records[i].Name);
+            }
+        }
+        foreach (var (field, name) in files)
+        {
+            var path = Path.Combine(directory, name!);
+            if (!File.Exists(path))
+                throw new InvalidDataException($"Checkpoint file '{path}' ({field} of '{manifestPath}') is missing; the checkpoint is incomplete.");
+            if (records is null) continue; // written by a version that recorded no hashes
+            var record = records.FirstOrDefault(r => r.Name == name)
+                ?? throw new InvalidDataException($"Checkpoint manifest '{manifestPath}' records no size and hash for {field} '{name}'; the checkpoint is corrupt or was edited.");
+            var (length, hash) = Hash(path);
+            if (length != record.Length)
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"Checkpoint file '{path}' is {length:N0} bytes but was written with {record.Length:N0} (truncated or replaced); the checkpoint is corrupt."));
+            if (!string.Equals(hash, record.Sha256, StringComparison.OrdinalIgnoreCase))
+                throw new InvalidDataException($"Checkpoint file '{path}' does not have the SHA-256 recorded when it was written (its bytes changed); the checkpoint is corrupt.");
+        }
+    }
+
+    /// <summary>Runs <paramref name="load"/>; a file that still cannot be read (e.g. written by a version without hashes) names itself.</summary>
+    public static void LoadFile(string path, Action load)
+    {
+        try
+        {
+            load();
+        }
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or ArgumentException or FormatException or InvalidOperationException
+                                       or NotSupportedException or OverflowException or IndexOutOfRangeException or System.Runtime.InteropServices.ExternalException
+                                       && ex is not InvalidDataException)
+        {
+            throw new InvalidDataException($"Checkpoint file '{path}' cannot be read ({ErrorText.Echo(FirstLine(ex.Message))}); the checkpoint is corrupt or belongs to another configuration.", ex);
+        }
+    }
+
+    private static string FirstLine(string message)
+    {
+        int newline = message.IndexOf('\n', StringComparison.Ordinal);
+        return newline < 0 ? message : message[..newline];
     }
 
     /// <summary>Deletes the per-epoch files with one of <paramref name="prefixes"/> that the manifest no longer names.</summary>

@@ -120,13 +120,17 @@ public sealed class EvaluationOptions
         if (BatchSize < 1) errors.Add($"{nameof(BatchSize)} = {BatchSize} is invalid: must be at least 1.");
         if (TestBatchSize < 1) errors.Add($"{nameof(TestBatchSize)} = {TestBatchSize} is invalid: must be at least 1.");
         if (!(LearningRate > 0)) errors.Add($"{nameof(LearningRate)} = {LearningRate} is invalid: must be positive.");
+        else if (!(LearningRate < Search.SearchOptions.MaxLearningRate)) errors.Add($"{nameof(LearningRate)} = {LearningRate} is invalid: must be a positive finite number below 1e10.");
         if (!(LearningRateMin >= 0 && LearningRateMin <= LearningRate)) errors.Add($"{nameof(LearningRateMin)} = {LearningRateMin} is invalid: must be in [0, {nameof(LearningRate)}].");
         if (!(LearningRateDecay > 0 && LearningRateDecay <= 1)) errors.Add($"{nameof(LearningRateDecay)} = {LearningRateDecay} is invalid: must be in (0, 1].");
         if (!Enum.IsDefined(Schedule)) errors.Add($"{nameof(Schedule)} = {Schedule} is not a known schedule.");
         if (!(Momentum >= 0 && Momentum < 1)) errors.Add($"{nameof(Momentum)} = {Momentum} is invalid: must be in [0, 1).");
         if (!(WeightDecay >= 0)) errors.Add($"{nameof(WeightDecay)} = {WeightDecay} is invalid: must be non-negative.");
+        else if (!double.IsFinite(WeightDecay)) errors.Add($"{nameof(WeightDecay)} = {WeightDecay} is invalid: must be a non-negative finite number.");
         if (!(GradientClip > 0)) errors.Add($"{nameof(GradientClip)} = {GradientClip} is invalid: must be positive.");
+        else if (!double.IsFinite(GradientClip)) errors.Add($"{nameof(GradientClip)} = {GradientClip} is invalid: must be a positive finite number.");
         if (!(AuxiliaryWeight >= 0)) errors.Add($"{nameof(AuxiliaryWeight)} = {AuxiliaryWeight} is invalid: must be non-negative.");
+        else if (!double.IsFinite(AuxiliaryWeight)) errors.Add($"{nameof(AuxiliaryWeight)} = {AuxiliaryWeight} is invalid: must be a non-negative finite number.");
         if (!(DropPathProbability >= 0 && DropPathProbability < 1)) errors.Add($"{nameof(DropPathProbability)} = {DropPathProbability} is invalid: must be in [0, 1).");
         if (!(LabelSmoothing >= 0 && LabelSmoothing < 1)) errors.Add($"{nameof(LabelSmoothing)} = {LabelSmoothing} is invalid: must be in [0, 1).");
         if (!Enum.IsDefined(Sharpness)) errors.Add($"{nameof(Sharpness)} = {Sharpness} is not a known sharpness-aware step (None, Sam, Asam).");

@@ -1,3 +1,4 @@
+using NasFlatness.Checkpoints;
 using NasFlatness.Internal;
 using System.Diagnostics;
 using System.Globalization;
@@ -46,7 +47,11 @@ public sealed class EvaluationTrainer
     /// <param name="progress">Receives a report after every batch and at the end of every epoch.</param>
     /// <param name="cancellationToken">Checked before every batch; a cancelled run resumes from its last checkpoint.</param>
     /// <exception cref="ArgumentException">The data is empty or does not fit the network.</exception>
-    /// <exception cref="InvalidOperationException">A checkpoint in the checkpoint folder was written with other options.</exception>
+    /// <exception cref="InvalidOperationException">A checkpoint in the checkpoint folder was written with other options or another
+    /// network (every difference is named), or another run holds the folder.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint in the folder is damaged (the file and the problem are named).</exception>
+    /// <exception cref="IOException">The checkpoint folder cannot be created or written or lacks space (found before any compute).</exception>
+    /// <exception cref="SearchDivergedException">The training loss or the gradient norm became NaN or infinite; the last checkpoint is intact.</exception>
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
     public EvaluationResult Train(nn.Module<Tensor, Tensor> network, IClassificationDataset data, IProgress<EvaluationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -57,6 +62,9 @@ public sealed class EvaluationTrainer
         if (trainCount == 0) throw new ArgumentException("The training split of the evaluation data is empty.", nameof(data));
         if (testCount == 0) throw new ArgumentException("The test split of the evaluation data is empty.", nameof(data));
         var device = RunSupport.ResolveDevice(o.Device);
+        using var folderLock = o.CheckpointDirectory is null ? null
+            : CheckpointLock.Acquire(o.CheckpointDirectory, nameof(EvaluationOptions.CheckpointDirectory), message => Log.StaleLock(_logger, message));
+        var checkpoint = o.CheckpointDirectory is not null && o.ResumeFromCheckpoint ? EvaluationCheckpoint.TryLoad(o.CheckpointDirectory) : null;
         network.to(device);
         TorchRuntime.EnsureCorrectCpuKernels(network);
         CheckFits(network, data, device);
@@ -68,18 +76,21 @@ public sealed class EvaluationTrainer
         var weights = network.parameters().Where(p => p.requires_grad).ToArray();
         using var optimizer = torch.optim.SGD(weights, o.LearningRate, o.Momentum, 0.0, o.WeightDecay, false);
         var sharpness = o.Sharpness == SharpnessAwareness.None ? null : new SharpnessAwareStep(weights, o.Sharpness, o.SharpnessRho, network);
+        var shape = SupernetShape.Of(network);
+        if (o.CheckpointDirectory is not null)
+            CheckpointLock.RequireFreeSpace(o.CheckpointDirectory, shape.CheckpointBytesNeeded, nameof(EvaluationOptions.CheckpointDirectory));
 
         var history = new List<EvaluationEpoch>();
         var previous = TimeSpan.Zero;
         int startEpoch = 0;
-        if (o.CheckpointDirectory is not null && o.ResumeFromCheckpoint && EvaluationCheckpoint.TryLoad(o.CheckpointDirectory) is { } checkpoint)
+        if (checkpoint is not null)
         {
-            CheckCompatible(checkpoint, parameters);
-            checkpoint.Restore(o.CheckpointDirectory, network, optimizer);
+            CheckCompatible(checkpoint, parameters, shape, trainCount);
+            checkpoint.Restore(o.CheckpointDirectory!, network, optimizer);
             history.AddRange(checkpoint.History);
             previous = TimeSpan.FromSeconds(checkpoint.DurationSeconds);
             startEpoch = checkpoint.CompletedEpochs;
-            Log.Resuming(_logger, EvaluationCheckpoint.ManifestPath(o.CheckpointDirectory), startEpoch);
+            Log.Resuming(_logger, EvaluationCheckpoint.ManifestPath(o.CheckpointDirectory!), startEpoch);
         }
 
         int stepsPerEpoch = (trainCount + o.BatchSize - 1) / o.BatchSize;
@@ -128,10 +139,13 @@ public sealed class EvaluationTrainer
                         sharpness.Restore();
                     }
                 }
-                nn.utils.clip_grad_norm_(weights, o.GradientClip);
+                double lossValue = mainLoss.item<float>();
+                if (!double.IsFinite(lossValue)) throw Diverged("training loss", lossValue, epoch, step);
+                double gradientNorm = nn.utils.clip_grad_norm_(weights, o.GradientClip);
+                if (!double.IsFinite(gradientNorm)) throw Diverged("weight-gradient norm (before clipping)", gradientNorm, epoch, step);
                 optimizer.step();
 
-                lossSum += mainLoss.item<float>() * count;
+                lossSum += lossValue * count;
                 correct += logits.argmax(1).eq(batch.Labels).sum().item<long>();
                 seen += count;
                 progress?.Report(new EvaluationProgress(epoch, o.Epochs, step + 1, stepsPerEpoch, lossSum / seen, previous + clock.Elapsed));
@@ -168,6 +182,9 @@ public sealed class EvaluationTrainer
                     CompletedEpochs = epoch + 1,
                     History = history.ToList(),
                     ParameterCount = parameters,
+                    ParameterTensors = shape.Tensors,
+                    NetworkShape = shape.Digest,
+                    TrainImages = trainCount,
                     DurationSeconds = (previous + clock.Elapsed).TotalSeconds,
                 }.Write(o.CheckpointDirectory, network, optimizer);
                 Log.CheckpointWritten(_logger, o.CheckpointDirectory, epoch + 1);
@@ -305,18 +322,30 @@ public sealed class EvaluationTrainer
         return newline < 0 ? message : message[..newline];
     }
 
-    private void CheckCompatible(EvaluationCheckpoint checkpoint, long parameters)
+    private static SearchDivergedException Diverged(string quantity, double value, int epoch, int step) =>
+        new(quantity, value, epoch, step, $"Lower {nameof(EvaluationOptions.LearningRate)} and start over.");
+
+    /// <summary>Refuses a checkpoint written with other settings, naming every difference (every option but where the checkpoint lives).</summary>
+    private void CheckCompatible(EvaluationCheckpoint checkpoint, long parameters, SupernetShape shape, int trainCount)
     {
         var o = _options;
-        void Require(bool same, string what, object saved, object now)
+        var differences = new List<string>();
+        void Require(bool same, string what, object? saved, object? now)
         {
-            if (!same)
-                throw new InvalidOperationException(
-                    $"The evaluation checkpoint in '{o.CheckpointDirectory}' was written with {what} = {saved}, but this run uses {now}; use another {nameof(EvaluationOptions.CheckpointDirectory)} or set {nameof(EvaluationOptions.ResumeFromCheckpoint)} = false.");
+            if (!same) differences.Add(string.Create(CultureInfo.InvariantCulture, $"{what} = {saved ?? "null"}, but this run uses {now ?? "null"}"));
         }
         Require(checkpoint.ParameterCount == parameters, "a network of parameter count", checkpoint.ParameterCount, parameters);
-        Require(checkpoint.Options.Seed == o.Seed, nameof(EvaluationOptions.Seed), checkpoint.Options.Seed, o.Seed);
-        Require(checkpoint.Options.BatchSize == o.BatchSize, nameof(EvaluationOptions.BatchSize), checkpoint.Options.BatchSize, o.BatchSize);
-        Require(checkpoint.Options.Epochs == o.Epochs, nameof(EvaluationOptions.Epochs), checkpoint.Options.Epochs, o.Epochs);
+        if (checkpoint.ParameterTensors is int tensors && checkpoint.NetworkShape is { } digest && checkpoint.ParameterCount == parameters)
+            Require(tensors == shape.Tensors && digest == shape.Digest, "a network of parameter tensors", tensors, $"{shape.Tensors} of other shapes");
+        if (checkpoint.TrainImages is int images) Require(images == trainCount, "training images", images, trainCount);
+        foreach (var property in typeof(EvaluationOptions).GetProperties())
+        {
+            if (property.Name is nameof(EvaluationOptions.CheckpointDirectory) or nameof(EvaluationOptions.ResumeFromCheckpoint)) continue;
+            object? saved = property.GetValue(checkpoint.Options), now = property.GetValue(o);
+            Require(Equals(saved, now), property.Name, saved, now);
+        }
+        if (differences.Count > 0)
+            throw new InvalidOperationException(
+                $"The evaluation checkpoint in '{o.CheckpointDirectory}' was written with {string.Join("; ", differences)}. Use another {nameof(EvaluationOptions.CheckpointDirectory)}, or set {nameof(EvaluationOptions.ResumeFromCheckpoint)} = false to start over.");
     }
 }

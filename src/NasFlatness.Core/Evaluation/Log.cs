@@ -18,4 +18,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 105, Level = LogLevel.Information, Message = "Evaluation finished: test accuracy {TestAccuracy:P2}, test loss {TestLoss:F4}, {Seconds:F1} s")]
     public static partial void Finished(ILogger logger, double testAccuracy, double testLoss, double seconds);
+
+    [LoggerMessage(EventId = 106, Level = LogLevel.Warning, Message = "Checkpoint folder lock: {Message}")]
+    public static partial void StaleLock(ILogger logger, string message);
 }

@@ -24,4 +24,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 7, Level = LogLevel.Information, Message = "CPU convolutions: {Kernels}")]
     public static partial void CpuKernels(ILogger logger, string kernels);
+
+    [LoggerMessage(EventId = 8, Level = LogLevel.Warning, Message = "Checkpoint folder lock: {Message}")]
+    public static partial void StaleLock(ILogger logger, string message);
 }

@@ -11,7 +11,7 @@ namespace NasFlatness.Search;
 /// (see <see cref="Genotypes.GenotypeFormats"/>), so any space's genotypes round-trip. Written through
 /// <see cref="CheckpointFiles.WriteCheckpoint{T}"/>: never half-written, never orphaned.
 /// </summary>
-internal sealed class SearchCheckpoint
+internal sealed class SearchCheckpoint : CheckpointFiles.IManifest
 {
     public const string ManifestName = "checkpoint.json";
     public const int CurrentFormat = 2;
@@ -33,21 +33,102 @@ internal sealed class SearchCheckpoint
     public string StateFile { get; set; } = "";
     public required double DurationSeconds { get; set; }
 
+    /// <summary>Sizes and SHA-256 of the files, recorded at write time (null in checkpoints of earlier versions).</summary>
+    public List<CheckpointFiles.FileRecord>? Files { get; set; }
+
+    /// <summary>Images of the training split the search ran on (null in checkpoints of earlier versions).</summary>
+    public int? TrainImages { get; set; }
+
+    /// <summary>Images of the validation split (null in checkpoints of earlier versions).</summary>
+    public int? ValidationImages { get; set; }
+
+    /// <summary>The data's <see cref="ISearchDataset.Fingerprint"/> (null when the data has none).</summary>
+    public string? DataFingerprint { get; set; }
+
+    /// <summary>Scalar count of the supernet's parameters (weights and α).</summary>
+    public long? SupernetParameters { get; set; }
+
+    /// <summary>Number of parameter tensors of the supernet.</summary>
+    public int? SupernetTensors { get; set; }
+
+    /// <summary>SHA-256 of the supernet's parameter names and shapes, in order.</summary>
+    public string? SupernetShape { get; set; }
+
     public static string ManifestPath(string directory) => Path.Combine(directory, ManifestName);
 
-    public static SearchCheckpoint? TryLoad(string directory) =>
-        CheckpointFiles.ReadManifest<SearchCheckpoint>(ManifestPath(directory), "Checkpoint", m => m.Format, CurrentFormat);
+    /// <summary>
+    /// Reads and fully validates the manifest in <paramref name="directory"/> (null when there is none): every field's
+    /// presence and range, the history, the file names and (when recorded) the files' sizes and SHA-256 hashes.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The manifest or one of its files is corrupt (the message names the file and the problem).</exception>
+    public static SearchCheckpoint? TryLoad(string directory)
+    {
+        var path = ManifestPath(directory);
+        var manifest = CheckpointFiles.ReadManifest<SearchCheckpoint>(path, "Checkpoint", m => m.Format, CurrentFormat);
+        manifest?.Validate(directory, path);
+        return manifest;
+    }
+
+    private void Validate(string directory, string path)
+    {
+        void Require(bool ok, string problem)
+        {
+            if (!ok) throw new InvalidDataException($"Checkpoint manifest '{path}' is corrupt: {problem}. Delete the folder or choose another checkpoint folder to start over.");
+        }
+        Require(!string.IsNullOrEmpty(Space), "Space is missing");
+        Require(!string.IsNullOrEmpty(Optimizer), "Optimizer is missing");
+        Require(Regularizers is not null && Regularizers.All(r => r is not null), "Regularizers is missing or holds null");
+        Require(Activation is not null, "Activation is missing");
+        Require(Schedule is not null, "Schedule is missing");
+        Require(StatefulComponents is not null && StatefulComponents.All(r => r is not null), "StatefulComponents is missing or holds null");
+        Require(Options is not null, "Options is missing");
+        var optionErrors = Options!.Validate();
+        Require(optionErrors.Count == 0, "its Options are invalid (" + string.Join(" ", optionErrors) + ")");
+        Require(CompletedEpochs >= 0 && CompletedEpochs <= Options.Epochs,
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"CompletedEpochs = {CompletedEpochs} is outside 0..{Options.Epochs} (its Epochs)"));
+        Require(History is not null, "History is missing");
+        Require(History!.Count == CompletedEpochs,
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"History holds {History.Count} epochs but CompletedEpochs = {CompletedEpochs}"));
+        for (int i = 0; i < History.Count; i++)
+        {
+            var e = History[i];
+            Require(e is not null, $"History[{i}] is null");
+            Require(e!.Epoch == i, $"History[{i}].Epoch = {e.Epoch}, expected {i}");
+            Require(e.Genotype is not null, $"History[{i}].Genotype is missing");
+            Require(e.Architecture is not null && e.Architecture.All(m => m is not null && m.All(r => r is not null)), $"History[{i}].Architecture is missing or holds null");
+            Require(e.Steps >= 1, $"History[{i}].Steps = {e.Steps} is not positive");
+        }
+        Require(double.IsFinite(DurationSeconds) && DurationSeconds >= 0, $"DurationSeconds = {DurationSeconds} is not a non-negative number");
+        Require(TrainImages is null or >= 1 && ValidationImages is null or >= 1, "TrainImages / ValidationImages are not positive");
+        Require(SupernetParameters is null or >= 0 && SupernetTensors is null or >= 0, "SupernetParameters / SupernetTensors are negative");
+        CheckpointFiles.VerifyFiles(directory, path,
+            [(nameof(SupernetFile), SupernetFile), (nameof(WeightOptimizerFile), WeightOptimizerFile),
+             (nameof(ArchitectureOptimizerFile), ArchitectureOptimizerFile), (nameof(StateFile), StateFile)], Files);
+    }
 
     public void Restore(string directory, Supernet supernet, OptimizerHelper weightOptimizer, OptimizerHelper architectureOptimizer,
         IReadOnlyList<IStatefulSearchComponent> stateful)
     {
-        supernet.load(Path.Combine(directory, SupernetFile));
-        using (var reader = new BinaryReader(File.OpenRead(Path.Combine(directory, WeightOptimizerFile))))
+        var supernetPath = Path.Combine(directory, SupernetFile);
+        CheckpointFiles.LoadFile(supernetPath, () => supernet.load(supernetPath));
+        var weightPath = Path.Combine(directory, WeightOptimizerFile);
+        CheckpointFiles.LoadFile(weightPath, () =>
+        {
+            using var reader = new BinaryReader(File.OpenRead(weightPath));
             weightOptimizer.load_state_dict(reader);
-        using (var reader = new BinaryReader(File.OpenRead(Path.Combine(directory, ArchitectureOptimizerFile))))
+        });
+        var architecturePath = Path.Combine(directory, ArchitectureOptimizerFile);
+        CheckpointFiles.LoadFile(architecturePath, () =>
+        {
+            using var reader = new BinaryReader(File.OpenRead(architecturePath));
             architectureOptimizer.load_state_dict(reader);
-        using (var reader = new BinaryReader(File.OpenRead(Path.Combine(directory, StateFile))))
-            ReadComponentStates(reader, stateful, Path.Combine(directory, StateFile));
+        });
+        var statePath = Path.Combine(directory, StateFile);
+        CheckpointFiles.LoadFile(statePath, () =>
+        {
+            using var reader = new BinaryReader(File.OpenRead(statePath));
+            ReadComponentStates(reader, stateful, statePath);
+        });
     }
 
     public void Write(string directory, Supernet supernet, OptimizerHelper weightOptimizer, OptimizerHelper architectureOptimizer,

@@ -105,6 +105,14 @@ public sealed class SearchOptions
     /// <value>Default true.</value>
     public bool ResumeFromCheckpoint { get; set; } = true;
 
+    /// <summary>
+    /// Learning rates at or above this are rejected by <see cref="Validate"/>: a step of that size overflows float32
+    /// weights at once (the run would only produce NaN).
+    /// </summary>
+    public const double MaxLearningRate = 1e10;
+
+    private const string LearningRateRange = "must be a positive finite number below 1e10";
+
     /// <summary>Returns a shallow copy.</summary>
     public SearchOptions Clone() => (SearchOptions)MemberwiseClone();
 
@@ -119,15 +127,15 @@ public sealed class SearchOptions
 
         Check(Epochs >= 1, nameof(Epochs), Epochs, "must be at least 1");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, "must be at least 1");
-        Check(WeightLearningRate > 0 && double.IsFinite(WeightLearningRate), nameof(WeightLearningRate), WeightLearningRate, "must be a positive number");
+        Check(WeightLearningRate > 0 && WeightLearningRate < MaxLearningRate, nameof(WeightLearningRate), WeightLearningRate, LearningRateRange);
         Check(WeightLearningRateMin >= 0 && WeightLearningRateMin <= WeightLearningRate, nameof(WeightLearningRateMin), WeightLearningRateMin, $"must be in [0, {nameof(WeightLearningRate)}]");
         Check(WeightMomentum >= 0 && WeightMomentum < 1, nameof(WeightMomentum), WeightMomentum, "must be in [0, 1)");
-        Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be a non-negative number");
-        Check(GradientClip > 0, nameof(GradientClip), GradientClip, "must be positive");
-        Check(ArchitectureLearningRate > 0 && double.IsFinite(ArchitectureLearningRate), nameof(ArchitectureLearningRate), ArchitectureLearningRate, "must be a positive number");
+        Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be a non-negative finite number");
+        Check(GradientClip > 0 && double.IsFinite(GradientClip), nameof(GradientClip), GradientClip, "must be a positive finite number");
+        Check(ArchitectureLearningRate > 0 && ArchitectureLearningRate < MaxLearningRate, nameof(ArchitectureLearningRate), ArchitectureLearningRate, LearningRateRange);
         Check(ArchitectureBeta1 >= 0 && ArchitectureBeta1 < 1, nameof(ArchitectureBeta1), ArchitectureBeta1, "must be in [0, 1)");
         Check(ArchitectureBeta2 >= 0 && ArchitectureBeta2 < 1, nameof(ArchitectureBeta2), ArchitectureBeta2, "must be in [0, 1)");
-        Check(ArchitectureWeightDecay >= 0, nameof(ArchitectureWeightDecay), ArchitectureWeightDecay, "must be non-negative");
+        Check(ArchitectureWeightDecay >= 0 && double.IsFinite(ArchitectureWeightDecay), nameof(ArchitectureWeightDecay), ArchitectureWeightDecay, "must be a non-negative finite number");
         Check(WarmupEpochs >= 0 && WarmupEpochs <= Epochs, nameof(WarmupEpochs), WarmupEpochs, $"must be in [0, {nameof(Epochs)}]");
         Check(SelectionPatience >= 1, nameof(SelectionPatience), SelectionPatience, "must be at least 1");
         Check(EpochValidationBatches is null or >= 0, nameof(EpochValidationBatches), EpochValidationBatches!, "must be null (whole split) or non-negative");

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using NasFlatness.Checkpoints;
 using NasFlatness.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -114,8 +115,12 @@ public sealed class SearchRunner
     /// <param name="cancellationToken">Checked before every step; a cancelled search can resume from its last checkpoint.</param>
     /// <exception cref="ArgumentException">The data does not fit the search space, a split is empty, or a component refuses
     /// the composition (<see cref="ISearchCompositionCheck"/>).</exception>
-    /// <exception cref="InvalidOperationException">The checkpoint folder holds a checkpoint written with other settings.</exception>
-    /// <exception cref="IOException">A checkpoint could not be written (the message names the folder and the cause).</exception>
+    /// <exception cref="InvalidOperationException">The checkpoint folder holds a checkpoint written with other settings, data or
+    /// supernet shape (every difference is named), or another run holds the folder (its pid, host and start time are named).</exception>
+    /// <exception cref="InvalidDataException">The checkpoint in the folder is damaged (the file and the problem are named).</exception>
+    /// <exception cref="IOException">The checkpoint folder cannot be created or written or lacks space (found before any compute), or a
+    /// checkpoint could not be written (the message names the folder and the cause).</exception>
+    /// <exception cref="SearchDivergedException">A training loss, weight-gradient norm or α became NaN or infinite; the last checkpoint is intact.</exception>
     /// <exception cref="OperationCanceledException">The search was cancelled.</exception>
     public SearchResult Run(ISearchDataset data, IProgress<SearchProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -136,6 +141,11 @@ public sealed class SearchRunner
             throw new ArgumentException($"Two stateful search components share the state name '{duplicate.Key}'; each needs its own.");
         cancellationToken.ThrowIfCancellationRequested();
         GenotypeFormats.Register(_space);
+        // The folder is ours for the whole run, proven writable, and cleared of a killed run's temporary files — before any compute.
+        using var folderLock = o.CheckpointDirectory is null ? null
+            : CheckpointLock.Acquire(o.CheckpointDirectory, nameof(SearchOptions.CheckpointDirectory), message => Log.StaleLock(_logger, message));
+        // A corrupt or foreign manifest is found before the supernet is built.
+        var checkpoint = o.CheckpointDirectory is not null && o.ResumeFromCheckpoint ? SearchCheckpoint.TryLoad(o.CheckpointDirectory) : null;
 
         torch.manual_seed(o.Seed);
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(o.Seed);
@@ -150,20 +160,23 @@ public sealed class SearchRunner
         }
         var architecture = supernet.ArchitectureParameters();
         var weights = supernet.WeightParameters().ToArray();
+        var shape = SupernetShape.Of(supernet);
+        if (o.CheckpointDirectory is not null)
+            CheckpointLock.RequireFreeSpace(o.CheckpointDirectory, shape.CheckpointBytesNeeded, nameof(SearchOptions.CheckpointDirectory));
         using var weightOptimizer = torch.optim.SGD(weights, o.WeightLearningRate, o.WeightMomentum, 0.0, o.WeightDecay, false);
         using var architectureOptimizer = torch.optim.Adam(architecture, o.ArchitectureLearningRate, o.ArchitectureBeta1, o.ArchitectureBeta2, 1e-8, o.ArchitectureWeightDecay);
 
         var history = new List<EpochRecord>();
         var previous = TimeSpan.Zero;
         int startEpoch = 0;
-        if (o.CheckpointDirectory is not null && o.ResumeFromCheckpoint && SearchCheckpoint.TryLoad(o.CheckpointDirectory) is { } checkpoint)
+        if (checkpoint is not null)
         {
-            CheckCompatible(checkpoint, stateful);
-            checkpoint.Restore(o.CheckpointDirectory, supernet, weightOptimizer, architectureOptimizer, stateful);
+            CheckCompatible(checkpoint, stateful, data, trainCount, validCount, shape);
+            checkpoint.Restore(o.CheckpointDirectory!, supernet, weightOptimizer, architectureOptimizer, stateful);
             history.AddRange(checkpoint.History);
             previous = TimeSpan.FromSeconds(checkpoint.DurationSeconds);
             startEpoch = checkpoint.CompletedEpochs;
-            Log.Resuming(_logger, SearchCheckpoint.ManifestPath(o.CheckpointDirectory), startEpoch);
+            Log.Resuming(_logger, SearchCheckpoint.ManifestPath(o.CheckpointDirectory!), startEpoch);
         }
 
         int stepsPerEpoch = (trainCount + o.BatchSize - 1) / o.BatchSize;
@@ -210,16 +223,19 @@ public sealed class SearchRunner
                     ArchitectureStepper.Step(context, _optimizer, _regularizers, architecture, architectureOptimizer);
                     architectureUpdates++;
                     foreach (var p in participants) p.OnArchitectureStepped(context);
+                    RequireFiniteArchitecture(architecture, epoch, step);
                 }
 
                 weightOptimizer.zero_grad();
                 var logits = supernet.ForwardFixedArchitecture(train.Images);
                 var loss = nn.functional.cross_entropy(logits, train.Labels);
+                double lossValue = loss.item<float>();
+                RequireFinite(lossValue, "training loss", epoch, step);
                 loss.backward();
                 double gradientNorm = nn.utils.clip_grad_norm_(weights, o.GradientClip);
+                RequireFinite(gradientNorm, "weight-gradient norm (before clipping)", epoch, step);
                 weightOptimizer.step();
 
-                double lossValue = loss.item<float>();
                 lossSum += lossValue * count;
                 correct += logits.argmax(1).eq(train.Labels).sum().item<long>();
                 seen += count;
@@ -268,6 +284,12 @@ public sealed class SearchRunner
                     CompletedEpochs = epoch + 1,
                     History = history.ToList(),
                     DurationSeconds = (previous + clock.Elapsed).TotalSeconds,
+                    TrainImages = trainCount,
+                    ValidationImages = validCount,
+                    DataFingerprint = data.Fingerprint,
+                    SupernetParameters = shape.Parameters,
+                    SupernetTensors = shape.Tensors,
+                    SupernetShape = shape.Digest,
                 };
                 manifest.Write(o.CheckpointDirectory, supernet, weightOptimizer, architectureOptimizer, stateful);
                 Log.CheckpointWritten(_logger, o.CheckpointDirectory, epoch + 1);
@@ -310,7 +332,8 @@ public sealed class SearchRunner
     /// Refuses a checkpoint written with other settings, naming every difference: space, optimizer, regularizers,
     /// activation, schedule, stateful components, and every search option except where the checkpoint lives.
     /// </summary>
-    private void CheckCompatible(SearchCheckpoint checkpoint, IReadOnlyList<IStatefulSearchComponent> stateful)
+    private void CheckCompatible(SearchCheckpoint checkpoint, IReadOnlyList<IStatefulSearchComponent> stateful, ISearchDataset data,
+        int trainCount, int validCount, SupernetShape shape)
     {
         var o = _options;
         var differences = new List<string>();
@@ -331,9 +354,38 @@ public sealed class SearchRunner
             object? saved = property.GetValue(checkpoint.Options), now = property.GetValue(o);
             Require(Equals(saved, now), property.Name, saved, now);
         }
+        if (checkpoint.TrainImages is int savedTrain) Require(savedTrain == trainCount, "training images", savedTrain, trainCount);
+        if (checkpoint.ValidationImages is int savedValid) Require(savedValid == validCount, "validation images", savedValid, validCount);
+        if (checkpoint.DataFingerprint is not null || data.Fingerprint is not null)
+            Require(checkpoint.DataFingerprint == data.Fingerprint, "data", ErrorText.Echo(checkpoint.DataFingerprint), ErrorText.Echo(data.Fingerprint));
+        if (checkpoint.SupernetParameters is long savedParameters && checkpoint.SupernetTensors is int savedTensors && checkpoint.SupernetShape is not null
+            && (savedParameters != shape.Parameters || savedTensors != shape.Tensors || checkpoint.SupernetShape != shape.Digest))
+            differences.Add(string.Create(CultureInfo.InvariantCulture,
+                $"a supernet of {savedParameters:N0} parameters in {savedTensors} tensors, but this search builds one of {shape.Parameters:N0} parameters in {shape.Tensors} tensors{(savedParameters == shape.Parameters && savedTensors == shape.Tensors ? " of other shapes" : "")} (other channels, cells or space settings)"));
         if (differences.Count > 0)
             throw new InvalidOperationException(
                 $"The checkpoint in '{o.CheckpointDirectory}' was written with {string.Join("; ", differences)}. Use another {nameof(SearchOptions.CheckpointDirectory)}, or set {nameof(SearchOptions.ResumeFromCheckpoint)} = false to start over.");
+    }
+
+    private static void RequireFinite(double value, string quantity, int epoch, int step)
+    {
+        if (!double.IsFinite(value))
+            throw new SearchDivergedException(quantity, value, epoch, step,
+                $"Lower {nameof(SearchOptions.WeightLearningRate)} or {nameof(SearchOptions.ArchitectureLearningRate)} and start over.");
+    }
+
+    private static void RequireFiniteArchitecture(IReadOnlyList<Parameter> architecture, int epoch, int step)
+    {
+        for (int i = 0; i < architecture.Count; i++)
+        {
+            using var finite = torch.isfinite(architecture[i]).all();
+            if (finite.item<bool>()) continue;
+            using var bad = architecture[i].detach().flatten();
+            using var mask = torch.isfinite(bad).logical_not().nonzero();
+            double value = bad[mask[0, 0].item<long>()].to(float64).item<double>();
+            throw new SearchDivergedException($"architecture parameter α[{i}]", value, epoch, step,
+                $"Lower {nameof(SearchOptions.ArchitectureLearningRate)} and start over.");
+        }
     }
 
     private bool ShouldStopEarly(IReadOnlyList<EpochRecord> history)

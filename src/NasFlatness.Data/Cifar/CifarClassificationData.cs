@@ -52,6 +52,11 @@ public sealed class CifarClassificationData : IClassificationDataset
         if (options.CutoutLength < 0 || options.CutoutLength > Size)
             throw new ArgumentException($"{nameof(options.CutoutLength)} = {options.CutoutLength} is invalid: must be in 0..{Size}.", nameof(options));
         if (train.Count == 0 || test.Count == 0) throw new ArgumentException("The training or test images are empty.", nameof(train));
+        if (options.MaxTrainExamples > train.Count)
+            throw new ArgumentException(FormattableString.Invariant($"{nameof(options.MaxTrainExamples)} = {options.MaxTrainExamples:N0} is more than the {train.Count:N0} training images; ask for at most {train.Count:N0}."), nameof(options));
+        if (options.MaxTestExamples > test.Count)
+            throw new ArgumentException(FormattableString.Invariant($"{nameof(options.MaxTestExamples)} = {options.MaxTestExamples:N0} is more than the {test.Count:N0} test images; ask for at most {test.Count:N0}."), nameof(options));
+        DataDevices.Require(options.Device);
         Info = train.Kind == CifarKind.Cifar10 ? DatasetInfo.Cifar10 : DatasetInfo.Cifar100;
         _device = torch.device(options.Device);
         _cutout = options.CutoutLength;

@@ -17,11 +17,11 @@ public sealed class CifarSearchDataOptions
     /// <summary>DARTS-PRIME's "dyno split" train portion for its default of 10 weight steps per α step: 1 − 1/11 = 10/11.</summary>
     public static double DynamicSplitTrainPortion { get; } = 1 - 1 / (1 + 10.0);
 
-    /// <summary>Use only the first this many examples of the weight-training split (a CPU-sized proxy); null uses all.</summary>
+    /// <summary>Use only the first this many examples of the weight-training split (a CPU-sized proxy); null uses all. More than the split holds is an error.</summary>
     /// <value>Default null.</value>
     public int? MaxTrainExamples { get; set; }
 
-    /// <summary>Use only the first this many examples of the validation split; null uses all.</summary>
+    /// <summary>Use only the first this many examples of the validation split; null uses all. More than the split holds is an error.</summary>
     /// <value>Default null.</value>
     public int? MaxValidationExamples { get; set; }
 
@@ -59,7 +59,7 @@ public sealed class CifarSearchData : ISearchDataset
     private readonly int _trainCount, _validationStart, _validationCount;
 
     /// <summary>Builds the search data from CIFAR training images.</summary>
-    /// <exception cref="ArgumentException">The options are out of range.</exception>
+    /// <exception cref="ArgumentException">The options are out of range, ask for more images than a split holds, or name an unavailable device.</exception>
     public CifarSearchData(CifarImages images, CifarSearchDataOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -68,6 +68,13 @@ public sealed class CifarSearchData : ISearchDataset
         if (errors.Count > 0) throw new ArgumentException(string.Join(" ", errors), nameof(options));
 
         int split = (int)Math.Floor(images.Count * options.TrainPortion);
+        if (options.MaxTrainExamples > split)
+            throw new ArgumentException(FormattableString.Invariant(
+                $"{nameof(options.MaxTrainExamples)} = {options.MaxTrainExamples:N0} is more than the {split:N0} images of the weight-training split ({images.Count:N0} images at train portion {options.TrainPortion}); ask for at most {split:N0}."), nameof(options));
+        if (options.MaxValidationExamples > images.Count - split)
+            throw new ArgumentException(FormattableString.Invariant(
+                $"{nameof(options.MaxValidationExamples)} = {options.MaxValidationExamples:N0} is more than the {images.Count - split:N0} images of the validation split ({images.Count:N0} images at train portion {options.TrainPortion}); ask for at most {images.Count - split:N0}."), nameof(options));
+        DataDevices.Require(options.Device);
         _trainCount = Math.Min(split, options.MaxTrainExamples ?? int.MaxValue);
         _validationStart = split;
         _validationCount = Math.Min(images.Count - split, options.MaxValidationExamples ?? int.MaxValue);
@@ -75,6 +82,8 @@ public sealed class CifarSearchData : ISearchDataset
             throw new ArgumentException($"{images.Count} images leave an empty split at train portion {options.TrainPortion}.", nameof(images));
         Info = images.Kind == CifarKind.Cifar10 ? DatasetInfo.Cifar10 : DatasetInfo.Cifar100;
         _device = torch.device(options.Device);
+        Fingerprint = FormattableString.Invariant(
+            $"{images.Kind} {images.Source ?? "(images not read from files)"}; {images.Count} images, train portion {options.TrainPortion}, train [0, {_trainCount}), validation [{_validationStart}, {_validationStart + _validationCount})");
 
         // Keep only the examples the splits use.
         var keep = Enumerable.Range(0, _trainCount).Concat(Enumerable.Range(_validationStart, _validationCount)).ToArray();
@@ -96,6 +105,10 @@ public sealed class CifarSearchData : ISearchDataset
 
     /// <inheritdoc />
     public DatasetInfo Info { get; }
+
+    /// <inheritdoc />
+    /// <remarks>The CIFAR kind, the source folder with its files' sizes (<see cref="CifarImages.Source"/>), the image count and the split ranges.</remarks>
+    public string? Fingerprint { get; }
 
     /// <inheritdoc />
     public int Count(SearchSplit split) => split == SearchSplit.Train ? _trainCount : _validationCount;

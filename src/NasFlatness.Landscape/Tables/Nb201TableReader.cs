@@ -79,7 +79,7 @@ internal static class Nb201TableReader
             if (!int.TryParse(fields[4], NumberStyles.None, CultureInfo.InvariantCulture, out int cls) || cls >= classes.Length)
                 throw Error(source, lineNo, $"class id '{fields[4]}' is not in 0..{classes.Length - 1}");
             classIds[row] = cls;
-            for (int s = 3; s < Nb201Table.MetricSlots; s++) values[s][row] = ParseNumber(fields[2 + s], "cifar10-valid", source, lineNo);
+            for (int s = 3; s < Nb201Table.MetricSlots; s++) values[s][row] = ParseNumber(fields[2 + s], s_validColumns[s - 1], source, lineNo);
             row++;
         }
         if (row < N) throw Error(source, null, $"file ended after {Th(row)} of {Th(N)} architectures");
@@ -199,14 +199,21 @@ internal static class Nb201TableReader
         }
         catch (GenotypeFormatException ex)
         {
-            throw new InvalidDataException($"{source} line {lineNo}: '{text}' is not a valid arch string: {ex.Message}", ex);
+            throw new InvalidDataException($"{source} line {lineNo}: '{ErrorText.Echo(text)}' is not a valid arch string: {ex.Message}", ex);
         }
     }
 
     private static double ParseNumber(string text, string column, string source, int lineNo)
     {
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value))
-            throw Error(source, lineNo, $"column '{column}' value '{text}' is not a number");
+            throw Error(source, lineNo, $"column '{column}' value '{ErrorText.Echo(text)}' is not a number");
+        if (column.Contains("acc", StringComparison.Ordinal))
+        {
+            if (!(value >= 0 && value <= 100))
+                throw Error(source, lineNo, $"column '{column}' value '{ErrorText.Echo(text)}' is not an accuracy in percent (0 to 100)");
+        }
+        else if (!(double.IsFinite(value) && value >= 0))
+            throw Error(source, lineNo, $"column '{column}' value '{ErrorText.Echo(text)}' is not a non-negative finite loss");
         return value;
     }
 

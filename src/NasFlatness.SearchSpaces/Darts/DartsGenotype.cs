@@ -427,7 +427,7 @@ public sealed class DartsGenotype : Genotype
             return $"'{_text[_pos..end]}'";
         }
 
-        private readonly string Shorten() => _text.Length <= 80 ? _text : _text[..77] + "...";
+        private readonly string Shorten() => ErrorText.Echo(_text, 80);
 
         private readonly GenotypeFormatException Error(string what, int position) =>
             new($"DARTS genotype '{Shorten()}': {what}; {Expected}.", position);

@@ -169,7 +169,7 @@ public sealed class Nb201Genotype : Genotype
         var nodes = text.Split('+');
         if (nodes.Length != NodeCount - 1)
             return new GenotypeFormatException(
-                $"NAS-Bench-201 arch string '{text}' has {nodes.Length} node group(s) separated by '+', {Expected} (3 groups).");
+                $"NAS-Bench-201 arch string '{ErrorText.Echo(text)}' has {nodes.Length} node group(s) separated by '+', {Expected} (3 groups).");
         var ops = new int[EdgeCount];
         int e = 0, position = 0;
         for (int node = 1; node < NodeCount; node++)
@@ -177,11 +177,11 @@ public sealed class Nb201Genotype : Genotype
             string group = nodes[node - 1];
             if (group.Length < 2 || group[0] != '|' || group[^1] != '|')
                 return new GenotypeFormatException(
-                    $"Node {node} group '{group}' at position {position} of '{text}' must start and end with '|', {Expected}.", position);
+                    $"Node {node} group '{ErrorText.Echo(group)}' at position {position} of '{ErrorText.Echo(text)}' must start and end with '|', {Expected}.", position);
             var tokens = group[1..^1].Split('|');
             if (tokens.Length != node)
                 return new GenotypeFormatException(
-                    $"Node {node} group '{group}' at position {position} of '{text}' has {tokens.Length} edge(s); node {node} takes exactly {node} (from nodes 0..{node - 1}).", position);
+                    $"Node {node} group '{ErrorText.Echo(group)}' at position {position} of '{ErrorText.Echo(text)}' has {tokens.Length} edge(s); node {node} takes exactly {node} (from nodes 0..{node - 1}).", position);
             int tokenPosition = position + 1;
             for (int src = 0; src < node; src++, e++)
             {
@@ -189,16 +189,16 @@ public sealed class Nb201Genotype : Genotype
                 int tilde = token.LastIndexOf('~');
                 if (tilde <= 0)
                     return new GenotypeFormatException(
-                        $"Token '{token}' at position {tokenPosition} of '{text}' is not 'op~input'; expected '<operation>~{src}'.", tokenPosition);
+                        $"Token '{ErrorText.Echo(token)}' at position {tokenPosition} of '{ErrorText.Echo(text)}' is not 'op~input'; expected '<operation>~{src}'.", tokenPosition);
                 string opName = token[..tilde];
                 string input = token[(tilde + 1)..];
                 int op = OperationNames.IndexOf(opName);
                 if (op < 0)
                     return new GenotypeFormatException(
-                        $"Unknown operation '{opName}' in token '{token}' at position {tokenPosition} of '{text}'; expected one of {string.Join(", ", OperationNames)}.", tokenPosition);
+                        $"Unknown operation '{ErrorText.Echo(opName)}' in token '{ErrorText.Echo(token)}' at position {tokenPosition} of '{ErrorText.Echo(text)}'; expected one of {string.Join(", ", OperationNames)}.", tokenPosition);
                 if (input != src.ToString(System.Globalization.CultureInfo.InvariantCulture))
                     return new GenotypeFormatException(
-                        $"Token '{token}' at position {tokenPosition} of '{text}' names input '{input}', expected input {src} (edge {e} is {node}<-{src}).", tokenPosition);
+                        $"Token '{ErrorText.Echo(token)}' at position {tokenPosition} of '{ErrorText.Echo(text)}' names input '{ErrorText.Echo(input)}', expected input {src} (edge {e} is {node}<-{src}).", tokenPosition);
                 ops[e] = op;
                 tokenPosition += token.Length + 1;
             }

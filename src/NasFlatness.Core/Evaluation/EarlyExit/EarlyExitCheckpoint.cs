@@ -9,7 +9,7 @@ namespace NasFlatness.Evaluation.EarlyExit;
 /// The checkpoint of an early-exit training after a completed epoch: a JSON manifest (<c>early-exit.json</c>) beside the
 /// network weights (BatchNorm statistics included) and the state of the current phase's SGD optimizer, written transactionally.
 /// </summary>
-internal sealed class EarlyExitCheckpoint
+internal sealed class EarlyExitCheckpoint : CheckpointFiles.IManifest
 {
     public const string ManifestName = "early-exit.json";
     public const int CurrentFormat = 1;
@@ -24,6 +24,7 @@ internal sealed class EarlyExitCheckpoint
     public string NetworkFile { get; set; } = "";
     public string OptimizerFile { get; set; } = "";
     public required double DurationSeconds { get; set; }
+    public List<CheckpointFiles.FileRecord>? Files { get; set; }
 
     public static string ManifestPath(string directory) => Path.Combine(directory, ManifestName);
 
