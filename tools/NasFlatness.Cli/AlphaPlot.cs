@@ -19,6 +19,8 @@ internal static class AlphaPlot
             line.MarkerSize = perEpoch.Count > 30 ? 0 : 4;
             line.LineWidth = 1.5f;
         }
+        if (xs.Length is > 0 and <= 30)
+            plt.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(xs, [.. xs.Select(x => x.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
         plt.Title(title);
         plt.XLabel(hasStart ? "epoch (0 = start)" : "epoch");
         plt.YLabel("max mixing weight");
