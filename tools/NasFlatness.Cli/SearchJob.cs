@@ -176,8 +176,13 @@ internal static class SearchJob
                     ProgressTask[]? edges = null;
                     observer.Changed = weights =>
                     {
-                        edges ??= [.. observer.EdgeLabels(weights.Length).Select(l => ctx.AddTask($"  α max p  {l}", maxValue: 1.0))];
-                        for (int i = 0; i < edges.Length && i < weights.Length; i++) edges[i].Value = weights[i];
+                        var labels = observer.EdgeLabels(weights.Length);
+                        edges ??= [.. labels.Select(l => ctx.AddTask($"  α max p  {l}", maxValue: 1.0))];
+                        for (int i = 0; i < edges.Length && i < weights.Length; i++)
+                        {
+                            edges[i].Value = weights[i];
+                            edges[i].Description = string.Create(CultureInfo.InvariantCulture, $"  α max p  {labels[i],-9} {weights[i]:F3}");
+                        }
                     };
                     result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
                     {
