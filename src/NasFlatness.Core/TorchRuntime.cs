@@ -62,8 +62,10 @@ public static partial class TorchRuntime
     /// turns oneDNN back on for a verified network.
     /// </summary>
     /// <returns>True when oneDNN convolutions are (now) off.</returns>
+    /// <exception cref="InvalidOperationException">libtorch cannot be loaded: the application lacks a native package (the message names them, see <see cref="EnsureNativeBackend"/>).</exception>
     public static bool EnsureCorrectCpuKernels()
     {
+        EnsureNativeBackend();
         lock (Gate)
         {
             TuneAllocator();

@@ -19,21 +19,32 @@ public static class NasFlatnessServiceCollectionExtensions
     /// <summary>Registers the registry (built-ins plus your registrations), the search space, the architecture optimizer and a <see cref="SearchRunner"/> with default options.</summary>
     public static NasFlatnessBuilder AddNasFlatness(this IServiceCollection services) => services.AddNasFlatness(_ => { });
 
-    /// <summary>Registers NasFlatness with options set by <paramref name="configure"/>; they are validated at start.</summary>
+    /// <summary>
+    /// Registers NasFlatness with options set by <paramref name="configure"/>; they are validated at start. With a
+    /// <see cref="NasFlatnessOptions.Method"/> preset, a search option you set to a value other than its default wins over
+    /// the preset's setting (docs/configuration.md).
+    /// </summary>
     public static NasFlatnessBuilder AddNasFlatness(this IServiceCollection services, Action<NasFlatnessOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<NasFlatnessOptions>().Configure(configure).ValidateOnStart();
+        services.AddSingleton(new NasFlatnessConfigurationBinding(null));
         return services.AddCore();
     }
 
-    /// <summary>Registers NasFlatness with options bound from <paramref name="configuration"/> (e.g. the <c>NasFlatness</c> section); they are validated at start.</summary>
+    /// <summary>
+    /// Registers NasFlatness with options bound from <paramref name="configuration"/> (e.g. the <c>NasFlatness</c> section);
+    /// they are validated at start: a key that is no NasFlatness setting (a typo such as <c>Optimiser</c>) fails naming the
+    /// closest valid key; a search option present in the section wins over the <see cref="NasFlatnessOptions.Method"/>
+    /// preset's setting; every message names the configuration path (<c>NasFlatness:Search:Epochs</c>). See docs/configuration.md.
+    /// </summary>
     public static NasFlatnessBuilder AddNasFlatness(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<NasFlatnessOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton(new NasFlatnessConfigurationBinding(configuration));
         return services.AddCore();
     }
 
@@ -55,11 +66,16 @@ public static class NasFlatnessServiceCollectionExtensions
         {
             var o = sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value;
             var registry = sp.GetRequiredService<NasFlatnessRegistry>();
-            var runner = registry.CreateRunner(o.ToComposition(), o.Search, sp, sp.GetService<ILogger<SearchRunner>>());
+            var composition = o.ToComposition();
+            var preset = composition.Method is not null && registry.Presets.TryGet(composition.Method, out var p) ? p : null;
+            var binding = sp.GetServices<NasFlatnessConfigurationBinding>().LastOrDefault() ?? new NasFlatnessConfigurationBinding(null);
+            // The user's explicit search options win over the preset's settings (docs/configuration.md).
+            var searchOptions = SearchOptionsResolution.Resolve(o.Search, preset, binding.ExplicitSearchOptions(o.Search));
+            var runner = registry.CreateRunner(composition, searchOptions, sp, sp.GetService<ILogger<SearchRunner>>());
             var extra = sp.GetServices<IFlatnessRegularizer>().ToArray();
             var observers = sp.GetServices<ISearchObserver>().ToArray();
-            if (extra.Length == 0 && observers.Length == 0) return runner;
-            return new SearchRunner(runner.SearchSpace, runner.Optimizer, [.. runner.Regularizers, .. extra], runner.Options, sp.GetService<ILogger<SearchRunner>>())
+            if (extra.Length == 0 && observers.Length == 0 && SameOptions(runner.Options, searchOptions)) return runner;
+            return new SearchRunner(runner.SearchSpace, runner.Optimizer, [.. runner.Regularizers, .. extra], searchOptions, sp.GetService<ILogger<SearchRunner>>())
             {
                 Activation = runner.Activation,
                 Schedule = runner.Schedule,
@@ -68,6 +84,9 @@ public static class NasFlatnessServiceCollectionExtensions
         });
         return new NasFlatnessBuilder(services);
     }
+
+    private static bool SameOptions(SearchOptions a, SearchOptions b) =>
+        typeof(SearchOptions).GetProperties().All(p => Equals(p.GetValue(a), p.GetValue(b)));
 }
 
 /// <summary>A user registration applied to the <see cref="NasFlatnessRegistry"/> when it is built.</summary>

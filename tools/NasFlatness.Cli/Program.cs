@@ -1,0 +1,1 @@
+return NasFlatness.Cli.CliApp.Run(args, Console.Out, Console.Error);

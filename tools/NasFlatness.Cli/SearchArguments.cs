@@ -1,0 +1,114 @@
+using System.CommandLine;
+using System.Globalization;
+using NasFlatness.Optimizers;
+
+namespace NasFlatness.Cli;
+
+/// <summary>What a search needs, as the user gave it (null: not given).</summary>
+internal sealed record SearchRequest
+{
+    public string Space { get; init; } = "nas-bench-201";
+    public string? Method { get; init; }
+    public string? Optimizer { get; init; }
+    public IReadOnlyList<string> Regularizers { get; init; } = [];
+    public string? Activation { get; init; }
+    public string? Schedule { get; init; }
+    public string Dataset { get; init; } = "cifar10";
+    public string? DataFolder { get; init; }
+    public int Epochs { get; init; } = SearchArguments.DefaultEpochs;
+    public int TrainExamples { get; init; } = SearchArguments.DefaultExamples;
+    public int ValidExamples { get; init; } = SearchArguments.DefaultExamples;
+    public int? BatchSize { get; init; }
+    public int Channels { get; init; } = SearchArguments.DefaultChannels;
+    public int Cells { get; init; } = SearchArguments.DefaultCells;
+    public double? ArchitectureLearningRate { get; init; }
+    public double? WeightLearningRate { get; init; }
+    public int? WarmupEpochs { get; init; }
+    public int? ValidationBatches { get; init; }
+    public string Device { get; init; } = "cpu";
+    public int Seed { get; init; }
+    public int? Threads { get; init; }
+    public string? Checkpoint { get; init; }
+    public string? Output { get; init; }
+}
+
+/// <summary>The options of <c>search</c> (and the budget options <c>compare</c> shares).</summary>
+internal sealed class SearchArguments
+{
+    public const int DefaultEpochs = 10, DefaultExamples = 2560, DefaultChannels = 8, DefaultCells = 1;
+
+    private static readonly NasFlatnessRegistry Names = new NasFlatnessRegistry().AddBuiltInMethods();
+
+    public Option<string> Space { get; } = new("--space") { Description = "Search space: nas-bench-201 or darts.", DefaultValueFactory = _ => "nas-bench-201" };
+    public Option<string?> Method { get; } = new("--method") { Description = "Method preset (sets optimizer, regularizers, batch size, learning rates, warm-up, selection rule as its paper did; see 'nasflatness presets'): " + string.Join(", ", MethodPresets.Names) + "." };
+    public Option<string?> Optimizer { get; } = new("--optimizer") { Description = "Architecture optimizer instead of a preset: " + string.Join(", ", Names.Optimizers.Names) + " (default darts-1st)." };
+    public Option<string[]> Regularizer { get; } = new("--regularizer") { Description = "Flatness regularizer to add (repeatable): " + string.Join(", ", Names.Regularizers.Names) + ".", AllowMultipleArgumentsPerToken = false };
+    public Option<string?> Activation { get; } = new("--activation") { Description = "Activation of α (default softmax, or the preset's)." };
+    public Option<string?> Schedule { get; } = new("--schedule") { Description = "Architecture-update schedule (default every-step, or the preset's)." };
+    public Option<string> Dataset { get; } = new("--dataset") { Description = "cifar10 or medmnist:<file.npz>.", DefaultValueFactory = _ => "cifar10" };
+    public Option<string?> Data { get; } = new("--data") { Description = "Folder of the data (CIFAR-10 binary version, or the folder holding the .npz); default shared/data above the current folder." };
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Search epochs.", DefaultValueFactory = _ => DefaultEpochs };
+    public Option<int> TrainExamples { get; } = new("--train-examples") { Description = "Images of the weight-training split.", DefaultValueFactory = _ => DefaultExamples };
+    public Option<int> ValidExamples { get; } = new("--valid-examples") { Description = "Images of the α (validation) split.", DefaultValueFactory = _ => DefaultExamples };
+    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Batch size (default 64, or the preset's; an explicit value wins over the preset)." };
+    public Option<int> Channels { get; } = new("--channels") { Description = "Initial channels C of the supernet (paper 16).", DefaultValueFactory = _ => DefaultChannels };
+    public Option<int> Cells { get; } = new("--cells") { Description = "Cells: per stage N for nas-bench-201 (paper 5), in total for darts (paper 8).", DefaultValueFactory = _ => DefaultCells };
+    public Option<double?> ArchLr { get; } = new("--arch-lr") { Description = "Adam learning rate of α (default 3e-4, or the preset's; an explicit value wins over the preset)." };
+    public Option<double?> WeightLr { get; } = new("--weight-lr") { Description = "Initial SGD learning rate of the weights (default 0.025, or the preset's)." };
+    public Option<int?> Warmup { get; } = new("--warmup") { Description = "Epochs without α updates (default 0, or the preset's)." };
+    public Option<int?> ValidationBatches { get; } = new("--validation-batches") { Description = "Validation batches evaluated at each epoch end (default: the whole split)." };
+    public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    public Option<int> Seed { get; } = new("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
+    public Option<int?> Threads { get; } = new("--threads") { Description = "libtorch CPU threads (default libtorch's choice)." };
+    public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Folder for per-epoch checkpoints; an interrupted search resumes from it." };
+    public Option<string?> Output { get; } = new("--output", "-o") { Description = "Folder for manifest.json, alpha.png, epochs.jsonl (default results/<command>-<time>)." };
+
+    /// <summary>Adds the options to <paramref name="command"/>; <paramref name="composition"/> false leaves out the method/component options (compare has its own).</summary>
+    public void AddTo(Command command, bool composition = true, bool checkpoint = true)
+    {
+        command.Options.Add(Space);
+        if (composition)
+        {
+            command.Options.Add(Method);
+            command.Options.Add(Optimizer);
+            command.Options.Add(Regularizer);
+            command.Options.Add(Activation);
+            command.Options.Add(Schedule);
+        }
+        foreach (var o in new Option[] { Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads })
+            command.Options.Add(o);
+        if (checkpoint) command.Options.Add(Checkpoint);
+        command.Options.Add(Output);
+    }
+
+    public SearchRequest Read(ParseResult p) => new()
+    {
+        Space = p.GetValue(Space)!,
+        Method = p.GetValue(Method),
+        Optimizer = p.GetValue(Optimizer),
+        Regularizers = p.GetValue(Regularizer) ?? [],
+        Activation = p.GetValue(Activation),
+        Schedule = p.GetValue(Schedule),
+        Dataset = p.GetValue(Dataset)!,
+        DataFolder = p.GetValue(Data),
+        Epochs = p.GetValue(Epochs),
+        TrainExamples = p.GetValue(TrainExamples),
+        ValidExamples = p.GetValue(ValidExamples),
+        BatchSize = p.GetValue(BatchSize),
+        Channels = p.GetValue(Channels),
+        Cells = p.GetValue(Cells),
+        ArchitectureLearningRate = p.GetValue(ArchLr),
+        WeightLearningRate = p.GetValue(WeightLr),
+        WarmupEpochs = p.GetValue(Warmup),
+        ValidationBatches = p.GetValue(ValidationBatches),
+        Device = p.GetValue(Device)!,
+        Seed = p.GetValue(Seed),
+        Threads = p.GetValue(Threads),
+        Checkpoint = p.GetValue(Checkpoint),
+        Output = p.GetValue(Output),
+    };
+
+    /// <summary>A default output folder: <c>results/&lt;kind&gt;-yyyyMMdd-HHmmss</c>.</summary>
+    public static string DefaultOutput(string kind) =>
+        Path.Combine("results", kind + "-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Reflection;
+using System.Security.Cryptography;
+using System.Text.Json;
+using NasFlatness.Genotypes;
+using NasFlatness.Landscape;
+using NasFlatness.Optimizers;
+using NasFlatness.Reproducibility;
+using NasFlatness.Search;
+using NasFlatness.SearchSpaces;
+using NasFlatness.SearchSpaces.Darts;
+using NasFlatness.SearchSpaces.Nb201;
+using Spectre.Console;
+using TorchSharp;
+
+namespace NasFlatness.Cli;
+
+/// <summary>A search request resolved through the registry and validated: nothing has been read or computed yet.</summary>
+internal sealed class SearchPlan
+{
+    public required SearchRequest Request { get; init; }
+    public required SearchComposition Composition { get; init; }
+    public required MethodPreset? Preset { get; init; }
+    public required SearchRunner Runner { get; init; }
+    public required SearchOptions Options { get; init; }
+    public required DataSource Data { get; init; }
+
+    /// <summary>The resolved component names for the manifest.</summary>
+    public Dictionary<string, string> CompositionNames() => new()
+    {
+        ["SearchSpace"] = Runner.SearchSpace.Name,
+        ["Method"] = Preset?.Name ?? "",
+        ["Optimizer"] = Runner.Optimizer.Name,
+        ["Regularizers"] = string.Join(",", Runner.Regularizers.Select(r => r.Name)),
+        ["Activation"] = Runner.Activation.Name,
+        ["Schedule"] = Runner.Schedule.Name,
+        ["Reference"] = Preset?.Reference ?? "",
+    };
+}
+
+/// <summary>The result of <see cref="SearchJob.Run"/>.</summary>
+internal sealed record SearchOutcome(SearchResult Result, RunManifest Manifest, string Folder, double? TableAccuracy, int? Rank);
+
+/// <summary>Resolves, validates and runs one search; writes manifest.json, alpha.png and epochs.jsonl.</summary>
+internal static class SearchJob
+{
+    private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
+    {
+        ["SearchSpace"] = "--space", ["Method"] = "--method", ["Optimizer"] = "--optimizer", ["Regularizers"] = "--regularizer",
+        ["Activation"] = "--activation", ["Schedule"] = "--schedule", ["Epochs"] = "--epochs", ["BatchSize"] = "--batch-size",
+        ["ArchitectureLearningRate"] = "--arch-lr", ["WeightLearningRate"] = "--weight-lr", ["WarmupEpochs"] = "--warmup",
+        ["EpochValidationBatches"] = "--validation-batches", ["Device"] = "--device", ["Channels"] = "--channels",
+        ["CellsPerStage"] = "--cells", ["Cells"] = "--cells",
+    };
+
+    /// <summary>Rewrites a message that starts with an options field name to name the command-line flag.</summary>
+    internal static string AsFlag(string message)
+    {
+        foreach (var (field, flag) in Flags)
+        {
+            if (message.StartsWith(field + " ", StringComparison.Ordinal)) return flag + message[field.Length..];
+        }
+        return message;
+    }
+
+    /// <summary>Checks every name and value (registry names first) and builds the runner; reads no data.</summary>
+    /// <exception cref="CliInputException">Every problem, one per sentence.</exception>
+    public static SearchPlan Resolve(SearchRequest r)
+    {
+        var errors = new List<string>();
+        var nb201 = new Nb201Options { Channels = r.Channels, CellsPerStage = r.Cells };
+        var darts = new DartsSpaceOptions { Channels = r.Channels, Cells = r.Cells };
+        var registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces(nb201, darts).AddBuiltInMethods();
+        var composition = new SearchComposition
+        {
+            SearchSpace = r.Space, Method = r.Method, Optimizer = r.Optimizer, Regularizers = r.Regularizers, Activation = r.Activation, Schedule = r.Schedule,
+        };
+        errors.AddRange(registry.Validate(composition).Select(AsFlag));
+        if (errors.Count > 0) throw new CliInputException(string.Join(" ", errors));
+        var preset = r.Method is null ? null : registry.Presets.Get(r.Method);
+
+        errors.AddRange((r.Space == DartsSearchSpace.SpaceName ? darts.Validate() : nb201.Validate()).Select(AsFlag));
+        var options = new SearchOptions
+        {
+            Epochs = r.Epochs, Seed = r.Seed, Device = r.Device, CheckpointDirectory = r.Checkpoint, EpochValidationBatches = r.ValidationBatches,
+        };
+        if (preset is not null) options = preset.Apply(options);
+        // An explicit value wins over the preset's (docs/cli.md).
+        if (r.BatchSize is int b) options.BatchSize = b;
+        if (r.ArchitectureLearningRate is double alr) options.ArchitectureLearningRate = alr;
+        if (r.WeightLearningRate is double wlr)
+        {
+            options.WeightLearningRate = wlr;
+            options.WeightLearningRateMin = Math.Min(options.WeightLearningRateMin, wlr);
+        }
+        if (r.WarmupEpochs is int w) options.WarmupEpochs = w;
+        var optionErrors = options.Validate();
+        bool epochsInvalid = options.Epochs < 1;
+        errors.AddRange(optionErrors.Where(e => !(epochsInvalid && e.StartsWith(nameof(SearchOptions.WarmupEpochs), StringComparison.Ordinal))).Select(AsFlag));
+        if (r.TrainExamples < 1) errors.Add($"--train-examples {r.TrainExamples} is invalid: must be at least 1.");
+        if (r.ValidExamples < 1) errors.Add($"--valid-examples {r.ValidExamples} is invalid: must be at least 1.");
+        if (r.Threads is < 1) errors.Add($"--threads {r.Threads} is invalid: must be at least 1.");
+        if (errors.Count > 0) throw new CliInputException(string.Join(" ", errors));
+        if (r.Device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
+            throw new CliInputException($"--device {r.Device}: CUDA is not available on this machine (this tool ships the CPU backend; use --device cpu, or run from a build that references TorchSharp-cuda-linux).");
+        var data = DataSource.Resolve(r.Dataset, r.DataFolder);
+        SearchRunner baseRunner;
+        try
+        {
+            baseRunner = registry.CreateRunner(composition, options);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new CliInputException(ex.Message);
+        }
+        return new SearchPlan { Request = r, Composition = composition, Preset = preset, Runner = baseRunner, Options = options, Data = data };
+    }
+
+    /// <summary>Runs the plan: reads the data, searches with progress, writes the results into <paramref name="folder"/>.</summary>
+    public static SearchOutcome Run(SearchPlan plan, IReadOnlyList<string> command, string folder, CliOutput o, CancellationToken cancellationToken, string? label = null)
+    {
+        var r = plan.Request;
+        if (r.Threads is int threads) torch.set_num_threads(threads);
+        NativeQuiet.DisableNnpack();
+        Directory.CreateDirectory(folder);
+        var observer = new EdgeWeightObserver(plan.Runner.SearchSpace.Name);
+        var runner = new SearchRunner(plan.Runner.SearchSpace, plan.Runner.Optimizer, plan.Runner.Regularizers, plan.Options)
+        {
+            Activation = plan.Runner.Activation,
+            Schedule = plan.Runner.Schedule,
+            Observers = [observer],
+        };
+        var opts = runner.Options;
+        string method = plan.Preset?.Name ?? string.Join("+", new[] { runner.Optimizer.Name }.Concat(runner.Regularizers.Select(x => x.Name)));
+        o.Line($"[bold]{Markup.Escape(label ?? "search")}[/] {Markup.Escape(runner.SearchSpace.Name)} with [green]{Markup.Escape(method)}[/] on {Markup.Escape(plan.Data.Name)}: " +
+               Markup.Escape(string.Create(CultureInfo.InvariantCulture,
+                   $"C={r.Channels}, cells={r.Cells}, batch {opts.BatchSize}, {opts.Epochs} epochs, α-lr {opts.ArchitectureLearningRate:G3}, w-lr {opts.WeightLearningRate:G3}, warm-up {opts.WarmupEpochs}, {r.TrainExamples:N0}+{r.ValidExamples:N0} images, seed {opts.Seed}, device {opts.Device}")));
+        if (plan.Preset?.Reference is { } reference) o.Line($"  preset reproduces: [italic]{Markup.Escape(reference)}[/]");
+        o.Event("start", new { folder, space = runner.SearchSpace.Name, method, dataset = plan.Data.Name, options = opts, reference = plan.Preset?.Reference });
+
+        var (data, fingerprint) = plan.Data.LoadSearch(r.TrainExamples, r.ValidExamples, opts.Device);
+        using var _ = data;
+        Nb201Table? table = runner.SearchSpace.Name == Nb201SearchSpace.SpaceName ? Nb201Table.Embedded : null;
+        var epochsFile = Path.Combine(folder, "epochs.jsonl");
+        File.Delete(epochsFile);
+        Func<double[], double[]> activate = row => Activate(runner.Activation, row);
+
+        void OnEpoch(EpochRecord e, TimeSpan left)
+        {
+            var entry = EpochManifest.From(e, activate);
+            double? acc = table is null ? null : table.Get(e.Genotype).Cifar10TestAccuracy;
+            var payload = new
+            {
+                epoch = e.Epoch + 1, epochs = opts.Epochs, trainLoss = e.TrainLoss, trainAccuracy = e.TrainAccuracy, validationLoss = e.ValidationLoss,
+                validationAccuracy = e.ValidationAccuracy, meanMaxWeight = e.MeanMaxWeight, maxWeightPerEdge = entry.MaxWeightPerEdge,
+                genotype = e.Genotype.ToString(), nb201Cifar10 = acc, seconds = e.Duration.TotalSeconds, secondsLeft = left.TotalSeconds,
+            };
+            File.AppendAllText(epochsFile, JsonSerializer.Serialize(payload, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) + "\n");
+            o.Event("epoch", payload);
+            o.Text(string.Create(CultureInfo.InvariantCulture,
+                $"epoch {e.Epoch + 1,3}/{opts.Epochs}  train {e.TrainLoss:F4} ({e.TrainAccuracy:P1})  valid {e.ValidationLoss:F4} ({e.ValidationAccuracy:P1})  " +
+                $"max p per edge [{string.Join(" ", entry.MaxWeightPerEdge.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}] mean {e.MeanMaxWeight:F3}  " +
+                $"{e.Duration.TotalSeconds:F1} s, ~{left.TotalSeconds:F0} s left  {e.Genotype}{(acc is double a ? $"  (NB201 C10 {a:F2} %)" : "")}"));
+        }
+
+        SearchResult result;
+        var clock = new TimeLeft();
+        if (o.Interactive)
+        {
+            result = null!;
+            o.Console.Progress().AutoClear(true).HideCompleted(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn())
+                .Start(ctx =>
+                {
+                    var main = ctx.AddTask("starting", maxValue: opts.Epochs);
+                    ProgressTask[]? edges = null;
+                    observer.Changed = weights =>
+                    {
+                        var labels = observer.EdgeLabels(weights.Length);
+                        edges ??= [.. labels.Select(l => ctx.AddTask($"  α max p  {l}", maxValue: 1.0))];
+                        for (int i = 0; i < edges.Length && i < weights.Length; i++)
+                        {
+                            edges[i].Value = weights[i];
+                            edges[i].Description = string.Create(CultureInfo.InvariantCulture, $"  α max p  {labels[i],-9} {weights[i]:F3}");
+                        }
+                    };
+                    result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
+                    {
+                        var left = clock.Update(p);
+                        main.Value = p.Epoch + (double)p.Step / Math.Max(1, p.StepsPerEpoch);
+                        main.Description = string.Create(CultureInfo.InvariantCulture, $"epoch {p.Epoch + 1}/{p.TotalEpochs}  loss {p.TrainLoss:F3}  ~{Format(left)} left");
+                        if (p.CompletedEpoch is { } e) OnEpoch(e, left);
+                    }), cancellationToken);
+                });
+        }
+        else
+        {
+            result = runner.Run(data, new SyncProgress<SearchProgress>(p =>
+            {
+                var left = clock.Update(p);
+                if (p.CompletedEpoch is { } e) OnEpoch(e, left);
+            }), cancellationToken);
+        }
+
+        var manifest = RunManifest.FromSearch(result, opts, plan.CompositionNames(), RunEnvironment.Capture(opts.Device), activate);
+        manifest.Command = [.. command];
+        manifest.Dataset = fingerprint;
+        manifest.Settings = new Dictionary<string, string>
+        {
+            ["Dataset"] = plan.Data.Name,
+            ["Channels"] = r.Channels.ToString(CultureInfo.InvariantCulture),
+            ["Cells"] = r.Cells.ToString(CultureInfo.InvariantCulture),
+            ["TrainExamples"] = r.TrainExamples.ToString(CultureInfo.InvariantCulture),
+            ["ValidExamples"] = r.ValidExamples.ToString(CultureInfo.InvariantCulture),
+            ["SearchSpaceOptions"] = runner.SearchSpace switch
+            {
+                Nb201SearchSpace s => JsonSerializer.Serialize(s.Options, RunManifest.JsonOptions).ReplaceLineEndings(" "),
+                DartsSearchSpace s => JsonSerializer.Serialize(s.Options, RunManifest.JsonOptions).ReplaceLineEndings(" "),
+                _ => "",
+            },
+        };
+        double? tableAccuracy = null;
+        int? rank = null;
+        if (table is not null)
+        {
+            manifest.TableVersion = TableVersion();
+            var record = table.Get(result.Genotype);
+            tableAccuracy = record.Cifar10TestAccuracy;
+            rank = Rank(table, record.Cifar10TestAccuracy);
+            manifest.Outcome.Metrics["Nb201Cifar10TestAccuracy"] = record.Cifar10TestAccuracy;
+            manifest.Outcome.Metrics["Nb201Cifar100TestAccuracy"] = record.Cifar100TestAccuracy;
+            manifest.Outcome.Metrics["Nb201ImageNet16TestAccuracy"] = record.ImageNet16TestAccuracy;
+            manifest.Outcome.Metrics["Nb201Cifar10Rank"] = rank.Value;
+        }
+        var initial = observer.Initial;
+        var series = new List<double[]>();
+        if (initial is not null) series.Add(initial);
+        series.AddRange(manifest.Epochs.Select(e => e.MaxWeightPerEdge));
+        var png = Path.Combine(folder, "alpha.png");
+        AlphaPlot.Save(png, $"{method} on {runner.SearchSpace.Name}: max mixing weight per edge", series, initial is not null, observer.EdgeLabels(series.FirstOrDefault()?.Length ?? 0));
+        var manifestPath = Path.Combine(folder, RunManifest.FileName);
+        manifest.Write(manifestPath);
+
+        o.Event("result", new
+        {
+            genotype = result.Genotype.ToString(), selectedEpoch = result.SelectedEpoch + 1, selection = result.Selection,
+            trainLoss = manifest.Outcome.TrainLoss, validationLoss = manifest.Outcome.ValidationLoss, nb201Cifar10 = tableAccuracy, nb201Rank = rank,
+            nb201Size = table is null ? (int?)null : Nb201Table.ArchitectureCount, manifest = manifestPath, plot = png, seconds = result.Duration.TotalSeconds,
+        });
+        o.Text("");
+        o.Line($"[bold]genotype[/] (epoch {result.SelectedEpoch + 1}, {result.Selection}, {result.Duration.TotalSeconds:F0} s): {Markup.Escape(result.Genotype.ToString())}");
+        if (tableAccuracy is double t)
+            o.Line(string.Create(CultureInfo.InvariantCulture,
+                $"[bold]NAS-Bench-201[/] CIFAR-10 test accuracy {t:F2} %, rank {rank:N0} of {Nb201Table.ArchitectureCount:N0} cells (top {100.0 * rank!.Value / Nb201Table.ArchitectureCount:F1} %)"));
+        o.Text($"manifest: {manifestPath}");
+        o.Text($"α plot:   {png}");
+        return new SearchOutcome(result, manifest, folder, tableAccuracy, rank);
+    }
+
+    /// <summary>1 + the number of NB201 cells with a strictly higher CIFAR-10 test accuracy.</summary>
+    public static int Rank(Nb201Table table, double accuracy) => 1 + table.Records.Count(x => x.Cifar10TestAccuracy > accuracy);
+
+    /// <summary>SHA-256 of the NB201 table embedded in NasFlatness.Landscape.</summary>
+    public static string TableVersion()
+    {
+        var assembly = typeof(Nb201Table).Assembly;
+        using var stream = assembly.GetManifestResourceStream("NasFlatness.Landscape.Data.nb201.csv.gz");
+        var version = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion?.Split('+')[0] ?? "";
+        return stream is null ? "unknown" : $"NAS-Bench-201 (NasFlatness.Landscape {version}) sha256:{Convert.ToHexStringLower(SHA256.HashData(stream))}";
+    }
+
+    private static double[] Activate(IArchitectureActivation activation, double[] row)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var t = torch.tensor(row, torch.float64).unsqueeze(0);
+        return activation.Activate(t).squeeze(0).to(torch.float64).data<double>().ToArray();
+    }
+
+    internal static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : t.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+
+    private sealed class TimeLeft
+    {
+        private double? _start;
+
+        public TimeSpan Update(SearchProgress p)
+        {
+            double done = (p.Epoch + (double)p.Step / Math.Max(1, p.StepsPerEpoch)) / Math.Max(1, p.TotalEpochs);
+            _start ??= Math.Max(0, done - 1.0 / Math.Max(1, p.StepsPerEpoch * p.TotalEpochs));
+            double progressed = done - _start.Value;
+            return progressed <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(p.Elapsed.TotalSeconds * (1 - done) / progressed);
+        }
+    }
+}
+
+/// <summary>Records the largest mixing weight of every edge: at the start and after every α step (for the live bars).</summary>
+internal sealed class EdgeWeightObserver(string spaceName) : ISearchObserver
+{
+    /// <summary>Max weight per edge when the search (or its resumption) started.</summary>
+    public double[]? Initial { get; private set; }
+
+    /// <summary>Called with the new max weights after each α step (only when set).</summary>
+    public Action<double[]>? Changed { get; set; }
+
+    public void OnEpochStarting(EpochStart epoch)
+    {
+        if (Initial is null)
+        {
+            Initial = Measure(epoch.Supernet);
+            Changed?.Invoke(Initial);
+        }
+    }
+
+    public void OnArchitectureStepped(ArchitectureStep step)
+    {
+        if (Changed is { } changed) changed(Measure(step.Supernet));
+    }
+
+    private static double[] Measure(Supernet supernet)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var weights = supernet.MixingWeights(supernet.ArchitectureParameters());
+        return [.. weights.SelectMany(w => w.detach().max(1).values.to(torch.float64).cpu().data<double>().ToArray())];
+    }
+
+    /// <summary>Edge names: <c>1←0</c> … for NAS-Bench-201, <c>normal k</c>/<c>reduce k</c> for DARTS.</summary>
+    public IReadOnlyList<string> EdgeLabels(int count)
+    {
+        if (spaceName == Nb201SearchSpace.SpaceName && count == Nb201Genotype.Edges.Length)
+            return [.. Nb201Genotype.Edges.Select(e => $"{e.To}←{e.From}")];
+        if (spaceName == DartsSearchSpace.SpaceName && count % 2 == 0)
+            return [.. Enumerable.Range(0, count).Select(i => i < count / 2 ? $"normal {i}" : $"reduce {i - count / 2}")];
+        return [.. Enumerable.Range(0, count).Select(i => $"edge {i}")];
+    }
+}
+
+/// <summary>Synchronous progress: reports run on the working thread, in order.</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
