@@ -68,7 +68,6 @@ internal static class EvaluateCommand
                 throw new CliInputException($"--device {options.Device}: CUDA is not available on this machine.");
             var source = DataSource.Resolve(parse.GetValue(dataset), parse.GetValue(data));
             if (parse.GetValue(threads) is int t) torch.set_num_threads(t);
-            NativeQuiet.DisableNnpack();
             var folder = parse.GetValue(outputOption) ?? SearchArguments.DefaultOutput("evaluate");
             Directory.CreateDirectory(folder);
 

@@ -121,7 +121,6 @@ internal static class SearchJob
     {
         var r = plan.Request;
         if (r.Threads is int threads) torch.set_num_threads(threads);
-        NativeQuiet.DisableNnpack();
         Directory.CreateDirectory(folder);
         var observer = new EdgeWeightObserver(plan.Runner.SearchSpace.Name);
         var runner = new SearchRunner(plan.Runner.SearchSpace, plan.Runner.Optimizer, plan.Runner.Regularizers, plan.Options)
