@@ -52,7 +52,7 @@ internal sealed class LandscapeReport(string? tablePath, string? validPath, stri
           "(Dong & Yang, ICLR 2020) / NATS-Bench, MIT license. Scores are 200-epoch test accuracies (percent). " +
           "Neighbourhoods are Hamming spheres S_r over the six edge operations (isomorphic duplicates not merged, " +
           "|S_1| = 24, |S_2| = 240, |S_3| = 1,280); standard deviations are population (numpy) ones. " +
-          "Definitions: see \"Using the library\" below and `algorithms.md` §7 of the shared docs.");
+          "Definitions: see \"Using the library\" below and `docs/spec/algorithms.md` §7 of the shared docs.");
         W();
         W("| dataset | best test accuracy | index | arch |");
         W("| --- | ---: | ---: | --- |");

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using NasFlatness.Cli;
 using NasFlatness.Landscape;
+using NasFlatness.Optimizers;
 using NasFlatness.Reproducibility;
 using Xunit;
 
@@ -100,7 +101,7 @@ public sealed class ParsingTests
         var (code, output, _) = Tool.Run("presets", "--json");
         Assert.Equal(ExitCodes.Ok, code);
         var lines = Tool.JsonLines(output);
-        Assert.Equal(NasFlatness.Optimizers.MethodPresets.All.Count, lines.Count);
+        Assert.Equal(new NasFlatness.NasFlatnessRegistry().AddBuiltInMethods().Presets.All.Count, lines.Count);
         Assert.All(lines, l => Assert.False(string.IsNullOrEmpty(l.GetProperty("reference").GetString())));
     }
 }

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace NasFlatness.Data.Tests;
 
-/// <summary>SAM / ASAM against the hand-worked quadratic of secondary-methods.md §4.5 (float64).</summary>
+/// <summary>SAM / ASAM against the hand-worked quadratic of docs/spec/secondary-methods.md §4.5 (float64).</summary>
 [Collection(TorchCollection.Name)]
 public sealed class SharpnessAwareTests
 {

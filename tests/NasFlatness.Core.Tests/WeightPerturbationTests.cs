@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace NasFlatness.Data.Tests;
 
-/// <summary>R(σ) against the logistic oracle of secondary-methods.md §4.5, plus restore, zero-weight and seed properties.</summary>
+/// <summary>R(σ) against the logistic oracle of docs/spec/secondary-methods.md §4.5, plus restore, zero-weight and seed properties.</summary>
 [Collection(TorchCollection.Name)]
 public sealed class WeightPerturbationTests
 {

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -201,8 +202,9 @@ public sealed class UserComponentRegistrationTests
         using (var provider = Build(new() { ["NasFlatness:Optimizer"] = "doubld", ["NasFlatness:Regularizers:0"] = "l3" }))
         {
             var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
-            Assert.Contains("Optimizer = 'doubld' is invalid: expected one of darts-1st, darts-2nd, na-darts, doubled", ex.Message);
-            Assert.Contains("Regularizers = 'l3' is invalid: expected one of beta-decay, a2m, l2", ex.Message);
+            Assert.True(ex.Message.Contains("Optimizer = 'doubld' is invalid: expected one of darts-1st, darts-2nd, na-darts", StringComparison.Ordinal), ex.Message);
+            Assert.True(Regex.IsMatch(ex.Message, "Optimizer = 'doubld' is invalid: expected one of [^.]*, doubled"), ex.Message);
+            Assert.True(Regex.IsMatch(ex.Message, "Regularizers = 'l3' is invalid: expected one of beta-decay, a2m, [^.]*, l2"), ex.Message);
         }
     }
 }

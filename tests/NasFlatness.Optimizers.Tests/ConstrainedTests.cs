@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace NasFlatness.Optimizers.Tests;
 
-/// <summary>p = α: lets the oracles of secondary-methods.md §3.5 be stated on p directly.</summary>
+/// <summary>p = α: lets the oracles of docs/spec/secondary-methods.md §3.5 be stated on p directly.</summary>
 internal sealed class IdentityActivation : IArchitectureActivation
 {
     public string Name => "identity";

@@ -53,7 +53,7 @@ public sealed class SparsemaxTests
         }
         if (tau == 1.0)
         {
-            // The oracle of secondary-methods.md §2.6: [[0.5, −0.5], [−0.5, 0.5]] on the first two operations.
+            // The oracle of docs/spec/secondary-methods.md §2.6: [[0.5, −0.5], [−0.5, 0.5]] on the first two operations.
             var first = torch.autograd.grad([p[0]], [z], retain_graph: true)[0].data<double>().ToArray();
             Assert.Equal([0.5, -0.5, 0, 0], first.Select(v => Math.Round(v, 12)).ToArray());
         }

@@ -22,7 +22,7 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// secondary-methods.md §2.6: L_tr = ½‖w − Aα‖², A = diag(1, 2), plain SGD η = 0.5, R = 2, w0 = 0; L_val = ½‖w − c‖² + dᵀα,
+    /// docs/spec/secondary-methods.md §2.6: L_tr = ½‖w − Aα‖², A = diag(1, 2), plain SGD η = 0.5, R = 2, w0 = 0; L_val = ½‖w − c‖² + dᵀα,
     /// c = [1, 1], d = [0.1, −0.2], α = [1, 1]. Δ is exact for a linear map, so Ĝ(e_i) are the hypergradient's components.
     /// </summary>
     private static double[] LinearOracle(double[] z)

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.SearchSpaces.Tests;
 
 /// <summary>
-/// Oracles: secondary-methods.md §6 (hand-derived from the network structure), and <see cref="NetworkSize"/>
+/// Oracles: docs/spec/secondary-methods.md §6 (hand-derived from the network structure), and <see cref="NetworkSize"/>
 /// measuring the built networks (parameters counted, MACs hooked per layer).
 /// </summary>
 [Collection(TorchCollection.Name)]

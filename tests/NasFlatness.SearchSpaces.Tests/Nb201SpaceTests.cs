@@ -46,7 +46,7 @@ public sealed class Nb201SpaceTests
         Assert.Equal(9 * 4 * 8 + 16 + 9 * 8 * 8 + 16 + 4 * 8, block.parameters().Sum(p => p.numel()));
     }
 
-    /// <summary>Parameter count of the discrete network computed by hand from the layer shapes of algorithms.md §1.1.</summary>
+    /// <summary>Parameter count of the discrete network computed by hand from the layer shapes of docs/spec/algorithms.md §1.1.</summary>
     private static long HandCount(Nb201Genotype g, int c, int n, int classes)
     {
         long total = 3 * c * 9 + 2 * c; // stem conv + affine BN

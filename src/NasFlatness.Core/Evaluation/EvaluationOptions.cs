@@ -11,7 +11,7 @@ public enum LearningRateSchedule
 }
 
 /// <summary>
-/// Options of the final-evaluation trainer. Defaults are the DARTS CIFAR-10 recipe (algorithms.md §11.2):
+/// Options of the final-evaluation trainer. Defaults are the DARTS CIFAR-10 recipe (docs/spec/algorithms.md §11.2):
 /// 600 epochs, batch 96, SGD lr 0.025 cosine → 0, momentum 0.9, weight decay 3e-4, gradient clip 5,
 /// auxiliary weight 0.4, drop-path 0.2 (ramped linearly from 0), cutout 16 px, crop + flip.
 /// </summary>

@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.Evaluation;
 
 /// <summary>
-/// Trains a discrete network from scratch with the papers' final-evaluation recipe (algorithms.md §11):
+/// Trains a discrete network from scratch with the papers' final-evaluation recipe (docs/spec/algorithms.md §11):
 /// SGD with momentum, cosine (or exponential) learning rate per epoch, weight decay, gradient clipping,
 /// training augmentation from the dataset (crop, flip, cutout), drop-path probability ramped linearly
 /// from 0 and an auxiliary loss when the network implements <see cref="IEvaluationNetwork"/>, optional label

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace NasFlatness.Search;
 
-/// <summary>How the final genotype is chosen from the per-epoch genotypes of a search (algorithms.md §2.4).</summary>
+/// <summary>How the final genotype is chosen from the per-epoch genotypes of a search (docs/spec/algorithms.md §2.4).</summary>
 public enum SelectionRule
 {
     /// <summary>The genotype derived from α at the end of the last epoch (DARTS, PC-DARTS, β-DARTS papers).</summary>
@@ -16,7 +16,7 @@ public enum SelectionRule
 }
 
 /// <summary>
-/// Options of the bilevel search loop. Defaults are the DARTS settings of algorithms.md §2.2
+/// Options of the bilevel search loop. Defaults are the DARTS settings of docs/spec/algorithms.md §2.2
 /// (SGD 0.025 → 0.001 cosine, momentum 0.9, weight decay 3e-4, clip 5; Adam 3e-4, betas (0.5, 0.999),
 /// weight decay 1e-3; batch 64; 50 epochs).
 /// </summary>

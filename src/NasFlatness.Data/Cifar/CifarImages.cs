@@ -43,10 +43,10 @@ public sealed class CifarImages
     /// <summary>The pixels of image <paramref name="index"/>.</summary>
     public ReadOnlySpan<byte> Image(int index) => Pixels.AsSpan(checked(index * ImageBytes), ImageBytes);
 
-    /// <summary>Per-channel mean used for normalisation (algorithms.md §2.1).</summary>
+    /// <summary>Per-channel mean used for normalisation (docs/spec/algorithms.md §2.1).</summary>
     public static IReadOnlyList<float> Mean(CifarKind kind) => kind == CifarKind.Cifar10 ? [0.4914f, 0.4822f, 0.4465f] : [0.5071f, 0.4865f, 0.4409f];
 
-    /// <summary>Per-channel standard deviation used for normalisation (algorithms.md §2.1).</summary>
+    /// <summary>Per-channel standard deviation used for normalisation (docs/spec/algorithms.md §2.1).</summary>
     public static IReadOnlyList<float> Std(CifarKind kind) => kind == CifarKind.Cifar10 ? [0.2470f, 0.2435f, 0.2616f] : [0.2673f, 0.2564f, 0.2762f];
 
     /// <summary>

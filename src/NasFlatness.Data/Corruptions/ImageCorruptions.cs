@@ -33,7 +33,7 @@ public enum Corruption
 
 /// <summary>
 /// CIFAR-style image corruptions at severities 1–5 on device tensors of images in [0, 1] (<c>[B, C, H, W]</c>, float), with the
-/// CIFAR-10-C constants (FlatNAS <c>utility/corruptions.py</c>, secondary-methods.md §4.2; the blur σ from Hendrycks'
+/// CIFAR-10-C constants (FlatNAS <c>utility/corruptions.py</c>, docs/spec/secondary-methods.md §4.2; the blur σ from Hendrycks'
 /// <c>make_cifar_c.py</c>). Every result is clipped to [0, 1]. JPEG compression is not included (it needs an image codec; the
 /// library packages take no imaging dependency). The images are not quantised to bytes afterwards (CIFAR-10-C's files are).
 /// </summary>

@@ -3,7 +3,7 @@ using NasFlatness.Genotypes;
 namespace NasFlatness.Landscape;
 
 /// <summary>
-/// Neighbourhoods in the DARTS cell space (algorithms.md §7.4). A cell is read as an adjacency matrix
+/// Neighbourhoods in the DARTS cell space (docs/spec/algorithms.md §7.4). A cell is read as an adjacency matrix
 /// (4 intermediate nodes × 5 inputs, entry = operation, two entries per row); the distance between two
 /// genotypes is the number of the first genotype's edges whose entry changed (an operation change on a kept
 /// edge, or an edge moved to another input, each count 1), summed over the normal and reduction cells.

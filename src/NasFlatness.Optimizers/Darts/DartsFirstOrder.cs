@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.Optimizers;
 
 /// <summary>
-/// First-order DARTS (DARTS-V1, algorithms.md §3.2): the architecture gradient is
+/// First-order DARTS (DARTS-V1, docs/spec/algorithms.md §3.2): the architecture gradient is
 /// <c>∇α L_val(w, α)</c> at the current weights — one forward/backward on the validation batch.
 /// </summary>
 public sealed class DartsFirstOrder : IArchitectureOptimizer

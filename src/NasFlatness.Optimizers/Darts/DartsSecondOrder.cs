@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.Optimizers;
 
 /// <summary>
-/// Second-order DARTS (DARTS-V2, "unrolled", algorithms.md §3.3). With one virtual SGD step
+/// Second-order DARTS (DARTS-V2, "unrolled", docs/spec/algorithms.md §3.3). With one virtual SGD step
 /// <c>w' = w − η(μ·m + ∇w L_tr(w, α) + λ·w)</c>, the gradient is
 /// <c>∇α L_val(w', α) − η · H v</c>, where <c>v = ∇w' L_val(w', α)</c> and the Hessian-vector product
 /// <c>H v = ∇²_{α,w} L_tr · v</c> is estimated by central finite differences around w with step

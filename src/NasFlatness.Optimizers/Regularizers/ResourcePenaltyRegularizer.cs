@@ -48,7 +48,7 @@ public sealed class ResourcePenaltyOptions
 }
 
 /// <summary>
-/// A budget penalty on a differentiable expected resource (ZO-DARTS++, secondary-methods.md §2.3.3): adds
+/// A budget penalty on a differentiable expected resource (ZO-DARTS++, docs/spec/secondary-methods.md §2.3.3): adds
 /// <c>λ·(relu(P − U) + relu(L − P)) / scale</c> to the validation loss, where <c>P = expectedCost(p)</c> is the expected resource
 /// (e.g. parameters) under the mixing weights <c>p = </c><see cref="ArchitectureStep.MixingWeights"/>(α), so the search's
 /// activation (softmax, sparsemax) is respected. Inside [L, U] the term and its gradient are zero; outside, the α-gradient is

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.Optimizers;
 
 /// <summary>
-/// ZO-DARTS (secondary-methods.md §2.3.1): the architecture gradient is a zeroth-order estimate of the hypergradient of the
+/// ZO-DARTS (docs/spec/secondary-methods.md §2.3.1): the architecture gradient is a zeroth-order estimate of the hypergradient of the
 /// validation loss through the weight training of a round. A round is the run of weight steps between two architecture updates
 /// (and the start of an epoch). At its start a unit direction z and μ = 0.005·‖α‖₂ are drawn, and a shadow copy of the supernet
 /// is set to the same weights with α⁺ = α + μz; during the round the shadow takes the same SGD steps as the main network on the

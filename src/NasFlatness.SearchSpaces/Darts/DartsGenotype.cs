@@ -15,7 +15,7 @@ public readonly record struct DartsEdge(string Operation, int Input)
 }
 
 /// <summary>
-/// A DARTS-space architecture (algorithms.md §1.2): a normal and a reduction cell, each with four
+/// A DARTS-space architecture (docs/spec/algorithms.md §1.2): a normal and a reduction cell, each with four
 /// intermediate nodes of two incoming edges (8 edges, listed node by node: node 0's two edges, then node 1's, …)
 /// and the states concatenated to form the cell output. Prints and parses the DARTS code's text:
 /// <c>Genotype(normal=[('sep_conv_3x3', 0), …], normal_concat=range(2, 6), reduce=[…], reduce_concat=range(2, 6))</c>.
@@ -435,7 +435,7 @@ public sealed class DartsGenotype : Genotype
 }
 
 /// <summary>
-/// The single changes of a DARTS genotype (algorithms.md §7.4, the A²M code's single move), shared by the search space's
+/// The single changes of a DARTS genotype (docs/spec/algorithms.md §7.4, the A²M code's single move), shared by the search space's
 /// <see cref="NasFlatness.SearchSpaces.Darts.DartsSearchSpace.Neighbors"/> and the landscape's DARTS neighbourhood: on every node of
 /// either cell, for every input the node may read, either another operation on the kept edge from that input, or — for
 /// an input the node does not read yet — either of the node's two edges moved to it with any operation.

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.SearchSpaces.Darts;
 
 /// <summary>
-/// The DARTS evaluation network of a genotype (quark0/darts <c>model.py</c>, algorithms.md §1.2/§11.2–11.3):
+/// The DARTS evaluation network of a genotype (quark0/darts <c>model.py</c>, docs/spec/algorithms.md §1.2/§11.2–11.3):
 /// CIFAR (<c>NetworkCIFAR</c>: stem Conv3×3(3→3C) + BN, default C = 36, 20 cells) or ImageNet mobile setting
 /// (<c>NetworkImageNet</c>: two stride-2 stems, C = 48, 14 cells); reductions at cells/3 and 2·cells/3; an
 /// optional auxiliary head after cell 2·cells/3; drop-path on every non-identity operation output during

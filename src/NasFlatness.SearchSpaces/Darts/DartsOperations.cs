@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace NasFlatness.SearchSpaces.Darts;
 
-/// <summary>Builds the DARTS candidate operations (algorithms.md §1.2) by name.</summary>
+/// <summary>Builds the DARTS candidate operations (docs/spec/algorithms.md §1.2) by name.</summary>
 internal static class DartsOperations
 {
     public const string None = "none", MaxPool = "max_pool_3x3", AvgPool = "avg_pool_3x3", Skip = "skip_connect",

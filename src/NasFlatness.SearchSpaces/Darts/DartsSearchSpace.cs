@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.SearchSpaces.Darts;
 
 /// <summary>
-/// The DARTS cell search space (algorithms.md §1.2): normal and reduction cells with 4 intermediate nodes
+/// The DARTS cell search space (docs/spec/algorithms.md §1.2): normal and reduction cells with 4 intermediate nodes
 /// and 14 mixed edges each, over the eight DARTS operations (or the seven without <c>none</c>, see
 /// <see cref="DartsOperationSet"/>); α_normal and α_reduce of shape [14, |O|]; PC-DARTS partial channels
 /// and edge normalisation as supernet options; genotypes in the DARTS code's <c>Genotype(...)</c> text.
@@ -103,7 +103,7 @@ public sealed class DartsSearchSpace : ISearchSpace
     /// <summary>
     /// All genotypes one change away: on every kept edge of either cell, each other operation of the space
     /// (never <c>none</c>); and every move of one kept edge of a node to another input that node does not
-    /// read yet, with any operation (the A²M code's single move, algorithms.md §7.4).
+    /// read yet, with any operation (the A²M code's single move, docs/spec/algorithms.md §7.4).
     /// </summary>
     public IEnumerable<Genotype> Neighbors(Genotype genotype)
     {
@@ -113,7 +113,7 @@ public sealed class DartsSearchSpace : ISearchSpace
     }
 
     /// <summary>
-    /// Derives the genotype from α (algorithms.md §1.2): for every node, the two incoming edges with the
+    /// Derives the genotype from α (docs/spec/algorithms.md §1.2): for every node, the two incoming edges with the
     /// largest strongest non-<c>none</c> softmax weight (times softmax(β) over the node's incoming edges when
     /// β is given; ties go to the lower edge index), each with its strongest non-<c>none</c> operation.
     /// </summary>

@@ -1,6 +1,6 @@
 namespace NasFlatness.SearchSpaces.Darts;
 
-/// <summary>Which candidate operations a DARTS-space supernet mixes (algorithms.md §1.2).</summary>
+/// <summary>Which candidate operations a DARTS-space supernet mixes (docs/spec/algorithms.md §1.2).</summary>
 public enum DartsOperationSet
 {
     /// <summary>The eight operations of the DARTS paper: <c>none, max_pool_3x3, avg_pool_3x3, skip_connect, sep_conv_3x3, sep_conv_5x5, dil_conv_3x3, dil_conv_5x5</c>.</summary>
@@ -10,7 +10,7 @@ public enum DartsOperationSet
     NoNone,
 }
 
-/// <summary>Macro shape of DARTS-space evaluation networks (algorithms.md §11.2, §11.3).</summary>
+/// <summary>Macro shape of DARTS-space evaluation networks (docs/spec/algorithms.md §11.2, §11.3).</summary>
 public enum DartsNetworkKind
 {
     /// <summary>CIFAR network: stem Conv3×3(3→3C) + BN, auxiliary head after cell 2·cells/3 (AvgPool 5, stride 3).</summary>

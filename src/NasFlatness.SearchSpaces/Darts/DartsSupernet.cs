@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.SearchSpaces.Darts;
 
 /// <summary>
-/// The DARTS search supernet (algorithms.md §1.2, §1.3): stem Conv3×3(3→3C) + BN, <c>Cells</c> search cells
+/// The DARTS search supernet (docs/spec/algorithms.md §1.2, §1.3): stem Conv3×3(3→3C) + BN, <c>Cells</c> search cells
 /// with reductions at cells/3 and 2·cells/3, global average pooling and a linear classifier. Normal and
 /// reduction cells share α_normal resp. α_reduce ([14, |O|], init 1e-3·N(0,1)); every edge mixes the
 /// candidate operations with the mixing weights activation(α), softmax by default (the <c>none</c> term is

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace NasFlatness.SearchSpaces.Nb201;
 
-/// <summary>Builds the NAS-Bench-201 candidate operations (algorithms.md §1.1) for cells with C channels and stride 1.</summary>
+/// <summary>Builds the NAS-Bench-201 candidate operations (docs/spec/algorithms.md §1.1) for cells with C channels and stride 1.</summary>
 internal static class Nb201Operations
 {
     public const int None = 0, Skip = 1, Conv1x1 = 2, Conv3x3 = 3, AvgPool = 4;

@@ -1,6 +1,6 @@
 namespace NasFlatness.SearchSpaces.Nb201;
 
-/// <summary>Shape of NAS-Bench-201 networks (algorithms.md §1.1). Defaults are the benchmark's: C = 16, N = 5.</summary>
+/// <summary>Shape of NAS-Bench-201 networks (docs/spec/algorithms.md §1.1). Defaults are the benchmark's: C = 16, N = 5.</summary>
 public sealed class Nb201Options
 {
     /// <summary>Channels C of the first stage (stages have C, 2C, 4C).</summary>

@@ -18,7 +18,7 @@ namespace NasFlatness.SearchSpaces.Nb201;
 /// is the same genotype, each convolution edge adds its cost once per cell, summed over the N cells of each of the
 /// three stages (C, 2C, 4C channels at full, half and quarter resolution). With C = 16, N = 5, 10 classes and
 /// 32×32 inputs: fixed part 73,306 parameters and 7,783,040 MACs; a 3×3 edge 243,040 parameters and
-/// 35,389,440 MACs; a 1×1 edge 28,000 parameters and 3,932,160 MACs (secondary-methods.md §6).
+/// 35,389,440 MACs; a 1×1 edge 28,000 parameters and 3,932,160 MACs (docs/spec/secondary-methods.md §6).
 /// </remarks>
 public sealed class Nb201ResourceModel
 {

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.SearchSpaces.Nb201;
 
 /// <summary>
-/// The NAS-Bench-201 cell search space (algorithms.md §1.1): five operations
+/// The NAS-Bench-201 cell search space (docs/spec/algorithms.md §1.1): five operations
 /// (<c>none, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3</c>), a 4-node cell with 6 edges,
 /// one shared α of shape [6, 5]; genotypes are the benchmark's arch strings.
 /// </summary>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.SearchSpaces.Nb201;
 
 /// <summary>
-/// The NAS-Bench-201 supernet (algorithms.md §1.1): stem, three stages of N search cells separated by
+/// The NAS-Bench-201 supernet (docs/spec/algorithms.md §1.1): stem, three stages of N search cells separated by
 /// residual reduction blocks, classifier. All cells share one α of shape [6, 5]; every edge mixes the five
 /// operations with the mixing weights p = activation(α), softmax by default (the <c>none</c> term is zero and
 /// skipped; its logit still takes part in the activation). Cell BatchNorms are affine-free.

@@ -2,7 +2,7 @@ using NasFlatness.Landscape.MultiObjective;
 
 namespace NasFlatness.Landscape.Tests.MultiObjective;
 
-/// <summary>Hand-worked oracles of secondary-methods.md §4.5 and §5.5.</summary>
+/// <summary>Hand-worked oracles of docs/spec/secondary-methods.md §4.5 and §5.5.</summary>
 public sealed class ObjectiveTests
 {
     [Fact]

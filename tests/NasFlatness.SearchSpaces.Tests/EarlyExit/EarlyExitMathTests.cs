@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace NasFlatness.SearchSpaces.Tests.EarlyExit;
 
-/// <summary>Hand-worked NACHOS oracles (secondary-methods.md §5.5) for the exit weights, the loss terms and the threshold rule.</summary>
+/// <summary>Hand-worked NACHOS oracles (docs/spec/secondary-methods.md §5.5) for the exit weights, the loss terms and the threshold rule.</summary>
 [Collection(TorchCollection.Name)]
 public sealed class EarlyExitMathTests
 {

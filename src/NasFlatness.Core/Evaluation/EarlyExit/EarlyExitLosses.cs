@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.Evaluation.EarlyExit;
 
 /// <summary>
-/// The NACHOS early-exit quantities and loss terms (secondary-methods.md §5.2), on a confidence matrix C of shape
+/// The NACHOS early-exit quantities and loss terms (docs/spec/secondary-methods.md §5.2), on a confidence matrix C of shape
 /// [B, E] (column i is exit i's confidence; the last column is 1). All are differentiable in C and the logits unless
 /// stated otherwise, and keep C's dtype (use float64 for exact oracles).
 /// </summary>

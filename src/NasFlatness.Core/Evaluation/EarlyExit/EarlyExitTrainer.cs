@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace NasFlatness.Evaluation.EarlyExit;
 
 /// <summary>
-/// Trains an <see cref="IEarlyExitNetwork"/> the NACHOS way (EarlyExits <c>binary_bernulli_trainer</c>, secondary-methods.md §5.2).
+/// Trains an <see cref="IEarlyExitNetwork"/> the NACHOS way (EarlyExits <c>binary_bernulli_trainer</c>, docs/spec/secondary-methods.md §5.2).
 /// <list type="number">
 /// <item>Backbone phase: the backbone and the final head with plain cross-entropy (SGD, cosine learning rate).</item>
 /// <item>Exit phase: the backbone is frozen (evaluation mode, features under <c>no_grad</c>) and the exit classifiers are trained

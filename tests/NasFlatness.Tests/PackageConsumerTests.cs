@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace NasFlatness.Tests;
+
+/// <summary>
+/// A console app outside the repository that references only the packed packages (a local folder feed, no project
+/// references) builds the custom-space sample's sources, searches with checkpoints, is killed after an epoch, resumes,
+/// and ends with the same α, genotype and losses as an uninterrupted run.
+/// </summary>
+[Collection(TorchCollection.Name)]
+public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _temp = Directory.CreateTempSubdirectory("nasflatness-consumer-").FullName;
+    private readonly string _version = "0.1.0-consumer." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_temp, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        // The consumer's restore put this test version of the packages into the global package folder; take it out again.
+        var global = Environment.GetEnvironmentVariable("NUGET_PACKAGES") ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        foreach (var id in Packages)
+        {
+            var folder = Path.Combine(global, id.ToLowerInvariant(), _version);
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static readonly string[] Packages = ["NasFlatness.Core", "NasFlatness.SearchSpaces", "NasFlatness.Optimizers"];
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "NasFlatness.sln"))) return dir.FullName;
+        throw new DirectoryNotFoundException("The repository root (NasFlatness.sln) was not found above " + AppContext.BaseDirectory);
+    }
+
+    private (int Code, string Output) Run(string file, string arguments, string workingDirectory, int timeoutSeconds)
+    {
+        var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeoutSeconds * 1000))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"'{file} {arguments}' did not finish in {timeoutSeconds} s.");
+        }
+        var text = stdout.Result + FilterNative(stderr.Result);
+        output.WriteLine($"$ {file} {arguments} → {process.ExitCode}\n{Tail(text)}");
+        return (process.ExitCode, text);
+    }
+
+    private static string FilterNative(string stderr) => string.Join('\n', stderr.Split('\n').Where(l => !l.Contains("NNPACK", StringComparison.Ordinal)));
+
+    private static string Tail(string text) => text.Length <= 3000 ? text : "…" + text[^3000..];
+
+    [Fact]
+    public void ConsumerOfThePackedPackagesSearchesACustomSpaceIsKilledAndResumesToTheSameResult()
+    {
+        string root = RepositoryRoot();
+        string feed = Directory.CreateDirectory(Path.Combine(_temp, "feed")).FullName;
+        foreach (var id in new[] { "NasFlatness.Core", "NasFlatness.SearchSpaces", "NasFlatness.Optimizers" })
+        {
+            var (code, text) = Run("dotnet", $"pack \"{Path.Combine(root, "src", id, id + ".csproj")}\" -c Release --no-build -o \"{feed}\" -p:Version={_version}", root, 300);
+            Assert.True(code == 0, text);
+        }
+        Assert.Equal(3, Directory.GetFiles(feed, "*.nupkg").Length);
+
+        // The consumer: the sample's sources, a project file with package references only, a feed of the packed packages.
+        string app = Directory.CreateDirectory(Path.Combine(_temp, "consumer")).FullName;
+        foreach (var source in Directory.GetFiles(Path.Combine(root, "samples", "NasFlatness.CustomSpace"), "*.cs"))
+            File.Copy(source, Path.Combine(app, Path.GetFileName(source)));
+        string torchVersion = Regex.Match(File.ReadAllText(Path.Combine(root, "Directory.Packages.props")), "Include=\"libtorch-cpu-linux-x64\" Version=\"([^\"]+)\"").Groups[1].Value;
+        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <NoWarn>$(NoWarn);NU1603</NoWarn>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="NasFlatness.Core" Version="{_version}" />
+                <PackageReference Include="NasFlatness.SearchSpaces" Version="{_version}" />
+                <PackageReference Include="NasFlatness.Optimizers" Version="{_version}" />
+                <PackageReference Include="libtorch-cpu-linux-x64" Version="{torchVersion}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local-feed" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+            </configuration>
+            """);
+        var (buildCode, buildText) = Run("dotnet", "build -c Release", app, 600);
+        Assert.True(buildCode == 0, buildText);
+        Assert.DoesNotContain("ProjectReference", File.ReadAllText(Path.Combine(app, "Consumer.csproj")));
+        string dll = Path.Combine(app, "bin", "Release", "net10.0", "Consumer.dll");
+
+        // Uninterrupted.
+        var (code1, text1) = Run("dotnet", $"\"{dll}\" --epochs 4 --result uninterrupted.json", app, 300);
+        Assert.True(code1 == 0, text1);
+
+        // Killed after the first epoch's checkpoint, then resumed with the same command.
+        string checkpoint = Path.Combine(app, "ckpt"), manifest = Path.Combine(checkpoint, "checkpoint.json");
+        var start = new ProcessStartInfo("dotnet", $"\"{dll}\" --epochs 4 --checkpoint \"{checkpoint}\" --result resumed.json --step-delay-ms 150")
+        {
+            WorkingDirectory = app, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        using (var process = Process.Start(start)!)
+        {
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var clock = Stopwatch.StartNew();
+            while (!(File.Exists(manifest) && File.ReadAllText(manifest).Contains("\"CompletedEpochs\": 1", StringComparison.Ordinal)))
+            {
+                Assert.False(process.HasExited, "the search ended before its first checkpoint");
+                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(5), "no checkpoint within 5 minutes");
+                Thread.Sleep(50);
+            }
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
+        }
+        Assert.False(File.Exists(Path.Combine(app, "resumed.json")), "the killed search must not have finished");
+        var (code2, text2) = Run("dotnet", $"\"{dll}\" --epochs 4 --checkpoint \"{checkpoint}\" --result resumed.json", app, 300);
+        Assert.True(code2 == 0, text2);
+        Assert.DoesNotContain("epoch 1/4", text2); // resumed after epoch 1, not started over
+
+        string a = File.ReadAllText(Path.Combine(app, "uninterrupted.json")), b = File.ReadAllText(Path.Combine(app, "resumed.json"));
+        output.WriteLine(a);
+        Assert.Equal(a, b);
+        Assert.DoesNotContain("NaN", a);
+    }
+}
