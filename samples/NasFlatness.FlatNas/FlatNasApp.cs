@@ -165,8 +165,8 @@ public static class FlatNasApp
         {
             var clock = Stopwatch.StartNew();
             var metrics = inner.Evaluate(candidate, cancellationToken);
-            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "  {0}: error {1:F2} %, R {2:F3}, params {3:F3} M ({4:F0} s)",
-                Markup.Escape(candidate.ToString()), metrics[0], metrics[1], metrics[2], clock.Elapsed.TotalSeconds);
+            AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "  index {0}: error {1:F2} %, R {2:F3}, params {3:F3} M ({4:F0} s)",
+                Nb201Table.Embedded.IndexOf(candidate), metrics[0], metrics[1], metrics[2], clock.Elapsed.TotalSeconds);
             return metrics;
         }
     }
