@@ -83,6 +83,29 @@ public sealed class FlatNasEvaluatorTests
     }
 
     [Fact]
+    public void AFinishedCandidateCheckpointIsReusedWithIdenticalMetrics()
+    {
+        string root = Path.Combine(Path.GetTempPath(), "nasflatness-flatnas-eval-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using var data = Data();
+            var options = Tiny(SharpnessAwareness.Sam);
+            options.CheckpointRoot = root;
+            var first = new FlatNasEvaluator(data, options).Evaluate(Cell, CancellationToken.None);
+            Assert.True(Directory.Exists(Path.Combine(root, new Nb201CandidateEncoding().Key(Cell))));
+            // A new evaluator (e.g. after a killed search) restores the trained weights instead of training again: same error and R.
+            var restored = new FlatNasEvaluator(data, options);
+            var second = restored.Evaluate(Cell, CancellationToken.None);
+            Assert.Equal(first, second);
+            Assert.Single(restored.Details.Single().Value.Training.Epochs);
+        }
+        finally
+        {
+            if (Directory.Exists(root)) Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
     public void CancelledEvaluationThrowsAndInvalidOptionsAreNamed()
     {
         using var data = Data();
