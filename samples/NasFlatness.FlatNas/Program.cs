@@ -1,0 +1,3 @@
+using NasFlatness.FlatNas;
+
+return FlatNasApp.Run(args);
