@@ -94,7 +94,7 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
             supernet.train();
             var alpha = supernet.ArchitectureParameters().Select(p => p.detach().clone().requires_grad_(true)).ToArray();
             var loss = nn.functional.cross_entropy(supernet.Forward(images, alpha), labels);
-            var gradients = torch.autograd.grad([loss], alpha, create_graph: true);
+            var gradients = torch.autograd.grad([loss], alpha, retain_graph: true, create_graph: true);
             var flat = torch.cat(gradients.Select(g => g.reshape(-1)).ToArray());
             int n = (int)flat.shape[0];
             var hessian = new double[n, n];
