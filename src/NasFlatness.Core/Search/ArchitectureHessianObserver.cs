@@ -31,7 +31,19 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
 
     private readonly List<double> _values = [];
     private Supernet? _supernet;
+    private int _totalEpochs = int.MaxValue;
     private Tensor? _images, _labels;
+
+    /// <summary>
+    /// Measure every this many epochs (epochs k−1, 2k−1, … and always the last epoch); the other epochs record NaN and add
+    /// no metric. Each measurement costs 1 + (number of α entries) backward passes on one minibatch.
+    /// </summary>
+    /// <value>Default 1 (every epoch). Must be ≥ 1.</value>
+    public int EveryEpochs
+    {
+        get;
+        init => field = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(EveryEpochs), value, $"{nameof(EveryEpochs)} = {value} is invalid: must be at least 1.");
+    } = 1;
 
     /// <summary>The dominant eigenvalue of every completed epoch, in epoch order (NaN for an epoch without an α step).</summary>
     public IReadOnlyList<double> DominantEigenvalues => _values;
@@ -44,6 +56,7 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
     {
         ArgumentNullException.ThrowIfNull(epoch);
         _supernet = epoch.Supernet;
+        _totalEpochs = epoch.TotalEpochs;
         ReleaseBatch();
     }
 
@@ -63,7 +76,8 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
         ArgumentNullException.ThrowIfNull(metrics);
         // Align the list with the epoch index (a resumed search restores the earlier epochs' values).
         while (_values.Count < epoch) _values.Add(double.NaN);
-        double value = _supernet is null || _images is null || _labels is null ? double.NaN : DominantEigenvalue(_supernet, _images, _labels);
+        bool due = (epoch + 1) % EveryEpochs == 0 || epoch == _totalEpochs - 1;
+        double value = !due || _supernet is null || _images is null || _labels is null ? double.NaN : DominantEigenvalue(_supernet, _images, _labels);
         if (_values.Count == epoch) _values.Add(value);
         else _values[epoch] = value;
         if (!double.IsNaN(value)) metrics[MetricName] = value;
