@@ -128,18 +128,19 @@ public sealed record SearchProtocol
 public static class SearchProtocols
 {
     /// <summary>
-    /// <c>cpu-nb201</c>: NAS-Bench-201 on CIFAR-10 sized for 2 CPU cores — C = 8, N = 1, 5,000 + 5,000 images, batch 64 for
-    /// every method (79 steps per epoch), 40 epochs (3,160 α steps for DARTS), end-of-epoch validation on 16 batches; α-lr
-    /// derived per preset (DARTS: 3e-4 × 19,550 / 3,160 ≈ 1.86e-3), warm-up scaled by 40/50, β-decay slope 0.5·50/40.
+    /// <c>cpu-nb201</c>: NAS-Bench-201 on CIFAR-10 sized for 2 CPU cores — C = 8, N = 1, 2,500 + 2,500 images, batch 64 for
+    /// every method (40 steps per epoch), 40 epochs (1,600 α steps for DARTS), end-of-epoch validation on 16 batches; α-lr
+    /// derived per preset (DARTS: 3e-4 × 19,550 / 1,600 ≈ 3.67e-3), warm-up scaled by 40/50, β-decay slope 0.5·50/40.
+    /// The image count is the one setting fixed by the time budget (docs/protocol.md).
     /// </summary>
     public static SearchProtocol CpuNb201 { get; } = new()
     {
         Name = "cpu-nb201",
-        Description = "NAS-Bench-201 / CIFAR-10 on CPU: C = 8, N = 1, 5,000 + 5,000 images, batch 64, 40 epochs, α-lr × steps as in the paper.",
+        Description = "NAS-Bench-201 / CIFAR-10 on CPU: C = 8, N = 1, 2,500 + 2,500 images, batch 64, 40 epochs, α-lr × steps as in the paper.",
         Channels = 8,
         CellsPerStage = 1,
-        TrainExamples = 5_000,
-        ValidationExamples = 5_000,
+        TrainExamples = 2_500,
+        ValidationExamples = 2_500,
         BatchSize = 64,
         Epochs = 40,
         EpochValidationBatches = 16,
