@@ -75,6 +75,39 @@ public sealed class ArchitectureHessianTests(ITestOutputHelper output) : IDispos
         for (int i = 0; i < n; i++) Assert.Equal(0, Enumerable.Range(0, n).Sum(j => h[i, j] * ones[j]), 9);
     }
 
+    [Fact]
+    public void EveryEpochsMeasuresEveryKthAndTheLastEpochAndKeepsItsListThroughSaveAndLoad()
+    {
+        using var net = new TinyLinearSupernet(2);
+        var train = TestHelpers.RandomBatch(1);
+        var valid = TestHelpers.RandomBatch(2);
+        using var observer = new ArchitectureHessianObserver { EveryEpochs = 2 };
+        var metrics = new List<Dictionary<string, double>>();
+        for (int epoch = 0; epoch < 3; epoch++)
+        {
+            observer.OnEpochStarting(new EpochStart(epoch, 3, 1, 0.1, net));
+            if (epoch != 1) observer.OnArchitectureStepped(TestHelpers.Step(net, train, valid, epoch));
+            var m = new Dictionary<string, double>();
+            observer.AddEpochMetrics(epoch, m);
+            metrics.Add(m);
+        }
+        // Epoch 0: not due (k = 2). Epoch 1: due but no α step (warm-up-like) → NaN. Epoch 2: the last epoch → measured.
+        Assert.True(double.IsNaN(observer.DominantEigenvalues[0]) && double.IsNaN(observer.DominantEigenvalues[1]));
+        Assert.Empty(metrics[0]);
+        Assert.Empty(metrics[1]);
+        double expected = ArchitectureHessianObserver.DominantEigenvalue(net, valid.Images, valid.Labels);
+        Assert.Equal(expected, observer.DominantEigenvalues[2]);
+        Assert.Equal(expected, metrics[2][ArchitectureHessianObserver.MetricName]);
+
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true)) observer.SaveState(w);
+        buffer.Position = 0;
+        using var restored = new ArchitectureHessianObserver();
+        using (var r = new BinaryReader(buffer)) restored.LoadState(r);
+        Assert.Equal(observer.DominantEigenvalues, restored.DominantEigenvalues);
+        Assert.Throws<ArgumentOutOfRangeException>(() => new ArchitectureHessianObserver { EveryEpochs = 0 });
+    }
+
     private static CifarSearchData Data() =>
         new(TestData.Cifar10Train, new CifarSearchDataOptions { MaxTrainExamples = 64, MaxValidationExamples = 64 });
 
