@@ -54,6 +54,15 @@ public sealed record EpochRecord
 
     /// <summary>Number of search steps in the epoch.</summary>
     public required int Steps { get; init; }
+
+    /// <summary>
+    /// Named per-epoch measurements contributed by components that implement <see cref="IEpochMetricsProvider"/> (e.g.
+    /// <c>"alpha-hessian-max-eigenvalue"</c>); empty by default. Part of the checkpoint's JSON history, so a resumed search
+    /// reports the same values for the epochs it did not rerun.
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Metrics { get; init; } = NoMetrics;
+
+    private static readonly IReadOnlyDictionary<string, double> NoMetrics = new System.Collections.ObjectModel.ReadOnlyDictionary<string, double>(new Dictionary<string, double>());
 }
 
 /// <summary>The outcome of a search.</summary>

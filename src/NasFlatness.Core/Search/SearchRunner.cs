@@ -263,6 +263,10 @@ public sealed class SearchRunner
                 Duration = epochClock.Elapsed,
                 Steps = stepsPerEpoch,
             };
+            var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+            foreach (var p in participants)
+                if (p is IEpochMetricsProvider provider) provider.AddEpochMetrics(epoch, metrics);
+            if (metrics.Count > 0) record = record with { Metrics = metrics };
             foreach (var p in participants) p.OnEpochCompleted(record);
             history.Add(record);
             Log.EpochCompleted(_logger, epoch, record.TrainLoss, record.TrainAccuracy, validLoss, validAccuracy, record.MeanMaxWeight, record.Duration.TotalSeconds, record.Genotype.ToString());

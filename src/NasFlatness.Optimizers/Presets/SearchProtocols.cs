@@ -1,0 +1,161 @@
+using System.Globalization;
+using NasFlatness.Search;
+
+namespace NasFlatness.Optimizers;
+
+/// <summary>
+/// A named, reproducible search protocol: the supernet size, data, batch and epoch budget a comparison of method presets
+/// runs at, plus the rule that turns each preset's paper settings into this budget. The architecture learning rate is
+/// derived, not tuned: lr_protocol = lr_paper × (α steps of the paper run) / (α steps of the protocol run), so that the
+/// product α-lr × number of α steps — the largest distance Adam can move α — equals the paper's (docs/protocol.md).
+/// </summary>
+public sealed record SearchProtocol
+{
+    /// <summary>Training images of the papers' NAS-Bench-201 search (half of the CIFAR-10 training set).</summary>
+    public const int PaperTrainExamples = 25_000;
+
+    /// <summary>Search epochs of the papers' NAS-Bench-201 search.</summary>
+    public const int PaperEpochs = 50;
+
+    /// <summary>Batch size of a preset that does not set one (DARTS' 64).</summary>
+    public const int PaperDefaultBatchSize = 64;
+
+    /// <summary>β-decay slope of the β-DARTS code (λ_t = 0.5·t over 50 epochs).</summary>
+    public const double PaperBetaDecaySlope = 0.5;
+
+    /// <summary>Protocol name (e.g. <c>cpu-nb201</c>).</summary>
+    public required string Name { get; init; }
+
+    /// <summary>One-line description.</summary>
+    public required string Description { get; init; }
+
+    /// <summary>Initial channels C of the NAS-Bench-201 supernet (paper 16).</summary>
+    public required int Channels { get; init; }
+
+    /// <summary>Cells per stage N (paper 5).</summary>
+    public required int CellsPerStage { get; init; }
+
+    /// <summary>Weight-training images (paper 25,000).</summary>
+    public required int TrainExamples { get; init; }
+
+    /// <summary>Architecture (validation) images (paper 25,000).</summary>
+    public required int ValidationExamples { get; init; }
+
+    /// <summary>Batch size for every method (paper 64; PC-DARTS 256).</summary>
+    public required int BatchSize { get; init; }
+
+    /// <summary>Search epochs (paper 50).</summary>
+    public required int Epochs { get; init; }
+
+    /// <summary>Batches of the end-of-epoch supernet validation (selection by validation loss uses it).</summary>
+    public required int EpochValidationBatches { get; init; }
+
+    /// <summary>Steps per epoch: ⌈TrainExamples / BatchSize⌉.</summary>
+    public int StepsPerEpoch => (TrainExamples + BatchSize - 1) / BatchSize;
+
+    /// <summary>Warm-up epochs of <paramref name="preset"/> under this protocol: the paper's, scaled by Epochs / 50 and rounded.</summary>
+    /// <param name="preset">The method preset.</param>
+    public int WarmupEpochs(MethodPreset preset)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        return (int)Math.Round(preset.Apply(new SearchOptions()).WarmupEpochs * (double)Epochs / PaperEpochs, MidpointRounding.AwayFromZero);
+    }
+
+    /// <summary>α updates of the preset's paper run: ⌈25,000 / paper batch⌉ × (50 − paper warm-up), one per step.</summary>
+    /// <param name="preset">The method preset.</param>
+    public static long PaperArchitectureSteps(MethodPreset preset)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        var paper = preset.Apply(new SearchOptions());
+        long steps = (PaperTrainExamples + paper.BatchSize - 1) / paper.BatchSize;
+        return steps * (PaperEpochs - paper.WarmupEpochs);
+    }
+
+    /// <summary>α updates of the preset's run under this protocol: StepsPerEpoch × (Epochs − <see cref="WarmupEpochs"/>).</summary>
+    /// <param name="preset">The method preset.</param>
+    public long ArchitectureSteps(MethodPreset preset) => (long)StepsPerEpoch * (Epochs - WarmupEpochs(preset));
+
+    /// <summary>The derived α learning rate: paper α-lr × <see cref="PaperArchitectureSteps"/> / <see cref="ArchitectureSteps"/>.</summary>
+    /// <param name="preset">The method preset.</param>
+    public double ArchitectureLearningRate(MethodPreset preset)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        long steps = ArchitectureSteps(preset);
+        if (steps <= 0)
+            throw new InvalidOperationException($"Protocol '{Name}' leaves preset '{preset.Name}' no architecture step (warm-up {WarmupEpochs(preset)} of {Epochs} epochs).");
+        return preset.Apply(new SearchOptions()).ArchitectureLearningRate * PaperArchitectureSteps(preset) / steps;
+    }
+
+    /// <summary>β-decay slope under this protocol: the code's 0.5 per epoch × 50 / Epochs, so λ reaches at each fraction of the search the value it has at that fraction of a 50-epoch run.</summary>
+    public double BetaDecaySlope => PaperBetaDecaySlope * PaperEpochs / Epochs;
+
+    /// <summary>
+    /// The search options of <paramref name="preset"/> under this protocol: the preset's settings (weight lr, selection rule, …)
+    /// with the protocol's epochs and batch size, the scaled warm-up and the derived α learning rate.
+    /// </summary>
+    /// <param name="preset">The method preset.</param>
+    /// <param name="seed">The search seed.</param>
+    public SearchOptions CreateOptions(MethodPreset preset, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(preset);
+        var options = preset.Apply(new SearchOptions { Epochs = Epochs, Seed = seed, EpochValidationBatches = EpochValidationBatches });
+        options.BatchSize = BatchSize;
+        options.WarmupEpochs = WarmupEpochs(preset);
+        options.ArchitectureLearningRate = ArchitectureLearningRate(preset);
+        return options;
+    }
+
+    /// <summary>Problems of the settings, each naming the field; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        void Positive(string field, int value)
+        {
+            if (value <= 0) errors.Add(string.Create(CultureInfo.InvariantCulture, $"{field} = {value} is invalid: must be positive."));
+        }
+        Positive(nameof(Channels), Channels);
+        Positive(nameof(CellsPerStage), CellsPerStage);
+        Positive(nameof(TrainExamples), TrainExamples);
+        Positive(nameof(ValidationExamples), ValidationExamples);
+        Positive(nameof(BatchSize), BatchSize);
+        Positive(nameof(Epochs), Epochs);
+        Positive(nameof(EpochValidationBatches), EpochValidationBatches);
+        return errors;
+    }
+}
+
+/// <summary>The named search protocols (docs/protocol.md).</summary>
+public static class SearchProtocols
+{
+    /// <summary>
+    /// <c>cpu-nb201</c>: NAS-Bench-201 on CIFAR-10 sized for 2 CPU cores — C = 8, N = 1, 2,500 + 2,500 images, batch 64 for
+    /// every method (40 steps per epoch), 40 epochs (1,600 α steps for DARTS), end-of-epoch validation on 16 batches; α-lr
+    /// derived per preset (DARTS: 3e-4 × 19,550 / 1,600 ≈ 3.67e-3), warm-up scaled by 40/50, β-decay slope 0.5·50/40.
+    /// The image count is the one setting fixed by the time budget (docs/protocol.md).
+    /// </summary>
+    public static SearchProtocol CpuNb201 { get; } = new()
+    {
+        Name = "cpu-nb201",
+        Description = "NAS-Bench-201 / CIFAR-10 on CPU: C = 8, N = 1, 2,500 + 2,500 images, batch 64, 40 epochs, α-lr × steps as in the paper.",
+        Channels = 8,
+        CellsPerStage = 1,
+        TrainExamples = 2_500,
+        ValidationExamples = 2_500,
+        BatchSize = 64,
+        Epochs = 40,
+        EpochValidationBatches = 16,
+    };
+
+    /// <summary>Every protocol.</summary>
+    public static IReadOnlyList<SearchProtocol> All { get; } = [CpuNb201];
+
+    /// <summary>The protocol names.</summary>
+    public static IReadOnlyList<string> Names { get; } = All.Select(p => p.Name).ToArray();
+
+    /// <summary>The protocol named <paramref name="name"/> (case-insensitive).</summary>
+    /// <param name="name">A protocol name (see <see cref="Names"/>).</param>
+    /// <exception cref="ArgumentException">No protocol has that name (the message lists the names).</exception>
+    public static SearchProtocol Get(string name) =>
+        All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown search protocol '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
+}
