@@ -126,19 +126,25 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         };
         using (var process = Process.Start(start)!)
         {
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            var clock = Stopwatch.StartNew();
-            while (!(File.Exists(manifest) && File.ReadAllText(manifest).Contains("\"CompletedEpochs\": 1", StringComparison.Ordinal)))
+            try
             {
-                Assert.False(process.HasExited, "the search ended before its first checkpoint");
-                Assert.True(clock.Elapsed < TimeSpan.FromMinutes(5), "no checkpoint within 5 minutes");
-                Thread.Sleep(50);
+                process.OutputDataReceived += (_, _) => { };
+                process.ErrorDataReceived += (_, _) => { };
+                process.BeginOutputReadLine();
+                process.BeginErrorReadLine();
+                var clock = Stopwatch.StartNew();
+                while (!(File.Exists(manifest) && File.ReadAllText(manifest).Contains("\"CompletedEpochs\": 1", StringComparison.Ordinal)))
+                {
+                    Assert.False(process.HasExited, "the search ended before its first checkpoint");
+                    Assert.True(clock.Elapsed < TimeSpan.FromMinutes(5), "no checkpoint within 5 minutes");
+                    Thread.Sleep(50);
+                }
             }
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
+            finally
+            {
+                if (!process.HasExited) process.Kill(entireProcessTree: true); // the kill the test is about, and never a leftover
+                process.WaitForExit();
+            }
         }
         Assert.False(File.Exists(Path.Combine(app, "resumed.json")), "the killed search must not have finished");
         var (code2, text2) = Run("dotnet", $"\"{dll}\" --epochs 4 --checkpoint \"{checkpoint}\" --result resumed.json", app, 300);

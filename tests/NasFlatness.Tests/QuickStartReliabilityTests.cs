@@ -149,29 +149,39 @@ public sealed class QuickStartReliabilityTests : IDisposable
         foreach (var a in new[] { dll!, "--data", TestData.Cifar10, "--epochs", "50", "--channels", "4", "--train-examples", "2560", "--valid-examples", "256", "--batch-size", "32" })
             start.ArgumentList.Add(a);
         using var process = Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        // Wait for the banner (the search is about to start), then press Ctrl-C twice.
-        var stdout = new System.Text.StringBuilder();
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (DateTime.UtcNow < deadline && process.StandardOutput.ReadLine() is { } line)
+        try
         {
-            stdout.AppendLine(line);
-            if (line.Contains("NAS-Bench-201 search", StringComparison.Ordinal)) break;
+            var stderr = process.StandardError.ReadToEndAsync();
+            // Wait for the banner (the search is about to start), then press Ctrl-C twice.
+            var stdout = new System.Text.StringBuilder();
+            var deadline = DateTime.UtcNow.AddSeconds(120);
+            while (DateTime.UtcNow < deadline && process.StandardOutput.ReadLine() is { } line)
+            {
+                stdout.AppendLine(line);
+                if (line.Contains("NAS-Bench-201 search", StringComparison.Ordinal)) break;
+            }
+            var rest = process.StandardOutput.ReadToEndAsync(); // keep draining, so the child never blocks on a full pipe
+            await Task.Delay(3000); // the data is loaded and steps are running
+            Signal(process.Id);
+            await Task.Delay(300); // two separate deliveries (the kernel merges a pending duplicate signal)
+            Signal(process.Id);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await process.WaitForExitAsync(timeout.Token);
+            var err = await stderr;
+            await rest;
+            Assert.Equal(130, process.ExitCode);
+            Assert.DoesNotContain("   at ", err);
+            Assert.DoesNotContain("Unhandled", err);
+            // libtorch's own native warnings ("[W… NNPACK.cpp …]") are not ours.
+            var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("[W", StringComparison.Ordinal)).ToArray();
+            Assert.Single(lines);
+            Assert.Matches("interrupted again: exiting now|cancelled: the search stopped", lines[0]);
         }
-        await Task.Delay(3000); // the data is loaded and steps are running
-        Signal(process.Id);
-        await Task.Delay(300); // two separate deliveries (the kernel merges a pending duplicate signal)
-        Signal(process.Id);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(timeout.Token);
-        var err = await stderr;
-        Assert.Equal(130, process.ExitCode);
-        Assert.DoesNotContain("   at ", err);
-        Assert.DoesNotContain("Unhandled", err);
-        // libtorch's own native warnings ("[W… NNPACK.cpp …]") are not ours.
-        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("[W", StringComparison.Ordinal)).ToArray();
-        Assert.Single(lines);
-        Assert.Matches("interrupted again: exiting now|cancelled: the search stopped", lines[0]);
+        finally
+        {
+            // Never leave the 50-epoch search running after the test, whatever failed above.
+            if (!process.HasExited) process.Kill(entireProcessTree: true);
+        }
     }
 
     private static void Signal(int pid)
