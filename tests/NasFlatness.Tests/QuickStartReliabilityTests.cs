@@ -13,22 +13,7 @@ public sealed class QuickStartReliabilityTests : IDisposable
 
     public void Dispose() => Directory.Delete(_temp, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (stdout, stderr) = (new StringWriter(), new StringWriter());
-        Console.SetOut(stdout);
-        Console.SetError(stderr);
-        try
-        {
-            return (QuickStartApp.Run(args), stdout.ToString(), stderr.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => QuickStartTests.Run(args);
 
     private static string OneErrorLine(string[] args)
     {

@@ -6,7 +6,8 @@ namespace NasFlatness.Tests;
 [Collection(TorchCollection.Name)]
 public sealed class QuickStartTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
+    /// <summary>Runs the quick start in-process, capturing its standard output and error.</summary>
+    internal static (int Code, string Out, string Err) Run(params string[] args)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (stdout, stderr) = (new StringWriter(), new StringWriter());
