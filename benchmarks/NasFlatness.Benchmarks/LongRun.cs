@@ -52,8 +52,8 @@ internal static class LongRun
                 _ => throw new ArgumentException($"Unknown optimizer '{optimizer}'; expected darts-1st, darts-2nd or a2m (first order + A²M)."),
             };
             _regularizers = optimizer == "a2m" ? [new A2MRegularizer()] : [];
-            _train = new Batch(torch.randn(64, 3, 32, 32).DetachFromDisposeScope(), torch.randint(10, [64]).DetachFromDisposeScope());
-            _valid = new Batch(torch.randn(64, 3, 32, 32).DetachFromDisposeScope(), torch.randint(10, [64]).DetachFromDisposeScope());
+            _train = SyntheticBatch.Create();
+            _valid = SyntheticBatch.Create();
         }
 
         public void Step()

@@ -63,8 +63,8 @@ public class DartsSupernetBenchmarks
         _weights = _supernet.WeightParameters().ToArray();
         _weightOptimizer = torch.optim.SGD(_weights, 0.025, 0.9, 0.0, 3e-4, false);
         _architectureOptimizer = torch.optim.Adam(_supernet.ArchitectureParameters(), 3e-4, 0.5, 0.999, 1e-8, 1e-3);
-        _train = new Batch(torch.randn(BatchSize, 3, 32, 32).DetachFromDisposeScope(), torch.randint(0, 10, [BatchSize], dtype: int64).DetachFromDisposeScope());
-        _validation = new Batch(torch.randn(BatchSize, 3, 32, 32).DetachFromDisposeScope(), torch.randint(0, 10, [BatchSize], dtype: int64).DetachFromDisposeScope());
+        _train = SyntheticBatch.Create(BatchSize);
+        _validation = SyntheticBatch.Create(BatchSize);
     }
 
     /// <summary>First-order architecture step + weight step.</summary>

@@ -49,8 +49,8 @@ public class MethodStepBenchmarks
         _adam = torch.optim.Adam(_net.ArchitectureParameters(), 3e-4, 0.5, 0.999, 1e-8, 1e-3);
         _optimizer = _preset.CreateOptimizer();
         _regularizers = _preset.CreateRegularizers(space.Name);
-        _train = new Batch(torch.randn(64, 3, 32, 32).DetachFromDisposeScope(), torch.randint(10, [64]).DetachFromDisposeScope());
-        _valid = new Batch(torch.randn(64, 3, 32, 32).DetachFromDisposeScope(), torch.randint(10, [64]).DetachFromDisposeScope());
+        _train = SyntheticBatch.Create();
+        _valid = SyntheticBatch.Create();
         _rssAfterSetup = Rss("VmRSS:");
         try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }

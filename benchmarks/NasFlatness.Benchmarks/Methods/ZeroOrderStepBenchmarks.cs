@@ -39,8 +39,8 @@ public class ZeroOrderStepBenchmarks
         _sgd = torch.optim.SGD(_weights, 0.025, 0.9, 0.0, 3e-4, false);
         _adam = torch.optim.Adam(_net.ArchitectureParameters(), 1.5e-2, 0.5, 0.999, 1e-8, 1e-3);
         _zo = new ZeroOrderDarts();
-        _train = new Batch(torch.randn(64, 3, 32, 32).DetachFromDisposeScope(), torch.randint(10, [64]).DetachFromDisposeScope());
-        _valid = new Batch(torch.randn(64, 3, 32, 32).DetachFromDisposeScope(), torch.randint(10, [64]).DetachFromDisposeScope());
+        _train = SyntheticBatch.Create();
+        _valid = SyntheticBatch.Create();
         _zo.OnEpochStarting(new EpochStart(0, 50, 100, 0.025, _net) { WeightOptimizer = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4) });
     }
 

@@ -37,8 +37,8 @@ public class SupernetStepBenchmarks
         _weights = _net.WeightParameters().ToArray();
         _sgd = torch.optim.SGD(_weights, 0.025, 0.9, 0.0, 3e-4, false);
         _adam = torch.optim.Adam(_net.ArchitectureParameters(), 3e-4, 0.5, 0.999, 1e-8, 1e-3);
-        _train = new Batch(torch.randn(64, 3, 32, 32).DetachFromDisposeScope(), torch.randint(10, [64]).DetachFromDisposeScope());
-        _valid = new Batch(torch.randn(64, 3, 32, 32).DetachFromDisposeScope(), torch.randint(10, [64]).DetachFromDisposeScope());
+        _train = SyntheticBatch.Create();
+        _valid = SyntheticBatch.Create();
         WeightStep(); // fills the momentum buffers second order reads
     }
 
