@@ -25,7 +25,7 @@ public static class DartsPipelineApp
     /// <summary>Runs the program; returns the process exit code.</summary>
     public static int Run(string[] args)
     {
-        var data = new Option<string?>("--data") { Description = "Folder of the CIFAR-10 binary version (default: shared/data/cifar10/cifar-10-batches-bin above the current folder)." };
+        var data = SampleCli.Cifar10DataOption();
         var paper = new Option<bool>("--paper") { Description = "Paper configuration: search C=16, 8 cells, 25k/25k images, 50 epochs; evaluation C=36, 20 cells, 50k images, 600 epochs (GPU-days; use --device cuda)." };
         var pcDarts = new Option<bool>("--pc-darts") { Description = "Search with the PC-DARTS supernet (partial channels K=4, edge normalisation)." };
         var genotype = new Option<string?>("--genotype") { Description = "Skip the search and evaluate this genotype: a published name (DARTS_V1, DARTS_V2, PC_DARTS) or Genotype(...) text." };

@@ -25,7 +25,7 @@ public static class FlatNasApp
     /// <summary>Runs the program; returns the process exit code.</summary>
     public static int Run(string[] args)
     {
-        var data = new Option<string?>("--data") { Description = "Folder of the CIFAR-10 binary version (default: ../shared/data/cifar10/cifar-10-batches-bin above the current folder)." };
+        var data = SampleCli.Cifar10DataOption();
         var table = new Option<bool>("--table") { Description = "Table-based evaluator: NB201 table error, exact parameters and the neighbourhood accuracy drop as a proxy of R (NOT the paper's R)." };
         var optimizer = new Option<string>("--optimizer") { Description = "Candidate training step: sgd, sam or asam.", DefaultValueFactory = _ => "asam" };
         var rho = new Option<double?>("--rho") { Description = "ρ of SAM / ASAM (default: 0.05 for sam, 2.0 for asam as in the FlatNAS code)." };

@@ -22,7 +22,7 @@ public static class NachosApp
     /// <summary>Runs the program; returns the process exit code.</summary>
     public static int Run(string[] args)
     {
-        var data = new Option<string?>("--data") { Description = "Folder of the CIFAR-10 binary version (default: ../shared/data/cifar10/cifar-10-batches-bin above the current folder)." };
+        var data = SampleCli.Cifar10DataOption();
         var table = new Option<bool>("--table") { Description = "Evaluate candidates with the table-based evaluator (NB201 table error, exact exit MACs, synthetic exit accuracies) instead of training." };
         var trainExamples = new Option<int>("--train-examples") { Description = "CIFAR-10 training images (10 % of them are held out for tuning).", DefaultValueFactory = _ => 2000 };
         var channels = new Option<int>("--channels") { Description = "Channels C.", DefaultValueFactory = _ => 8 };

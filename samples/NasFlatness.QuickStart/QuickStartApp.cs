@@ -31,7 +31,7 @@ public static class QuickStartApp
     /// <summary>Runs the program; returns the process exit code.</summary>
     public static int Run(string[] args)
     {
-        var data = new Option<string?>("--data") { Description = "Folder of the CIFAR-10 binary version (default: ../shared/data/cifar10/cifar-10-batches-bin above the current folder)." };
+        var data = SampleCli.Cifar10DataOption();
         var optimizer = new Option<string?>("--optimizer") { Description = "Architecture optimizer: " + string.Join(", ", Registry.Optimizers.Names) + " (default darts-1st, or the --method preset's)." };
         var method = new Option<string?>("--method") { Description = "A method preset instead of --optimizer: " + string.Join(", ", MethodPresets.Names) + ". A preset also sets the batch size, learning rates, warm-up and selection rule its paper used." };
         var paper = new Option<bool>("--paper") { Description = "Paper configuration: C=16, N=5, batch 64, 50 epochs, 25k/25k images (hours on CPU; use --device cuda)." };

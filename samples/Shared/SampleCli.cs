@@ -138,6 +138,10 @@ internal static class SampleCli
         return message;
     }
 
+    /// <summary>The <c>--data</c> option of the CIFAR-10 samples (null: <see cref="FindDefaultCifar10"/>).</summary>
+    public static Option<string?> Cifar10DataOption() =>
+        new("--data") { Description = "Folder of the CIFAR-10 binary version (default: ../shared/data/cifar10/cifar-10-batches-bin above the current folder)." };
+
     /// <summary>The CIFAR-10 binary folder under <c>shared/data</c> in the current folder or above (or beside) it.</summary>
     public static string FindDefaultCifar10()
     {
