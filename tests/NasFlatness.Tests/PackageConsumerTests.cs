@@ -34,7 +34,12 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private static readonly string[] Packages = ["NasFlatness.Core", "NasFlatness.SearchSpaces", "NasFlatness.Optimizers"];
+    /// <summary>Every library package: the consumer references them all, so a missing dependency of any of them fails its restore.</summary>
+    private static readonly string[] Packages =
+    [
+        "NasFlatness.Core", "NasFlatness.SearchSpaces", "NasFlatness.Optimizers", "NasFlatness.Data", "NasFlatness.Landscape",
+        "NasFlatness.Extensions.DependencyInjection",
+    ];
 
     private static string RepositoryRoot()
     {
@@ -70,18 +75,19 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
     {
         string root = RepositoryRoot();
         string feed = Directory.CreateDirectory(Path.Combine(_temp, "feed")).FullName;
-        foreach (var id in new[] { "NasFlatness.Core", "NasFlatness.SearchSpaces", "NasFlatness.Optimizers" })
+        foreach (var id in Packages)
         {
             var (code, text) = Run("dotnet", $"pack \"{Path.Combine(root, "src", id, id + ".csproj")}\" -c Release --no-build -o \"{feed}\" -p:Version={_version}", root, 300);
             Assert.True(code == 0, text);
         }
-        Assert.Equal(3, Directory.GetFiles(feed, "*.nupkg").Length);
+        Assert.Equal(Packages.Length, Directory.GetFiles(feed, "*.nupkg").Length);
 
         // The consumer: the sample's sources, a project file with package references only, a feed of the packed packages.
         string app = Directory.CreateDirectory(Path.Combine(_temp, "consumer")).FullName;
         foreach (var source in Directory.GetFiles(Path.Combine(root, "samples", "NasFlatness.CustomSpace"), "*.cs"))
             File.Copy(source, Path.Combine(app, Path.GetFileName(source)));
         string torchVersion = Regex.Match(File.ReadAllText(Path.Combine(root, "Directory.Packages.props")), "Include=\"libtorch-cpu-linux-x64\" Version=\"([^\"]+)\"").Groups[1].Value;
+        string references = string.Join("\n    ", Packages.Select(id => $"<PackageReference Include=\"{id}\" Version=\"{_version}\" />"));
         File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -92,9 +98,7 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
                 <NoWarn>$(NoWarn);NU1603</NoWarn>
               </PropertyGroup>
               <ItemGroup>
-                <PackageReference Include="NasFlatness.Core" Version="{_version}" />
-                <PackageReference Include="NasFlatness.SearchSpaces" Version="{_version}" />
-                <PackageReference Include="NasFlatness.Optimizers" Version="{_version}" />
+                {references}
                 <PackageReference Include="libtorch-cpu-linux-x64" Version="{torchVersion}" />
               </ItemGroup>
             </Project>
