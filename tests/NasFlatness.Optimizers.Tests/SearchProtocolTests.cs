@@ -27,4 +27,18 @@ public sealed class SearchProtocolTests
         Assert.Equal(0.625, p.BetaDecaySlope);
         Assert.Contains("cpu-nb201", Assert.Throws<ArgumentException>(() => SearchProtocols.Get("gpu")).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void QuickProtocolDerivesTheAlphaLearningRateFromPlainSettingsToo()
+    {
+        var q = SearchProtocols.Get("quick-nb201");
+        Assert.Empty(q.Validate());
+        Assert.Equal(20, q.StepsPerEpoch); // 1,280 / 64
+        var dartsDefaults = new NasFlatness.Search.SearchOptions(); // the DARTS paper settings: 3e-4, batch 64, no warm-up
+        Assert.Equal(19_550, SearchProtocol.PaperArchitectureSteps(dartsDefaults));
+        Assert.Equal(320, q.ArchitectureSteps(dartsDefaults));
+        Assert.Equal(3e-4 * 19_550 / 320, q.ArchitectureLearningRate(dartsDefaults), 15);
+        Assert.Equal(q.ArchitectureLearningRate(MethodPresets.Darts), q.ArchitectureLearningRate(dartsDefaults), 15);
+        Assert.Equal(5, q.WarmupEpochs(MethodPresets.PcDarts)); // round(15 × 16 / 50 = 4.8)
+    }
 }

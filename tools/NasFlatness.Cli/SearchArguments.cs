@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using NasFlatness.Optimizers;
+using NasFlatness.Search;
 
 namespace NasFlatness.Cli;
 
@@ -30,12 +31,17 @@ internal sealed record SearchRequest
     public int? Threads { get; init; }
     public string? Checkpoint { get; init; }
     public string? Output { get; init; }
+    /// <summary>The named protocol whose sizes and derived α-lr filled the values not given (null: none).</summary>
+    public string? Protocol { get; init; }
 }
 
 /// <summary>The options of <c>search</c> (and the budget options <c>compare</c> shares).</summary>
 internal sealed class SearchArguments
 {
     public const int DefaultEpochs = 10, DefaultExamples = 2560, DefaultChannels = 8, DefaultCells = 1;
+
+    /// <summary>The protocol a NAS-Bench-201 search uses when <c>--protocol</c> is not given.</summary>
+    public const string DefaultProtocol = "quick-nb201";
 
     private static readonly NasFlatnessRegistry Names = new NasFlatnessRegistry().AddBuiltInMethods();
 
@@ -58,6 +64,11 @@ internal sealed class SearchArguments
     public Option<int?> Warmup { get; } = new("--warmup") { Description = "Epochs without α updates (default 0, or the preset's)." };
     public Option<int?> ValidationBatches { get; } = new("--validation-batches") { Description = "Validation batches evaluated at each epoch end (default: the whole split)." };
     public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    public Option<string?> Protocol { get; } = new("--protocol")
+    {
+        Description = "Named search protocol that fills every size option not given (channels, cells, images, batch, epochs, validation batches, warm-up) and derives the α learning rate from the paper's (lr × α steps as in the paper; docs/protocol.md): " +
+            string.Join(", ", SearchProtocols.Names) + ", or none. Default: " + DefaultProtocol + " for nas-bench-201, none for darts. An option given explicitly wins.",
+    };
     public Option<int> Seed { get; } = new("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
     public Option<int?> Threads { get; } = new("--threads") { Description = "libtorch CPU threads (default libtorch's choice)." };
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Folder for per-epoch checkpoints; an interrupted search resumes from it." };
@@ -75,13 +86,15 @@ internal sealed class SearchArguments
             command.Options.Add(Activation);
             command.Options.Add(Schedule);
         }
-        foreach (var o in new Option[] { Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads })
+        foreach (var o in new Option[] { Protocol, Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads })
             command.Options.Add(o);
         if (checkpoint) command.Options.Add(Checkpoint);
         command.Options.Add(Output);
     }
 
-    public SearchRequest Read(ParseResult p) => new()
+    public SearchRequest Read(ParseResult p) => ApplyProtocol(p, ReadGiven(p));
+
+    private SearchRequest ReadGiven(ParseResult p) => new()
     {
         Space = p.GetValue(Space)!,
         Method = p.GetValue(Method),
@@ -107,6 +120,36 @@ internal sealed class SearchArguments
         Checkpoint = p.GetValue(Checkpoint),
         Output = p.GetValue(Output),
     };
+
+    /// <summary>
+    /// Fills the sizes the user did not give from the protocol (<c>--protocol</c>, or <see cref="DefaultProtocol"/> for
+    /// nas-bench-201): channels, cells, images, batch, epochs, validation batches. <see cref="SearchJob.Resolve"/> then derives
+    /// the warm-up and α learning rate per method (it knows the preset).
+    /// </summary>
+    private SearchRequest ApplyProtocol(ParseResult p, SearchRequest r)
+    {
+        string? name = p.GetValue(Protocol);
+        if (name is null && r.Space != "nas-bench-201") return r;
+        name ??= DefaultProtocol;
+        if (string.Equals(name, "none", StringComparison.OrdinalIgnoreCase)) return r;
+        var protocol = SearchProtocols.All.FirstOrDefault(x => string.Equals(x.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? throw new CliInputException($"--protocol '{name}' is invalid: expected one of {string.Join(", ", SearchProtocols.Names)} or none.");
+        if (r.Space != "nas-bench-201")
+            throw new CliInputException($"--protocol {protocol.Name} is a NAS-Bench-201 protocol; --space {r.Space} needs --protocol none (or no --protocol).");
+        bool Given(Option o) => p.GetResult(o) is { Implicit: false };
+        var filled = r with
+        {
+            Protocol = protocol.Name,
+            Channels = Given(Channels) ? r.Channels : protocol.Channels,
+            Cells = Given(Cells) ? r.Cells : protocol.CellsPerStage,
+            TrainExamples = Given(TrainExamples) ? r.TrainExamples : protocol.TrainExamples,
+            ValidExamples = Given(ValidExamples) ? r.ValidExamples : protocol.ValidationExamples,
+            Epochs = Given(Epochs) ? r.Epochs : protocol.Epochs,
+            BatchSize = r.BatchSize ?? protocol.BatchSize,
+            ValidationBatches = r.ValidationBatches ?? protocol.EpochValidationBatches,
+        };
+        return filled;
+    }
 
     /// <summary>A default output folder: <c>results/&lt;kind&gt;-yyyyMMdd-HHmmss</c>.</summary>
     public static string DefaultOutput(string kind) =>

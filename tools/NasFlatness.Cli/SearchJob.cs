@@ -35,6 +35,7 @@ internal sealed class SearchPlan
         ["Activation"] = Runner.Activation.Name,
         ["Schedule"] = Runner.Schedule.Name,
         ["Reference"] = Preset?.Reference ?? "",
+        ["Protocol"] = Request.Protocol ?? "",
     };
 }
 
@@ -94,6 +95,8 @@ internal static class SearchJob
             options.WeightLearningRateMin = Math.Min(options.WeightLearningRateMin, wlr);
         }
         if (r.WarmupEpochs is int w) options.WarmupEpochs = w;
+        if (r.Protocol is { } protocolName && options.Epochs >= 1 && r.TrainExamples >= 1 && options.BatchSize >= 1)
+            DeriveFromProtocol(SearchProtocols.Get(protocolName), preset, r, options);
         var optionErrors = options.Validate();
         bool epochsInvalid = options.Epochs < 1;
         errors.AddRange(optionErrors.Where(e => !(epochsInvalid && e.StartsWith(nameof(SearchOptions.WarmupEpochs), StringComparison.Ordinal))).Select(AsFlag));
@@ -116,6 +119,21 @@ internal static class SearchJob
         return new SearchPlan { Request = r, Composition = composition, Preset = preset, Runner = baseRunner, Options = options, Data = data };
     }
 
+    /// <summary>
+    /// The protocol's rule for what the user did not give: warm-up = the paper's scaled by epochs / 50, and α-lr = paper α-lr ×
+    /// paper α steps / α steps of this run (the method preset's paper settings, or the DARTS defaults without a preset), so
+    /// α may travel as far as in the paper (docs/protocol.md).
+    /// </summary>
+    private static void DeriveFromProtocol(SearchProtocol protocol, MethodPreset? preset, SearchRequest r, SearchOptions options)
+    {
+        var paper = preset?.Apply(new SearchOptions()) ?? new SearchOptions();
+        var effective = protocol with { Epochs = options.Epochs, TrainExamples = r.TrainExamples, BatchSize = options.BatchSize };
+        if (r.WarmupEpochs is null) options.WarmupEpochs = effective.WarmupEpochs(paper);
+        long steps = (long)effective.StepsPerEpoch * (options.Epochs - options.WarmupEpochs);
+        if (r.ArchitectureLearningRate is null && steps > 0)
+            options.ArchitectureLearningRate = paper.ArchitectureLearningRate * SearchProtocol.PaperArchitectureSteps(paper) / steps;
+    }
+
     /// <summary>Runs the plan: reads the data, searches with progress, writes the results into <paramref name="folder"/>.</summary>
     public static SearchOutcome Run(SearchPlan plan, IReadOnlyList<string> command, string folder, CliOutput o, CancellationToken cancellationToken, string? label = null)
     {
@@ -134,8 +152,9 @@ internal static class SearchJob
         o.Line($"[bold]{Markup.Escape(label ?? "search")}[/] {Markup.Escape(runner.SearchSpace.Name)} with [green]{Markup.Escape(method)}[/] on {Markup.Escape(plan.Data.Name)}: " +
                Markup.Escape(string.Create(CultureInfo.InvariantCulture,
                    $"C={r.Channels}, cells={r.Cells}, batch {opts.BatchSize}, {opts.Epochs} epochs, α-lr {opts.ArchitectureLearningRate:G3}, w-lr {opts.WeightLearningRate:G3}, warm-up {opts.WarmupEpochs}, {r.TrainExamples:N0}+{r.ValidExamples:N0} images, seed {opts.Seed}, device {opts.Device}")));
+        if (r.Protocol is { } protocolName) o.Line($"  protocol [italic]{Markup.Escape(protocolName)}[/] filled the sizes not given and derived the α-lr (docs/protocol.md; --protocol none for the paper's values)");
         if (plan.Preset?.Reference is { } reference) o.Line($"  preset reproduces: [italic]{Markup.Escape(reference)}[/]");
-        o.Event("start", new { folder, space = runner.SearchSpace.Name, method, dataset = plan.Data.Name, options = opts, reference = plan.Preset?.Reference });
+        o.Event("start", new { folder, space = runner.SearchSpace.Name, method, protocol = r.Protocol, dataset = plan.Data.Name, options = opts, reference = plan.Preset?.Reference });
 
         var (data, fingerprint) = plan.Data.LoadSearch(r.TrainExamples, r.ValidExamples, opts.Device);
         using var _ = data;

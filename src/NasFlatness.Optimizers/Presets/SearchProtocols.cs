@@ -58,7 +58,15 @@ public sealed record SearchProtocol
     public int WarmupEpochs(MethodPreset preset)
     {
         ArgumentNullException.ThrowIfNull(preset);
-        return (int)Math.Round(preset.Apply(new SearchOptions()).WarmupEpochs * (double)Epochs / PaperEpochs, MidpointRounding.AwayFromZero);
+        return WarmupEpochs(preset.Apply(new SearchOptions()));
+    }
+
+    /// <summary>Warm-up epochs under this protocol of a run whose paper settings are <paramref name="paper"/> (its warm-up scaled by Epochs / 50, rounded).</summary>
+    /// <param name="paper">The paper's settings (a preset applied to <c>new SearchOptions()</c>, or the DARTS defaults of <see cref="SearchOptions"/>).</param>
+    public int WarmupEpochs(SearchOptions paper)
+    {
+        ArgumentNullException.ThrowIfNull(paper);
+        return (int)Math.Round(paper.WarmupEpochs * (double)Epochs / PaperEpochs, MidpointRounding.AwayFromZero);
     }
 
     /// <summary>α updates of the preset's paper run: ⌈25,000 / paper batch⌉ × (50 − paper warm-up), one per step.</summary>
@@ -66,24 +74,48 @@ public sealed record SearchProtocol
     public static long PaperArchitectureSteps(MethodPreset preset)
     {
         ArgumentNullException.ThrowIfNull(preset);
-        var paper = preset.Apply(new SearchOptions());
+        return PaperArchitectureSteps(preset.Apply(new SearchOptions()));
+    }
+
+    /// <summary>α updates of a paper run with the settings <paramref name="paper"/>: ⌈25,000 / batch⌉ × (50 − warm-up).</summary>
+    /// <param name="paper">The paper's settings.</param>
+    public static long PaperArchitectureSteps(SearchOptions paper)
+    {
+        ArgumentNullException.ThrowIfNull(paper);
         long steps = (PaperTrainExamples + paper.BatchSize - 1) / paper.BatchSize;
         return steps * (PaperEpochs - paper.WarmupEpochs);
     }
 
-    /// <summary>α updates of the preset's run under this protocol: StepsPerEpoch × (Epochs − <see cref="WarmupEpochs"/>).</summary>
+    /// <summary>α updates of the preset's run under this protocol: StepsPerEpoch × (Epochs − <see cref="WarmupEpochs(MethodPreset)"/>).</summary>
     /// <param name="preset">The method preset.</param>
     public long ArchitectureSteps(MethodPreset preset) => (long)StepsPerEpoch * (Epochs - WarmupEpochs(preset));
 
-    /// <summary>The derived α learning rate: paper α-lr × <see cref="PaperArchitectureSteps"/> / <see cref="ArchitectureSteps"/>.</summary>
+    /// <summary>α updates under this protocol of a run whose paper settings are <paramref name="paper"/>.</summary>
+    /// <param name="paper">The paper's settings.</param>
+    public long ArchitectureSteps(SearchOptions paper) => (long)StepsPerEpoch * (Epochs - WarmupEpochs(paper));
+
+    /// <summary>The derived α learning rate: paper α-lr × <see cref="PaperArchitectureSteps(MethodPreset)"/> / <see cref="ArchitectureSteps(MethodPreset)"/>.</summary>
     /// <param name="preset">The method preset.</param>
     public double ArchitectureLearningRate(MethodPreset preset)
     {
         ArgumentNullException.ThrowIfNull(preset);
-        long steps = ArchitectureSteps(preset);
+        return ArchitectureLearningRate(preset.Apply(new SearchOptions()), $"preset '{preset.Name}'");
+    }
+
+    /// <summary>
+    /// The derived α learning rate of a run whose paper settings are <paramref name="paper"/> (e.g. the DARTS defaults of
+    /// <see cref="SearchOptions"/> for a composition without a preset): paper α-lr × paper α steps / α steps here.
+    /// </summary>
+    /// <param name="paper">The paper's settings (α-lr, batch, warm-up).</param>
+    /// <param name="what">How to name the run in the error (e.g. <c>preset 'darts'</c>).</param>
+    /// <exception cref="InvalidOperationException">The protocol leaves no architecture step.</exception>
+    public double ArchitectureLearningRate(SearchOptions paper, string what = "the search")
+    {
+        ArgumentNullException.ThrowIfNull(paper);
+        long steps = ArchitectureSteps(paper);
         if (steps <= 0)
-            throw new InvalidOperationException($"Protocol '{Name}' leaves preset '{preset.Name}' no architecture step (warm-up {WarmupEpochs(preset)} of {Epochs} epochs).");
-        return preset.Apply(new SearchOptions()).ArchitectureLearningRate * PaperArchitectureSteps(preset) / steps;
+            throw new InvalidOperationException($"Protocol '{Name}' leaves {what} no architecture step (warm-up {WarmupEpochs(paper)} of {Epochs} epochs).");
+        return paper.ArchitectureLearningRate * PaperArchitectureSteps(paper) / steps;
     }
 
     /// <summary>β-decay slope under this protocol: the code's 0.5 per epoch × 50 / Epochs, so λ reaches at each fraction of the search the value it has at that fraction of a 50-epoch run.</summary>
@@ -146,8 +178,27 @@ public static class SearchProtocols
         EpochValidationBatches = 16,
     };
 
+    /// <summary>
+    /// <c>quick-nb201</c>: the command-line tool's default for NAS-Bench-201 — a first search of about two minutes on 2 cores in
+    /// which α visibly decides. C = 8, N = 1, 1,280 + 1,280 images, batch 64 (20 steps per epoch), 16 epochs (320 α steps for
+    /// DARTS), end-of-epoch validation on 2 batches; α-lr derived as in <see cref="CpuNb201"/> (DARTS: 3e-4 × 19,550 / 320 ≈ 1.83e-2).
+    /// Measured (docs/cli.md): DARTS' mean max softmax(α) 0.200 → 0.44, the genotype unchanged over the last 7 epochs.
+    /// </summary>
+    public static SearchProtocol QuickNb201 { get; } = new()
+    {
+        Name = "quick-nb201",
+        Description = "First search on CPU, about 2 minutes: C = 8, N = 1, 1,280 + 1,280 images, batch 64, 16 epochs, α-lr × steps as in the paper.",
+        Channels = 8,
+        CellsPerStage = 1,
+        TrainExamples = 1_280,
+        ValidationExamples = 1_280,
+        BatchSize = 64,
+        Epochs = 16,
+        EpochValidationBatches = 2,
+    };
+
     /// <summary>Every protocol.</summary>
-    public static IReadOnlyList<SearchProtocol> All { get; } = [CpuNb201];
+    public static IReadOnlyList<SearchProtocol> All { get; } = [CpuNb201, QuickNb201];
 
     /// <summary>The protocol names.</summary>
     public static IReadOnlyList<string> Names { get; } = All.Select(p => p.Name).ToArray();
