@@ -169,4 +169,40 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(a, b);
         Assert.DoesNotContain("NaN", a);
     }
+
+    /// <summary>
+    /// The tool as a user gets it: <c>dotnet pack</c> into a folder feed, <c>dotnet tool install</c> from it (no repository
+    /// on the path), a tiny <c>nasflatness search</c> that leaves a manifest, and <c>nasflatness reproduce</c> on that manifest
+    /// giving the same genotype.
+    /// </summary>
+    [Fact]
+    public void ToolInstalledFromThePackedFeedSearchesAndReproducesItsManifest()
+    {
+        string root = RepositoryRoot();
+        string feed = Directory.CreateDirectory(Path.Combine(_temp, "tool-feed")).FullName;
+        var (packCode, packText) = Run("dotnet", $"pack \"{Path.Combine(root, "tools", "NasFlatness.Cli", "NasFlatness.Cli.csproj")}\" -c Release --no-build -o \"{feed}\" -p:Version={_version}", root, 600);
+        Assert.True(packCode == 0, packText);
+        Assert.Single(Directory.GetFiles(feed, "NasFlatness.Cli.*.nupkg"));
+
+        string toolPath = Path.Combine(_temp, "tools");
+        var (installCode, installText) = Run("dotnet", $"tool install NasFlatness.Cli --version {_version} --tool-path \"{toolPath}\" --add-source \"{feed}\"", _temp, 600);
+        Assert.True(installCode == 0, installText);
+        string tool = Path.Combine(toolPath, "nasflatness");
+        Assert.True(File.Exists(tool), "the tool's command was not installed: " + installText);
+
+        string work = Directory.CreateDirectory(Path.Combine(_temp, "work")).FullName; // no repository above: the data folder is passed
+        string data = TestData.Cifar10;
+        var (searchCode, searchText) = Run(tool, $"search --method darts --channels 4 --train-examples 128 --valid-examples 128 --epochs 2 --threads 1 --data \"{data}\" --output run --json", work, 300);
+        Assert.True(searchCode == 0, searchText);
+        string manifest = Path.Combine(work, "run", "manifest.json");
+        Assert.True(File.Exists(manifest), searchText);
+        Assert.True(File.Exists(Path.Combine(work, "run", "alpha.png")));
+        string genotype = Regex.Match(searchText, "\"event\":\"result\",\"genotype\":\"([^\"]+)\"").Groups[1].Value;
+        Assert.Matches(@"^\|[a-z_0-9x]+~0\|\+", genotype);
+
+        var (reproCode, reproText) = Run(tool, $"reproduce \"{manifest}\" --output again --json", work, 300);
+        Assert.True(reproCode == 0, reproText);
+        Assert.Contains(genotype, reproText, StringComparison.Ordinal);
+        Assert.Contains("\"match\":true", reproText, StringComparison.Ordinal);
+    }
 }
