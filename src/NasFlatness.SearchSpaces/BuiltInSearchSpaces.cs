@@ -1,6 +1,7 @@
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
+using NasFlatness.SearchSpaces.Nb201Varied;
 
 namespace NasFlatness.SearchSpaces;
 
@@ -53,7 +54,7 @@ public static class MethodPresetSpaceOptions
 public static class BuiltInSearchSpaces
 {
     /// <summary>
-    /// Adds <c>nas-bench-201</c> and <c>darts</c>. Each factory takes its options from the context's services when there
+    /// Adds <c>nas-bench-201</c>, <c>darts</c> and <c>nas-bench-201-varied</c> (ZO-DARTS++, <see cref="VariedSearchSpaceRegistration"/>). Each factory takes its options from the context's services when there
     /// are some (<see cref="Nb201Options"/>, <see cref="DartsSpaceOptions"/>), else from the arguments here, else the
     /// defaults, and applies the context's partial-channel variant (a PC-DARTS preset's).
     /// </summary>
@@ -70,6 +71,7 @@ public static class BuiltInSearchSpaces
                 "NAS-Bench-201 cell space (5 operations, 6 edges; genotypes in the benchmark's arch strings)")
             .Add(DartsSearchSpace.SpaceName, c => new DartsSearchSpace((c.GetService<DartsSpaceOptions>() ?? dartsDefaults).WithPartialChannels(c.PartialChannels)),
                 "DARTS space (normal and reduction cells, 14 edges each)");
+        registry.AddVariedSearchSpace();
         return registry;
     }
 }
