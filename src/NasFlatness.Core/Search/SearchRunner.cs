@@ -17,7 +17,9 @@ namespace NasFlatness.Search;
 /// then a weight step (SGD with cosine learning rate, momentum, weight decay and gradient clipping) with the updated α.
 /// α becomes mixing weights through <see cref="Activation"/>; every component and the <see cref="Observers"/> see the
 /// steps through <see cref="ISearchObserver"/>; stateful components are checkpointed. Every step runs in its own
-/// TorchSharp dispose scope, so memory stays flat.
+/// TorchSharp dispose scope, so memory stays flat. The supernet sees every epoch start (<see cref="Supernet.OnEpochStarting"/>)
+/// before the components; the architecture Adam covers the active architecture tensors (<see cref="Supernet.IsArchitectureTensorActive"/>)
+/// and is re-created when that set changes at an epoch start (ZO-DARTS++'s switch).
 /// </summary>
 /// <example>
 /// <code>
@@ -461,7 +463,7 @@ public sealed class SearchRunner
         return result;
     }
 
-    /// <summary>Mean over edges of each edge's largest mixing weight, under the supernet's activation (edge-normalisation vectors excluded).</summary>
+    /// <summary>Mean over edges of each edge's largest mixing weight, under the supernet's activation (edge-normalisation vectors and inactive tensors excluded).</summary>
     internal static double MeanMaxWeight(Supernet supernet)
     {
         double sum = 0;
@@ -472,6 +474,7 @@ public sealed class SearchRunner
         for (int i = 0; i < architecture.Length; i++)
         {
             if (architecture[i].dim() != 2) continue; // edge-normalisation vectors are not op mixtures
+            if (!supernet.IsArchitectureTensorActive(i)) continue; // not searched yet (ZO-DARTS++ before its switch)
             var p = mixing[i].max(-1).values;
             sum += p.sum().item<double>();
             rows += p.shape[0];
