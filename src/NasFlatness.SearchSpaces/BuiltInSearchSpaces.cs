@@ -1,6 +1,7 @@
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
+using NasFlatness.SearchSpaces.Nb201Varied;
 
 namespace NasFlatness.SearchSpaces;
 
@@ -49,13 +50,27 @@ public static class MethodPresetSpaceOptions
     }
 }
 
+/// <summary>Search-space options with a method preset's node BatchNorm applied (DARTS-PRIME's unit-clamp presets); returns a copy.</summary>
+public static class NodeBatchNormSpaceOptions
+{
+    /// <summary>The NB201 options with <see cref="Nb201Options.NodeBatchNorm"/> switched on when <paramref name="nodeBatchNorm"/> is true (false leaves them as they are).</summary>
+    public static Nb201Options WithNodeBatchNorm(this Nb201Options options, bool nodeBatchNorm)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Clone();
+        if (nodeBatchNorm) o.NodeBatchNorm = true;
+        return o;
+    }
+}
+
 /// <summary>Adds the built-in search spaces to a <see cref="NasFlatnessRegistry"/>.</summary>
 public static class BuiltInSearchSpaces
 {
     /// <summary>
-    /// Adds <c>nas-bench-201</c> and <c>darts</c>. Each factory takes its options from the context's services when there
+    /// Adds <c>nas-bench-201</c>, <c>darts</c> and <c>nas-bench-201-varied</c> (ZO-DARTS++, <see cref="VariedSearchSpaceRegistration"/>). Each factory takes its options from the context's services when there
     /// are some (<see cref="Nb201Options"/>, <see cref="DartsSpaceOptions"/>), else from the arguments here, else the
-    /// defaults, and applies the context's partial-channel variant (a PC-DARTS preset's).
+    /// defaults, and applies the context's partial-channel variant (a PC-DARTS preset's) and, for NAS-Bench-201, its node BatchNorm
+    /// (the unit-clamp presets'; the DARTS cell has none).
     /// </summary>
     /// <param name="registry">The registry.</param>
     /// <param name="nb201">NAS-Bench-201 options used when the context has none.</param>
@@ -66,10 +81,11 @@ public static class BuiltInSearchSpaces
         var nb201Defaults = (nb201 ?? new Nb201Options()).Clone();
         var dartsDefaults = (darts ?? new DartsSpaceOptions()).Clone();
         registry.SearchSpaces
-            .Add(Nb201SearchSpace.SpaceName, c => new Nb201SearchSpace((c.GetService<Nb201Options>() ?? nb201Defaults).WithPartialChannels(c.PartialChannels)),
+            .Add(Nb201SearchSpace.SpaceName, c => new Nb201SearchSpace((c.GetService<Nb201Options>() ?? nb201Defaults).WithPartialChannels(c.PartialChannels).WithNodeBatchNorm(c.NodeBatchNorm)),
                 "NAS-Bench-201 cell space (5 operations, 6 edges; genotypes in the benchmark's arch strings)")
             .Add(DartsSearchSpace.SpaceName, c => new DartsSearchSpace((c.GetService<DartsSpaceOptions>() ?? dartsDefaults).WithPartialChannels(c.PartialChannels)),
                 "DARTS space (normal and reduction cells, 14 edges each)");
+        registry.AddVariedSearchSpace();
         return registry;
     }
 }

@@ -76,6 +76,23 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
         return result;
     }
 
+    /// <summary>
+    /// Whether architecture tensor <paramref name="index"/> (of <see cref="ArchitectureParameters"/>) is searched now. An inactive
+    /// tensor belongs to the architecture (it is cloned, checkpointed and passed to <see cref="Forward"/>) but is not updated: the
+    /// search runner's Adam covers only the active tensors, and zeroth-order directions leave the inactive ones out. A space that
+    /// adds architecture parameters during a search (ZO-DARTS++: the kernel and depth mixtures from its switch epoch) creates them
+    /// at construction and activates them in <see cref="OnEpochStarting"/>; the runner re-creates its Adam over the active tensors
+    /// whenever the set changes at an epoch start (as ZO-DARTS++'s code re-creates Adam). Default: every tensor is active.
+    /// </summary>
+    public virtual bool IsArchitectureTensorActive(int index) => true;
+
+    /// <summary>
+    /// Called by the search runner at the start of every epoch (also the first after a resume), before the search components'
+    /// <see cref="ISearchObserver.OnEpochStarting"/>. A supernet whose structure changes at an epoch (ZO-DARTS++'s switch) does it
+    /// here; keep such state in buffers so that clones and checkpoints carry it. Default: nothing.
+    /// </summary>
+    public virtual void OnEpochStarting(EpochStart epoch) { }
+
     /// <summary>All trainable parameters that are not architecture parameters.</summary>
     public IEnumerable<Parameter> WeightParameters()
     {

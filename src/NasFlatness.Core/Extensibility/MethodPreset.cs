@@ -27,9 +27,10 @@ public sealed class MethodPreset
     /// <param name="schedule">Registry name of the update schedule; null leaves the search's (every step by default).</param>
     /// <param name="isFirstOrder">Whether the optimizer is first order (gradient-owning regularizers such as A²M need that).</param>
     /// <param name="reference">The paper or code whose protocol the preset reproduces, and its number where there is one.</param>
+    /// <param name="nodeBatchNorm">Whether the supernet needs an affine-free BatchNorm after each node's sum (see <see cref="NodeBatchNorm"/>).</param>
     public MethodPreset(string name, string description, string optimizer, IEnumerable<string>? regularizers = null,
         PresetSearchSettings? settings = null, PartialChannelVariant? partialChannels = null, string? activation = null,
-        string? schedule = null, bool isFirstOrder = true, string? reference = null)
+        string? schedule = null, bool isFirstOrder = true, string? reference = null, bool nodeBatchNorm = false)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(description);
@@ -41,6 +42,7 @@ public sealed class MethodPreset
         if (Regularizers.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("A regularizer name is empty.", nameof(regularizers));
         Settings = settings ?? new PresetSearchSettings();
         PartialChannels = partialChannels;
+        NodeBatchNorm = nodeBatchNorm;
         Activation = activation;
         Schedule = schedule;
         IsFirstOrder = isFirstOrder;
@@ -70,6 +72,12 @@ public sealed class MethodPreset
 
     /// <summary>The partial-channel supernet the method needs; null for the plain supernet.</summary>
     public PartialChannelVariant? PartialChannels { get; }
+
+    /// <summary>
+    /// Whether the method needs the supernet variant with an affine-free BatchNorm after each cell node's sum (DARTS-PRIME's unit-clamp
+    /// activation: the normalisation that softmax gave). Search-space factories that offer it apply it (NAS-Bench-201).
+    /// </summary>
+    public bool NodeBatchNorm { get; }
 
     /// <summary>The search options the method fixes (batch size, learning rates, warm-up, selection rule).</summary>
     public PresetSearchSettings Settings { get; }
@@ -110,7 +118,7 @@ public sealed class MethodPreset
         if (requiresFirstOrder && !IsFirstOrder)
             throw new InvalidOperationException($"'{regularizer}' needs a first-order optimizer and cannot be combined with '{Name}' (optimizer '{Optimizer}').");
         return new MethodPreset(Name + "+" + suffix, Description + " " + description, Optimizer, [.. Regularizers, regularizer],
-            settings is null ? Settings : Settings.With(settings), PartialChannels, Activation, Schedule, IsFirstOrder, Reference);
+            settings is null ? Settings : Settings.With(settings), PartialChannels, Activation, Schedule, IsFirstOrder, Reference, NodeBatchNorm);
     }
 
     /// <inheritdoc />

@@ -15,6 +15,9 @@ public sealed record ComponentContext
     /// <summary>The partial-channel supernet variant a method preset asks for; search-space factories apply it.</summary>
     public PartialChannelVariant? PartialChannels { get; init; }
 
+    /// <summary>Whether a method preset asks for an affine-free BatchNorm after each node's sum (<see cref="MethodPreset.NodeBatchNorm"/>); search-space factories that offer it apply it.</summary>
+    public bool NodeBatchNorm { get; init; }
+
     /// <summary>The application's services (null outside dependency injection).</summary>
     public IServiceProvider? Services { get; init; }
 
@@ -244,7 +247,7 @@ public sealed class NasFlatnessRegistry
         var errors = Validate(composition);
         if (errors.Count > 0) throw new ArgumentException("Invalid search composition: " + string.Join(" ", errors), nameof(composition));
         var preset = composition.Method is null ? null : Presets.Get(composition.Method);
-        var context = new ComponentContext { Services = services, PartialChannels = preset?.PartialChannels };
+        var context = new ComponentContext { Services = services, PartialChannels = preset?.PartialChannels, NodeBatchNorm = preset?.NodeBatchNorm ?? false };
         var space = SearchSpaces.Create(composition.SearchSpace, context);
         context = context with { SpaceName = space.Name };
         var optimizer = Optimizers.Create(composition.Optimizer ?? preset?.Optimizer ?? "darts-1st", context);

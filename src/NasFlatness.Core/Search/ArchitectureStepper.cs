@@ -45,7 +45,10 @@ public static class ArchitectureStepper
         // into the zeroed .grad), then let Adam apply it.
         architectureOptimizer.zero_grad();
         for (int i = 0; i < architecture.Count; i++)
+        {
+            if (!step.Supernet.IsArchitectureTensorActive(i)) continue; // not searched now: no gradient kept (the optimizer does not hold it either)
             architecture[i].backward([gradient[i].detach().to(architecture[i].dtype)]);
+        }
         architectureOptimizer.step();
     }
 }

@@ -106,11 +106,14 @@ internal sealed class SearchCheckpoint : CheckpointFiles.IManifest
              (nameof(ArchitectureOptimizerFile), ArchitectureOptimizerFile), (nameof(StateFile), StateFile)], Files);
     }
 
-    public void Restore(string directory, Supernet supernet, OptimizerHelper weightOptimizer, OptimizerHelper architectureOptimizer,
+    /// <summary>Restores the supernet, then the optimizers (the architecture optimizer is made after the supernet is restored,
+    /// since the active architecture tensors may depend on its state), then the components' states.</summary>
+    public void Restore(string directory, Supernet supernet, OptimizerHelper weightOptimizer, Func<OptimizerHelper> architectureOptimizerAfterSupernet,
         IReadOnlyList<IStatefulSearchComponent> stateful)
     {
         var supernetPath = Path.Combine(directory, SupernetFile);
         CheckpointFiles.LoadFile(supernetPath, () => supernet.load(supernetPath));
+        var architectureOptimizer = architectureOptimizerAfterSupernet();
         var weightPath = Path.Combine(directory, WeightOptimizerFile);
         CheckpointFiles.LoadFile(weightPath, () =>
         {

@@ -17,7 +17,9 @@ namespace NasFlatness.Search;
 /// then a weight step (SGD with cosine learning rate, momentum, weight decay and gradient clipping) with the updated α.
 /// α becomes mixing weights through <see cref="Activation"/>; every component and the <see cref="Observers"/> see the
 /// steps through <see cref="ISearchObserver"/>; stateful components are checkpointed. Every step runs in its own
-/// TorchSharp dispose scope, so memory stays flat.
+/// TorchSharp dispose scope, so memory stays flat. The supernet sees every epoch start (<see cref="Supernet.OnEpochStarting"/>)
+/// before the components; the architecture Adam covers the active architecture tensors (<see cref="Supernet.IsArchitectureTensorActive"/>)
+/// and is re-created when that set changes at an epoch start (ZO-DARTS++'s switch).
 /// </summary>
 /// <example>
 /// <code>
@@ -164,7 +166,8 @@ public sealed class SearchRunner
         if (o.CheckpointDirectory is not null)
             CheckpointLock.RequireFreeSpace(o.CheckpointDirectory, shape.CheckpointBytesNeeded, nameof(SearchOptions.CheckpointDirectory));
         using var weightOptimizer = torch.optim.SGD(weights, o.WeightLearningRate, o.WeightMomentum, 0.0, o.WeightDecay, false);
-        using var architectureOptimizer = torch.optim.Adam(architecture, o.ArchitectureLearningRate, o.ArchitectureBeta1, o.ArchitectureBeta2, 1e-8, o.ArchitectureWeightDecay);
+        // Adam covers the active architecture tensors; a supernet that activates more at an epoch start gets a new Adam then.
+        using var architectureOptimizer = new ArchitectureOptimizerSlot(supernet, o);
 
         var history = new List<EpochRecord>();
         var previous = TimeSpan.Zero;
@@ -172,7 +175,7 @@ public sealed class SearchRunner
         if (checkpoint is not null)
         {
             CheckCompatible(checkpoint, stateful, data, trainCount, validCount, shape);
-            checkpoint.Restore(o.CheckpointDirectory!, supernet, weightOptimizer, architectureOptimizer, stateful);
+            checkpoint.Restore(o.CheckpointDirectory!, supernet, weightOptimizer, architectureOptimizer.Renew, stateful);
             history.AddRange(checkpoint.History);
             previous = TimeSpan.FromSeconds(checkpoint.DurationSeconds);
             startEpoch = checkpoint.CompletedEpochs;
@@ -193,6 +196,8 @@ public sealed class SearchRunner
             {
                 WeightOptimizer = WeightOptimizerState.FromSgd(weightOptimizer, lr, o.WeightMomentum, o.WeightDecay),
             };
+            supernet.OnEpochStarting(epochStart);
+            if (architectureOptimizer.IsStale) architectureOptimizer.Renew();
             foreach (var p in participants) p.OnEpochStarting(epochStart);
 
             var order = Permutation(trainCount, new Random(RunSupport.EpochSeed(o.Seed, epoch, 0)));
@@ -220,7 +225,7 @@ public sealed class SearchRunner
                     var validation = data.GetBatch(SearchSplit.Validation, validIndices, o.Augment, augmentRandom, device);
                     var state = WeightOptimizerState.FromSgd(weightOptimizer, lr, o.WeightMomentum, o.WeightDecay);
                     var context = new ArchitectureStep(supernet, train, validation, state, epoch, o.Epochs, globalStep, _regularizers, step, stepsPerEpoch);
-                    ArchitectureStepper.Step(context, _optimizer, _regularizers, architecture, architectureOptimizer);
+                    ArchitectureStepper.Step(context, _optimizer, _regularizers, architecture, architectureOptimizer.Current);
                     architectureUpdates++;
                     foreach (var p in participants) p.OnArchitectureStepped(context);
                     RequireFiniteArchitecture(architecture, epoch, step);
@@ -295,7 +300,7 @@ public sealed class SearchRunner
                     SupernetTensors = shape.Tensors,
                     SupernetShape = shape.Digest,
                 };
-                manifest.Write(o.CheckpointDirectory, supernet, weightOptimizer, architectureOptimizer, stateful);
+                manifest.Write(o.CheckpointDirectory, supernet, weightOptimizer, architectureOptimizer.Current, stateful);
                 Log.CheckpointWritten(_logger, o.CheckpointDirectory, epoch + 1);
             }
         }
@@ -458,7 +463,7 @@ public sealed class SearchRunner
         return result;
     }
 
-    /// <summary>Mean over edges of each edge's largest mixing weight, under the supernet's activation (edge-normalisation vectors excluded).</summary>
+    /// <summary>Mean over edges of each edge's largest mixing weight, under the supernet's activation (edge-normalisation vectors and inactive tensors excluded).</summary>
     internal static double MeanMaxWeight(Supernet supernet)
     {
         double sum = 0;
@@ -469,6 +474,7 @@ public sealed class SearchRunner
         for (int i = 0; i < architecture.Length; i++)
         {
             if (architecture[i].dim() != 2) continue; // edge-normalisation vectors are not op mixtures
+            if (!supernet.IsArchitectureTensorActive(i)) continue; // not searched yet (ZO-DARTS++ before its switch)
             var p = mixing[i].max(-1).values;
             sum += p.sum().item<double>();
             rows += p.shape[0];
@@ -493,5 +499,30 @@ public sealed class SearchRunner
         var order = Enumerable.Range(0, count).ToArray();
         random.Shuffle(order);
         return order;
+    }
+
+    /// <summary>The architecture Adam over the supernet's active architecture tensors (<see cref="Supernet.IsArchitectureTensorActive"/>), re-created when that set changes.</summary>
+    private sealed class ArchitectureOptimizerSlot(Supernet supernet, SearchOptions options) : IDisposable
+    {
+        private OptimizerHelper? _current;
+        private bool[] _active = [];
+
+        public OptimizerHelper Current => _current ?? Renew();
+
+        public bool IsStale => !_active.SequenceEqual(ActiveFlags());
+
+        private bool[] ActiveFlags() => Enumerable.Range(0, supernet.ArchitectureParameters().Count).Select(supernet.IsArchitectureTensorActive).ToArray();
+
+        public OptimizerHelper Renew()
+        {
+            _current?.Dispose();
+            _active = ActiveFlags();
+            var all = supernet.ArchitectureParameters();
+            var active = all.Where((_, i) => _active[i]).ToArray();
+            _current = torch.optim.Adam(active, options.ArchitectureLearningRate, options.ArchitectureBeta1, options.ArchitectureBeta2, 1e-8, options.ArchitectureWeightDecay);
+            return _current;
+        }
+
+        public void Dispose() => _current?.Dispose();
     }
 }

@@ -40,9 +40,9 @@ public static class ConstrainedPresets
 
     /// <summary>First-order DARTS with the clamp activation clamp(α, 0, 1) and permanent masking (the v1 "CRB" activation).</summary>
     public static MethodPreset DartsClamp { get; } = new("darts-clamp",
-        "DARTS first order with the unit-clamp activation p = clamp(α, 0, 1) per operation (no competition within an edge), operations reaching 0 masked permanently, none excluded, α initialised to 1/|O| + 1e-4·N(0, 1), DARTS defaults, genotype of the last epoch. The code's node BatchNorm after each sum is not implemented.",
+        "DARTS first order with the unit-clamp activation p = clamp(α, 0, 1) per operation (no competition within an edge), operations reaching 0 masked permanently, none excluded, α initialised to 1/|O| + 1e-4·N(0, 1), an affine-free BatchNorm after each node's sum (NAS-Bench-201 supernet; the DARTS cell has none), DARTS defaults, genotype of the last epoch.",
         DartsFirstOrder.OptimizerName, settings: new PresetSearchSettings { Selection = SelectionRule.LastEpoch },
-        activation: UnitClampActivation.ActivationName, reference: Reference + " (--crb).");
+        activation: UnitClampActivation.ActivationName, reference: Reference + " (--crb).", nodeBatchNorm: true);
 
     /// <summary>Every preset of this class, in a stable order.</summary>
     public static IReadOnlyList<MethodPreset> All { get; } = [DartsPrime, DartsProx, DartsAdmm, DartsClamp];

@@ -46,8 +46,8 @@ public sealed class UnitClampOptions
 /// (<see cref="IStatefulSearchComponent"/>) and survives a resume. <see cref="Activate"/> itself is the plain clamp and
 /// works on any logits (e.g. α perturbed by A²M, where a masked entry may be perturbed away from 0 for that evaluation).</para>
 /// <para>The α initialisation of the code is applied by <see cref="UnitClampOptions.InitializeUniform"/>. The code also
-/// adds an affine-free BatchNorm after each node's sum in this mode; that cell variant is not implemented (the supernets'
-/// cells are unchanged). Departure: the code masks after the weight step, so a masked α that Adam pushed above 0 is
+/// adds an affine-free BatchNorm after each node's sum in this mode: the NAS-Bench-201 supernet has it as
+/// <c>Nb201Options.NodeBatchNorm</c>, which the <c>darts-clamp</c> preset switches on (the DARTS cell has no such variant). Departure: the code masks after the weight step, so a masked α that Adam pushed above 0 is
 /// used (unmasked) by that one weight step; here it is re-zeroed before the weight step.</para>
 /// <para>Not combinable with β-decay, whose logsumexp term is defined for softmax (the search refuses it).</para>
 /// </remarks>

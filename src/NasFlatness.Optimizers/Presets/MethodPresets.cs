@@ -180,6 +180,7 @@ public static class BuiltInMethods
         foreach (var (alias, name) in MethodPresets.Aliases) registry.Presets.AddAlias(alias, name);
         registry.AddConstrainedMethods();
         registry.AddZeroOrderMethods();
+        registry.AddZeroOrderPlusPlusMethods();
         return registry;
     }
 }

@@ -23,6 +23,28 @@ public sealed class ResourcePenaltyOptions
     /// <value>Default 1e6 (ZO-DARTS++: parameters in millions).</value>
     public double Scale { get; set; } = 1e6;
 
+    /// <summary>
+    /// When set, λ follows the search's temperature: <c>λ_t = TemperatureScaledLambda / τ_t</c> with τ_t the temperature of the
+    /// search's <see cref="SparsemaxActivation"/> at the step's epoch (τ = 1 under any other activation), replacing <see cref="Lambda"/>.
+    /// ZO-DARTS++ uses 15.
+    /// </summary>
+    /// <value>Default null (constant <see cref="Lambda"/>).</value>
+    public double? TemperatureScaledLambda { get; set; }
+
+    /// <summary>
+    /// When set, [L, U] is the budget of this size given by the searched supernet (<see cref="IParameterBudgetModel.ParameterBudget"/>),
+    /// replacing <see cref="Lower"/> and <see cref="Upper"/>; the supernet must implement <see cref="IParameterBudgetModel"/>.
+    /// </summary>
+    /// <value>Default null (<see cref="Lower"/> and <see cref="Upper"/>).</value>
+    public ParameterBudgetSize? Budget { get; set; }
+
+    /// <summary>
+    /// Whether the penalty waits until every architecture tensor of the supernet is active (<see cref="Supernet.IsArchitectureTensorActive"/>):
+    /// in the ZO-DARTS++ space it then starts exactly at the space's switch epoch, whatever that is. Applies on top of <see cref="StartEpoch"/>.
+    /// </summary>
+    /// <value>Default false.</value>
+    public bool WaitForAllArchitectureTensors { get; set; }
+
     /// <summary>First zero-based epoch with the penalty (ZO-DARTS++ switches it on at epoch 20).</summary>
     /// <value>Default 0.</value>
     public int StartEpoch { get; set; }
@@ -40,6 +62,8 @@ public sealed class ResourcePenaltyOptions
         Check(double.IsFinite(Lambda) && Lambda >= 0, nameof(Lambda), Lambda, "must be a non-negative number");
         Check(double.IsFinite(Scale) && Scale > 0, nameof(Scale), Scale, "must be a positive number");
         Check(StartEpoch >= 0, nameof(StartEpoch), StartEpoch, "must be non-negative");
+        if (TemperatureScaledLambda is double scaled) Check(double.IsFinite(scaled) && scaled >= 0, nameof(TemperatureScaledLambda), scaled, "must be a non-negative number");
+        if (Budget is ParameterBudgetSize size) Check(Enum.IsDefined(size), nameof(Budget), size, "must be Small, Medium or Large");
         return errors;
     }
 
@@ -56,7 +80,9 @@ public sealed class ResourcePenaltyOptions
 /// <c>Nb201ResourceModel</c>: <c>p =&gt; model.ExpectedParameters(p[0])</c>.
 /// </summary>
 /// <remarks>
-/// λ is constant (ZO-DARTS++'s λ = 15/τ_t is not reproduced). A loss-shaping regularizer, so it composes with every optimizer:
+/// λ is constant, or <c>c/τ_t</c> with <see cref="ResourcePenaltyOptions.TemperatureScaledLambda"/> (ZO-DARTS++: 15/τ_t). Without an
+/// expected-cost function the penalty uses the searched supernet's <see cref="IParameterBudgetModel"/> (the ZO-DARTS++ space), and
+/// <see cref="ResourcePenaltyOptions.Budget"/> takes [L, U] from it. A loss-shaping regularizer, so it composes with every optimizer:
 /// with ZO-DARTS its gradient enters <c>a</c> and is projected on z like the cross-entropy's.
 /// </remarks>
 public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer
@@ -64,7 +90,7 @@ public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer
     /// <summary>The default name, <c>resource-penalty</c>.</summary>
     public const string RegularizerName = "resource-penalty";
 
-    private readonly Func<IReadOnlyList<Tensor>, Tensor> _expectedCost;
+    private readonly Func<IReadOnlyList<Tensor>, Tensor>? _expectedCost;
     private readonly ResourcePenaltyOptions _options;
 
     /// <summary>Creates the regularizer.</summary>
@@ -73,10 +99,27 @@ public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer
     /// <param name="name">The name (recorded in checkpoints); distinct names let two penalties (e.g. parameters and MACs) coexist.</param>
     /// <exception cref="ArgumentException">The options are invalid (the message names the field).</exception>
     public ResourcePenaltyRegularizer(Func<IReadOnlyList<Tensor>, Tensor> expectedCost, ResourcePenaltyOptions options, string name = RegularizerName)
+        : this(expectedCost ?? throw new ArgumentNullException(nameof(expectedCost)), options, name, supernetModel: false)
     {
-        ArgumentNullException.ThrowIfNull(expectedCost);
+    }
+
+    /// <summary>
+    /// Creates the regularizer on the searched supernet's own parameter model: P = <see cref="IParameterBudgetModel.ExpectedParameters"/>
+    /// of the mixing weights (the supernet must implement <see cref="IParameterBudgetModel"/>, e.g. the ZO-DARTS++ space's).
+    /// </summary>
+    /// <param name="options">Budget (or <see cref="ResourcePenaltyOptions.Budget"/>), λ, scale and start epoch.</param>
+    /// <param name="name">The name (recorded in checkpoints).</param>
+    /// <exception cref="ArgumentException">The options are invalid (the message names the field).</exception>
+    public ResourcePenaltyRegularizer(ResourcePenaltyOptions options, string name = RegularizerName)
+        : this(null, options, name, supernetModel: true)
+    {
+    }
+
+    private ResourcePenaltyRegularizer(Func<IReadOnlyList<Tensor>, Tensor>? expectedCost, ResourcePenaltyOptions options, string name, bool supernetModel)
+    {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        _ = supernetModel;
         var errors = options.Validate();
         if (errors.Count > 0) throw new ArgumentException("Invalid resource penalty options: " + string.Join(" ", errors), nameof(options));
         _expectedCost = expectedCost;
@@ -87,6 +130,34 @@ public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer
     /// <inheritdoc />
     public string Name { get; }
 
+    /// <summary>λ at <paramref name="step"/>: constant, or <see cref="ResourcePenaltyOptions.TemperatureScaledLambda"/>/τ_t.</summary>
+    public double LambdaAt(ArchitectureStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        if (_options.TemperatureScaledLambda is not double scaled) return _options.Lambda;
+        double tau = step.Supernet.Activation is SparsemaxActivation sparsemax ? sparsemax.TemperatureAt(step.Epoch) : 1.0;
+        return scaled / tau;
+    }
+
+    /// <summary>The budget [L, U] used at <paramref name="step"/> (the options', or the supernet's of <see cref="ResourcePenaltyOptions.Budget"/>).</summary>
+    public (double Lower, double Upper) BudgetAt(ArchitectureStep step)
+    {
+        ArgumentNullException.ThrowIfNull(step);
+        return _options.Budget is ParameterBudgetSize size ? Model(step).ParameterBudget(size) : (_options.Lower, _options.Upper);
+    }
+
+    private static bool AllActive(Supernet supernet)
+    {
+        int count = supernet.ArchitectureParameters().Count;
+        for (int i = 0; i < count; i++) if (!supernet.IsArchitectureTensorActive(i)) return false;
+        return true;
+    }
+
+    private IParameterBudgetModel Model(ArchitectureStep step) =>
+        step.Supernet as IParameterBudgetModel
+        ?? throw new InvalidOperationException(
+            $"The resource penalty '{Name}' takes its expected parameter count or budget from the supernet, but {step.Supernet.GetType().Name} does not implement {nameof(IParameterBudgetModel)} (the 'nas-bench-201-varied' space's does). Pass an expected-cost function and [Lower, Upper] instead.");
+
     /// <summary>The options (a copy).</summary>
     public ResourcePenaltyOptions Options => _options.Clone();
 
@@ -95,7 +166,8 @@ public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(step);
-        return _expectedCost(step.MixingWeights(architecture));
+        var p = step.MixingWeights(architecture);
+        return _expectedCost is null ? Model(step).ExpectedParameters(p) : _expectedCost(p);
     }
 
     /// <inheritdoc />
@@ -103,10 +175,13 @@ public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(step);
-        if (step.Epoch < _options.StartEpoch || _options.Lambda == 0) return null;
+        double lambda = LambdaAt(step);
+        if (step.Epoch < _options.StartEpoch || lambda == 0) return null;
+        if (_options.WaitForAllArchitectureTensors && !AllActive(step.Supernet)) return null;
+        var (lower, upper) = BudgetAt(step);
         var p = ExpectedCost(architecture, step);
-        var over = double.IsPositiveInfinity(_options.Upper) ? torch.zeros_like(p) : nn.functional.relu(p - _options.Upper);
-        var under = nn.functional.relu(_options.Lower - p);
-        return (over + under) * (_options.Lambda / _options.Scale);
+        var over = double.IsPositiveInfinity(upper) ? torch.zeros_like(p) : nn.functional.relu(p - upper);
+        var under = nn.functional.relu(lower - p);
+        return (over + under) * (lambda / _options.Scale);
     }
 }

@@ -236,13 +236,19 @@ public sealed class ZeroOrderDarts : IArchitectureOptimizer, IDisposable
 
         using var scope = torch.NewDisposeScope();
         var alphas = supernet.ArchitectureParameters();
+        // Only the active architecture tensors are perturbed (ZO-DARTS++ activates its kernel and depth mixtures at its switch
+        // epoch: z spans α alone before it and α, α_mix, α_exit after); μ is taken over them too.
+        var activeIndices = Enumerable.Range(0, alphas.Count).Where(supernet.IsArchitectureTensorActive).ToArray();
+        var active = activeIndices.Select(i => (Tensor)alphas[i]).ToArray();
         double norm;
         using (torch.no_grad())
-            norm = Math.Sqrt(alphas.Sum(a => a.detach().to(float64).square().sum().item<double>()));
+            norm = Math.Sqrt(active.Sum(a => a.detach().to(float64).square().sum().item<double>()));
         _mu = _options.PerturbationScale * (norm > 0 ? norm : 1.0);
-        var direction = DirectionOverride?.Invoke(globalStep, alphas) ?? RandomDirection(_options.Seed, globalStep, alphas);
-        if (direction.Count != alphas.Count) throw new InvalidOperationException($"The direction has {direction.Count} tensors but α has {alphas.Count}.");
-        _direction = direction.Select((z, i) => z.detach().to(alphas[i].dtype).to(alphas[i].device).clone().DetachFromDisposeScope()).ToArray();
+        var direction = DirectionOverride?.Invoke(globalStep, active) ?? RandomDirection(_options.Seed, globalStep, active);
+        if (direction.Count != active.Length) throw new InvalidOperationException($"The direction has {direction.Count} tensors but α has {active.Length} active tensors.");
+        _direction = alphas.Select(a => torch.zeros_like(a).DetachFromDisposeScope()).ToArray();
+        using (torch.no_grad())
+            for (int j = 0; j < activeIndices.Length; j++) _direction[activeIndices[j]].copy_(direction[j].detach());
 
         var shadowAlphas = _shadow!.ArchitectureParameters();
         using (torch.no_grad())

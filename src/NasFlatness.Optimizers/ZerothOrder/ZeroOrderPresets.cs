@@ -18,7 +18,8 @@ public static class ZeroOrderPresets
     /// <summary>The registry name of the round schedule, <c>every-10-steps</c> (<see cref="EveryKStepsSchedule"/> with k = 10).</summary>
     public const string RoundScheduleName = "every-10-steps";
 
-    private static PresetSearchSettings Settings { get; } = new()
+    /// <summary>The official ZO-DARTS search settings (batch 256, SGD 0.1 → 0.001, α-Adam 1.5e-2, last epoch), shared by the ZO-DARTS++ presets.</summary>
+    internal static PresetSearchSettings Settings { get; } = new()
     {
         BatchSize = 256,
         WeightLearningRate = 0.1,

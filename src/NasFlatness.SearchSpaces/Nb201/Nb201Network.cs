@@ -48,7 +48,10 @@ internal sealed class Nb201Cell : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => Run(ops, edgeOps, input);
+
+    /// <summary>Runs a discrete NAS-Bench-201-shaped cell: one module per edge in edge order; edges with operation 0 (<c>none</c>) contribute zeros.</summary>
+    internal static Tensor Run(ModuleList<nn.Module<Tensor, Tensor>> ops, int[] edgeOps, Tensor input)
     {
         var nodes = new Tensor[Nb201Genotype.NodeCount];
         nodes[0] = input;

@@ -15,6 +15,14 @@ public sealed class Nb201Options
     /// <value>Default true.</value>
     public bool TrackRunningStats { get; set; } = true;
 
+    /// <summary>
+    /// Whether the search cells of the plain supernet normalise every node: an affine-free BatchNorm (running statistics as
+    /// <see cref="TrackRunningStats"/>) after the sum of each intermediate and output node (DARTS-PRIME's "CRB" cells, which replace the
+    /// normalisation softmax gave with the unit-clamp activation). Not available with <see cref="PartialChannels"/>. Discrete networks are unchanged.
+    /// </summary>
+    /// <value>Default false.</value>
+    public bool NodeBatchNorm { get; set; }
+
     /// <summary>Use a PC-DARTS partial-channel supernet (<see cref="Nb201PartialChannelSupernet"/>) instead of the plain one.</summary>
     /// <value>Default false.</value>
     public bool PartialChannels { get; set; }
@@ -38,6 +46,8 @@ public sealed class Nb201Options
         var errors = new List<string>();
         if (Channels < 1) errors.Add($"{nameof(Channels)} = {Channels} is invalid: must be at least 1.");
         if (CellsPerStage < 1) errors.Add($"{nameof(CellsPerStage)} = {CellsPerStage} is invalid: must be at least 1.");
+        if (PartialChannels && NodeBatchNorm)
+            errors.Add($"{nameof(NodeBatchNorm)} = true is invalid with {nameof(PartialChannels)} = true: only the plain supernet has node BatchNorms.");
         if (PartialChannels)
         {
             if (PartialChannelProportion < 1)

@@ -35,7 +35,10 @@ public sealed class Nb201SearchSpace : ISearchSpace
     public IReadOnlyList<string> OperationNames => Nb201Genotype.OperationNames;
 
     /// <inheritdoc />
-    public void Validate(DatasetInfo dataset)
+    public void Validate(DatasetInfo dataset) => ValidateDataset(dataset, "NAS-Bench-201 networks");
+
+    /// <summary>The dataset checks of every space with the NAS-Bench-201 macro skeleton (<paramref name="networks"/> names them in messages).</summary>
+    internal static void ValidateDataset(DatasetInfo dataset, string networks)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         if (dataset.Channels < 1)
@@ -44,7 +47,7 @@ public sealed class Nb201SearchSpace : ISearchSpace
             throw new ArgumentException($"The dataset has {dataset.ClassCount} classes; a classifier needs at least 2.", nameof(dataset));
         if (dataset.Height < 4 || dataset.Width < 4 || dataset.Height % 4 != 0 || dataset.Width % 4 != 0)
             throw new ArgumentException(
-                $"NAS-Bench-201 networks halve the image twice, so height and width must be multiples of 4 (at least 4); the dataset's images are {dataset.Height}×{dataset.Width}.",
+                $"{networks} halve the image twice, so height and width must be multiples of 4 (at least 4); the dataset's images are {dataset.Height}×{dataset.Width}.",
                 nameof(dataset));
     }
 

@@ -26,7 +26,7 @@ public sealed class Nb201Supernet : Supernet
         this.options = options.Clone();
         this.dataset = dataset;
         (stem, layers, head) = Nb201Skeleton.Build(options.Channels, options.CellsPerStage, dataset,
-            channels => new Nb201SearchCell(channels, options.TrackRunningStats));
+            channels => new Nb201SearchCell(channels, options.TrackRunningStats, options.NodeBatchNorm));
         alpha = nn.Parameter(torch.randn(Nb201Genotype.EdgeCount, Nb201Genotype.OperationCount).mul_(1e-3));
         RegisterComponents();
         TorchRuntime.EnsureCorrectCpuKernels(this);
@@ -134,8 +134,9 @@ internal sealed class Nb201SearchCell : nn.Module<Tensor, Tensor>
     private readonly ModuleList<Conv2d> conv3x3;
     private readonly ModuleList<BatchNorm2d> bn1x1;
     private readonly ModuleList<BatchNorm2d> bn3x3;
+    private readonly ModuleList<BatchNorm2d>? nodeBn;
 
-    public Nb201SearchCell(long channels, bool trackRunningStats) : base(nameof(Nb201SearchCell))
+    public Nb201SearchCell(long channels, bool trackRunningStats, bool nodeBatchNorm = false) : base(nameof(Nb201SearchCell))
     {
         Channels = channels;
         conv1x1 = new ModuleList<Conv2d>();
@@ -149,6 +150,12 @@ internal sealed class Nb201SearchCell : nn.Module<Tensor, Tensor>
             conv3x3.Add(nn.Conv2d(channels, width, 3, padding: 1, bias: false));
             bn1x1.Add(nn.BatchNorm2d(width, affine: false, track_running_stats: trackRunningStats));
             bn3x3.Add(nn.BatchNorm2d(width, affine: false, track_running_stats: trackRunningStats));
+        }
+        if (nodeBatchNorm)
+        {
+            // One affine-free BatchNorm after the sum of each of nodes 1, 2 and 3 (DARTS-PRIME's CRB cells).
+            nodeBn = new ModuleList<BatchNorm2d>();
+            for (int node = 1; node < Nb201Genotype.NodeCount; node++) nodeBn.Add(nn.BatchNorm2d(channels, affine: false, track_running_stats: trackRunningStats));
         }
         RegisterComponents();
     }
@@ -167,6 +174,7 @@ internal sealed class Nb201SearchCell : nn.Module<Tensor, Tensor>
         var inverseWindow = AvgPool3x3.InverseWindowSizes(input.shape[^2], input.shape[^1], input.dtype, input.device);
         for (int j = 0; j < Sources; j++)
         {
+            if (j > 0) NormalizeNode(nodes, j); // node j's sum is complete once it becomes a source
             var x = nodes[j]!;
             Tensor mixedConvs;
             using (var r = nn.functional.relu(x))
@@ -193,8 +201,23 @@ internal sealed class Nb201SearchCell : nn.Module<Tensor, Tensor>
             }
             mixedConvs.Dispose();
         }
+        NormalizeNode(nodes, Nb201Genotype.NodeCount - 1);
         for (int i = 1; i < Nb201Genotype.NodeCount - 1; i++) nodes[i]!.Dispose();
         return nodes[^1]!;
+    }
+
+    /// <summary>Sees every node's sum and its normalised value (tests): node index, before, after.</summary>
+    internal Action<int, Tensor, Tensor>? NodeObserver { get; set; }
+
+    /// <summary>With node BatchNorms: replaces node <paramref name="node"/>'s sum by its affine-free BatchNorm.</summary>
+    private void NormalizeNode(Tensor?[] nodes, int node)
+    {
+        if (nodeBn is null) return;
+        var sum = nodes[node]!;
+        var normalized = nodeBn[node - 1].call(sum);
+        NodeObserver?.Invoke(node, sum, normalized);
+        sum.Dispose();
+        nodes[node] = normalized;
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ public sealed class ReluConvBn : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>The convolution's weight (e.g. for kernel inheritance).</summary>
+    internal Parameter ConvolutionWeight => conv.weight!;
+
     /// <inheritdoc />
     public override Tensor forward(Tensor input)
     {
