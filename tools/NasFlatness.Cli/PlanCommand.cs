@@ -16,7 +16,7 @@ internal static class PlanCommand
         var grid = new Option<string[]>("--grid") { Description = "Another axis: <option>=<v1>,<v2>… with a search option's name without '--' (repeatable), e.g. --grid arch-lr=3e-4,3e-3 --grid channels=8,16.", AllowMultipleArgumentsPerToken = false };
         var outFile = new Option<string>("--out") { Description = "The plan file (JSON lines, one trial per line).", DefaultValueFactory = _ => "plan.jsonl" };
         var results = new Option<string>("--results") { Description = "The results folder the launch files point the trials at (one subfolder per trial).", DefaultValueFactory = _ => "results" };
-        var tool = new Option<string>("--tool") { Description = "How the launch files invoke the tool (e.g. 'dotnet /opt/nasflatness/nasflatness.dll').", DefaultValueFactory = _ => "nasflatness" };
+        var tool = new Option<string>("--tool") { Description = "How the launch files invoke the tool, as words (quotes group), e.g. \"dotnet '/opt/nas flatness/nasflatness.dll'\".", DefaultValueFactory = _ => "nasflatness" };
         var jobName = new Option<string?>("--job-name") { Description = "Job name (default nasflatness-<plan hash>)." };
         var cpus = new Option<int>("--cpus") { Description = "CPU cores per trial.", DefaultValueFactory = _ => 1 };
         var gpus = new Option<int>("--gpus") { Description = "GPUs per trial (Slurm --gres=gpu:N; Kubernetes nvidia.com/gpu). Plan with --device cuda and a CUDA build of the tool.", DefaultValueFactory = _ => 0 };
@@ -101,7 +101,7 @@ internal static class PlanCommand
             }
             var planPath = Path.GetFullPath(parse.GetValue(outFile)!);
             var resultsRoot = Path.GetFullPath(parse.GetValue(results)!);
-            var toolWords = parse.GetValue(tool)!.Split(' ', StringSplitOptions.RemoveEmptyEntries).Append("run-trial").ToArray();
+            var toolWords = Words(parse.GetValue(tool)!).Append("run-trial").ToArray();
             string? slurmPath = null, kubePath = null;
             string? slurmText = null, kubeText = null;
             if (parse.GetResult(slurm) is not null)
@@ -150,6 +150,43 @@ internal static class PlanCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>Splits <c>--tool</c> into words at white space; single or double quotes keep a word with spaces together.</summary>
+    internal static List<string> Words(string text)
+    {
+        var words = new List<string>();
+        var current = new System.Text.StringBuilder();
+        bool inWord = false;
+        char quote = '\0';
+        foreach (var c in text)
+        {
+            if (quote != '\0')
+            {
+                if (c == quote) quote = '\0';
+                else current.Append(c);
+            }
+            else if (c is '\'' or '"')
+            {
+                quote = c;
+                inWord = true;
+            }
+            else if (char.IsWhiteSpace(c))
+            {
+                if (inWord) words.Add(current.ToString());
+                current.Clear();
+                inWord = false;
+            }
+            else
+            {
+                current.Append(c);
+                inWord = true;
+            }
+        }
+        if (quote != '\0') throw new CliInputException($"--tool '{ErrorText.Echo(text)}' has an unclosed quote.");
+        if (inWord) words.Add(current.ToString());
+        if (words.Count == 0) throw new CliInputException("--tool is empty.");
+        return words;
     }
 
     private static string Launch(Func<string> write)

@@ -43,8 +43,8 @@ internal static class RunTrialCommand
             var launch = TrialLauncher.Run(plan, index, results, ws =>
             {
                 o.Line($"[bold]trial {index}[/] ({Markup.Escape(trial.Id)}), attempt {ws.Attempt}" +
-                       (Directory.Exists(Path.Combine(ws.CheckpointDirectory)) && Directory.EnumerateFiles(ws.CheckpointDirectory, "*.json").Any() ? ", resuming from its checkpoint" : ""));
-                o.Event("trial-start", new { index, id = trial.Id, attempt = ws.Attempt, folder = ws.Folder.Path });
+                       (ws.Resuming ? ", resuming from its checkpoint" : ""));
+                o.Event("trial-start", new { index, id = trial.Id, attempt = ws.Attempt, resuming = ws.Resuming, folder = ws.Folder.Path });
                 SearchJob.Run(resolved, TrialOptions.SearchCommandLine(trial), ws.OutputDirectory, o, cancellationToken, label: $"trial {index} ({trial.Id})");
             }, expected);
             double seconds = (DateTimeOffset.UtcNow - started).TotalSeconds;

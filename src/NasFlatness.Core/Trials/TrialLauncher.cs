@@ -50,6 +50,9 @@ public sealed class TrialWorkspace
     /// <summary>The checkpoint folder to give the search (<see cref="Search.SearchOptions.CheckpointDirectory"/>): a relaunch resumes from it.</summary>
     public string CheckpointDirectory => Folder.CheckpointDirectory;
 
+    /// <summary>Whether an earlier launch left a checkpoint, so this launch resumes from it.</summary>
+    public bool Resuming => File.Exists(Path.Combine(CheckpointDirectory, Search.SearchCheckpoint.ManifestName));
+
     /// <summary>The (empty) folder the work writes its outputs into, including <c>manifest.json</c>; they are moved into the trial folder when the work returns.</summary>
     public string OutputDirectory => Folder.StagingDirectory;
 }
