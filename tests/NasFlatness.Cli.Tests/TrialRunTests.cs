@@ -131,6 +131,10 @@ public sealed class TrialRunTests
             var b = resumed.Epochs[e].Alpha.SelectMany(t => t).SelectMany(r => r).ToArray();
             Assert.Equal(a, b); // exact double equality, every α of every epoch
         }
+        // epochs.jsonl lists every epoch, those of the killed launch too.
+        var lines = File.ReadAllLines(Path.Combine(folder.Path, "epochs.jsonl")).Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(Enumerable.Range(1, 6), lines.Select(l => l.GetProperty("epoch").GetInt32()));
+        Assert.Equal(straight.Epochs.Select(e => e.Genotype), lines.Select(l => l.GetProperty("genotype").GetString()));
         var status = folder.ReadStatus()!;
         Assert.Equal(TrialState.Completed, status.State);
         Assert.Equal(2, status.Attempts);
