@@ -124,7 +124,7 @@ public sealed class TrialSpec
         var actual = HashOf(options);
         if (!string.Equals(actual, hash, StringComparison.Ordinal) || !id.EndsWith("-" + hash[..Math.Min(8, hash.Length)], StringComparison.Ordinal))
             throw new InvalidDataException(
-                $"{where}: trial {index} ({ErrorText.Echo(id)}) was edited after it was planned: its options hash to {actual[..8]}…, but the plan recorded {ErrorText.Echo(hash, 12)}. " +
+                $"{where}: trial {index} ({ErrorText.Echo(id)}) was edited after it was planned: its options hash to {actual[..8]}…, but the plan recorded {ErrorText.Echo(hash[..Math.Min(8, hash.Length)])}…. " +
                 "Plan again with 'nasflatness plan' instead of editing the plan file.");
         return new TrialSpec(index, id, hash, options);
     }
