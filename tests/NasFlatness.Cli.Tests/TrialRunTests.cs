@@ -186,6 +186,34 @@ public sealed class TrialRunTests
     }
 
     [Fact]
+    public void A_failed_trial_keeps_its_error_and_collect_lists_it_with_the_index_to_rerun()
+    {
+        using var tmp = new TempFolder();
+        // A weight learning rate of 1e9 diverges within a few steps (docs/reliability.md): SearchDivergedException.
+        var (code, _, err) = Tool.Run("plan", "--method", "darts", "--seeds", "0,1", "--channels", "4", "--cells", "1", "--train-examples", "128", "--valid-examples", "64",
+            "--batch-size", "16", "--epochs", "1", "--threads", "1", "--weight-lr", "1e9", "--data", TestData.Cifar10, "--out", tmp["plan.jsonl"]);
+        Assert.True(code == 0, err);
+        var plan = TrialPlan.Load(tmp["plan.jsonl"]);
+        (code, _, err) = Tool.Run("run-trial", "--plan", tmp["plan.jsonl"], "--index", "1", "--results", tmp["results"]);
+        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Contains("diverged", err);
+        var folder = TrialFolder.For(tmp["results"], plan.Trials[1]);
+        Assert.Equal(TrialState.Failed, folder.State());
+        Assert.StartsWith("SearchDivergedException: The run diverged", folder.ReadStatus()!.LastError, StringComparison.Ordinal);
+        Assert.Contains("attempt 1", File.ReadAllText(Path.Combine(folder.Path, TrialFolder.ErrorFileName)));
+        Assert.False(folder.IsCompleted);
+
+        string output;
+        (code, output, _) = Tool.Run("collect", tmp["results"], "--plan", tmp["plan.jsonl"], "--rerun-indices", tmp["rerun.txt"], "--json");
+        Assert.Equal(ExitCodes.Incomplete, code);
+        var trials = Tool.JsonLines(output).Where(l => l.GetProperty("event").GetString() == "trial").ToArray();
+        Assert.Equal(["pending", "failed"], trials.Select(t => t.GetProperty("state").GetString()));
+        Assert.StartsWith("SearchDivergedException", trials[1].GetProperty("lastError").GetString(), StringComparison.Ordinal);
+        Assert.Equal("0-1", File.ReadAllText(tmp["rerun.txt"]).Trim());
+        Assert.Equal("0,2-4,7", TrialCollection.ArrayList([7, 0, 2, 3, 4, 3]));
+    }
+
+    [Fact]
     public void A_claim_is_exclusive_names_its_holder_and_is_free_again_when_released()
     {
         using var tmp = new TempFolder();

@@ -41,9 +41,18 @@ internal static class CollectCommand
                 double? seconds = null;
                 if (t.State == TrialState.Completed)
                 {
-                    var manifest = RunManifest.Read(t.Folder.ManifestPath);
-                    seconds = manifest.Outcome.Seconds;
-                    rows.Add(ComparisonRow.FromManifest(manifest, t.Folder.Path));
+                    try
+                    {
+                        var manifest = RunManifest.Read(t.Folder.ManifestPath);
+                        seconds = manifest.Outcome.Seconds;
+                        rows.Add(ComparisonRow.FromManifest(manifest, t.Folder.Path));
+                    }
+                    catch (InvalidDataException ex)
+                    {
+                        var w = $"trial {t.Id}: {ex.Message} It is left out of the report; delete '{t.Folder.ManifestPath}' and launch the trial again to redo its end.";
+                        o.Event("warning", new { message = w });
+                        o.Error.WriteLine($"warning: {w}");
+                    }
                 }
                 o.Event("trial", new { index = t.Index, id = t.Id, state = t.State.ToString().ToLowerInvariant(), attempts = t.Attempts, seconds, lastError = t.LastError, folder = t.Folder.Path });
                 string state = t.State switch

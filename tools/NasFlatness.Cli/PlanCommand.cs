@@ -51,7 +51,10 @@ internal static class PlanCommand
         {
             var o = output(parse);
             var request = a.Read(parse) with { Output = null, Checkpoint = null };
-            var g = new TrialGrid { IdTemplate = "{method}{optimizer}" };
+            // Ids: <method>[-<grid option>-<value>…]-s<seed>; without presets the optimizer (and regularizers) name the trials.
+            var label = parse.GetValue(methods) is { Length: > 0 } ? "{method}"
+                : (request.Optimizer is null ? "search" : "{optimizer}") + (request.Regularizers.Count > 0 ? "-{regularizer}" : "");
+            var g = new TrialGrid { IdTemplate = label };
             foreach (var (key, value) in TrialOptions.Given(request)) g.Options[key] = value;
             if (parse.GetValue(methods) is { Length: > 0 } names) g.Axes.Add(new TrialAxis("method", names));
             foreach (var spec in parse.GetValue(grid) ?? [])
