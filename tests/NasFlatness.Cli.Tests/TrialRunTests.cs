@@ -101,6 +101,7 @@ public sealed class TrialRunTests
         using (var child = new ChildTool("run-trial", "--plan", planPath, "--index", "0", "--results", tmp["killed"]))
         {
             WaitFor(() => File.Exists(checkpoint), child, "the first checkpoint");
+            Thread.Sleep(100); // into the steps of the next epoch (an epoch takes about a second here)
             child.Process.Kill(entireProcessTree: true);
             child.Process.WaitForExit();
         }
