@@ -17,6 +17,12 @@ internal static class ExitCodes
     /// <summary>Bad input: an unknown option or name, an invalid value, missing data; reported before any compute.</summary>
     public const int BadInput = 2;
 
+    /// <summary><c>collect</c>: the report was written, but some trials are not completed (listed, with their last error).</summary>
+    public const int Incomplete = 3;
+
+    /// <summary><c>run-trial</c>: another live launch holds the trial's claim; this launch ran nothing (EX_TEMPFAIL).</summary>
+    public const int ClaimedElsewhere = 75;
+
     /// <summary>Cancelled (Ctrl+C); a search with <c>--checkpoint</c> resumes when run again.</summary>
     public const int Cancelled = 130;
 }
@@ -148,8 +154,11 @@ internal static class CliApp
             "  nasflatness landscape '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|'\n" +
             "  nasflatness evaluate --genotype DARTS_V2 --epochs 2 --train-examples 512\n" +
             "  nasflatness compare --method darts --method beta-darts --seeds 0,1 --epochs 5\n" +
-            "  nasflatness reproduce results/search-20261129-120000/manifest.json\n\n" +
-            "Exit codes: 0 ok, 1 failure (reproduce: no match), 2 bad input, 130 cancelled.");
+            "  nasflatness reproduce results/search-20261129-120000/manifest.json\n" +
+            "  nasflatness plan --method darts --method beta-darts --seeds 0,1,2 --epochs 10 --slurm --array-limit 4\n" +
+            "  nasflatness run-trial --plan plan.jsonl --index 0\n" +
+            "  nasflatness collect results --plan plan.jsonl\n\n" +
+            "Exit codes: 0 ok, 1 failure (reproduce: no match), 2 bad input, 3 collect: trials not completed, 75 run-trial: claimed by another launch, 130 cancelled.");
         root.Options.Add(JsonOption);
         root.Subcommands.Add(SearchCommand.Create(args, Output));
         root.Subcommands.Add(EvaluateCommand.Create(args, Output));
@@ -158,6 +167,9 @@ internal static class CliApp
         root.Subcommands.Add(CompareCommand.Create(args, Output));
         root.Subcommands.Add(ReproduceCommand.Create(output, error, Output));
         root.Subcommands.Add(PresetsCommand.Create(Output));
+        root.Subcommands.Add(PlanCommand.Create(args, Output));
+        root.Subcommands.Add(RunTrialCommand.Create(Output));
+        root.Subcommands.Add(CollectCommand.Create(args, Output));
         return root;
     }
 
@@ -165,7 +177,7 @@ internal static class CliApp
 
     internal static bool IsUserError(Exception ex) =>
         ex is CliInputException or ArgumentException or FormatException or DirectoryNotFoundException or FileNotFoundException
-            or InvalidDataException or GenotypeFormatException;
+            or InvalidDataException or GenotypeFormatException or NasFlatness.Trials.TrialPlanChangedException;
 
     internal static string WithoutParameterName(Exception ex)
     {

@@ -74,8 +74,9 @@ internal sealed class SearchArguments
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Folder for per-epoch checkpoints; an interrupted search resumes from it." };
     public Option<string?> Output { get; } = new("--output", "-o") { Description = "Folder for manifest.json, alpha.png, epochs.jsonl (default results/<command>-<time>)." };
 
-    /// <summary>Adds the options to <paramref name="command"/>; <paramref name="composition"/> false leaves out the method/component options (compare has its own).</summary>
-    public void AddTo(Command command, bool composition = true, bool checkpoint = true)
+    /// <summary>Adds the options to <paramref name="command"/>; <paramref name="composition"/> false leaves out the method/component options (compare has its own),
+    /// <paramref name="output"/> false leaves out --output (plan has its own).</summary>
+    public void AddTo(Command command, bool composition = true, bool checkpoint = true, bool output = true)
     {
         command.Options.Add(Space);
         if (composition)
@@ -89,7 +90,7 @@ internal sealed class SearchArguments
         foreach (var o in new Option[] { Protocol, Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads })
             command.Options.Add(o);
         if (checkpoint) command.Options.Add(Checkpoint);
-        command.Options.Add(Output);
+        if (output) command.Options.Add(Output);
     }
 
     public SearchRequest Read(ParseResult p) => ApplyProtocol(p, ReadGiven(p));

@@ -163,17 +163,22 @@ internal static class SearchJob
         File.Delete(epochsFile);
         Func<double[], double[]> activate = row => Activate(runner.Activation, row);
 
+        var lineOptions = new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+        object Payload(EpochRecord e, EpochManifest entry, double? acc, double? secondsLeft) => new
+        {
+            epoch = e.Epoch + 1, epochs = opts.Epochs, trainLoss = e.TrainLoss, trainAccuracy = e.TrainAccuracy, validationLoss = e.ValidationLoss,
+            validationAccuracy = e.ValidationAccuracy, meanMaxWeight = e.MeanMaxWeight, maxWeightPerEdge = entry.MaxWeightPerEdge,
+            genotype = e.Genotype.ToString(), nb201Cifar10 = acc, seconds = e.Duration.TotalSeconds, secondsLeft,
+        };
+        int epochLines = 0;
+
         void OnEpoch(EpochRecord e, TimeSpan left)
         {
             var entry = EpochManifest.From(e, activate);
             double? acc = table is null ? null : table.Get(e.Genotype).Cifar10TestAccuracy;
-            var payload = new
-            {
-                epoch = e.Epoch + 1, epochs = opts.Epochs, trainLoss = e.TrainLoss, trainAccuracy = e.TrainAccuracy, validationLoss = e.ValidationLoss,
-                validationAccuracy = e.ValidationAccuracy, meanMaxWeight = e.MeanMaxWeight, maxWeightPerEdge = entry.MaxWeightPerEdge,
-                genotype = e.Genotype.ToString(), nb201Cifar10 = acc, seconds = e.Duration.TotalSeconds, secondsLeft = left.TotalSeconds,
-            };
-            File.AppendAllText(epochsFile, JsonSerializer.Serialize(payload, new JsonSerializerOptions { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }) + "\n");
+            var payload = Payload(e, entry, acc, left.TotalSeconds);
+            File.AppendAllText(epochsFile, JsonSerializer.Serialize(payload, lineOptions) + "\n");
+            epochLines++;
             o.Event("epoch", payload);
             o.Text(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {e.Epoch + 1,3}/{opts.Epochs}  train {e.TrainLoss:F4} ({e.TrainAccuracy:P1})  valid {e.ValidationLoss:F4} ({e.ValidationAccuracy:P1})  " +
@@ -220,6 +225,12 @@ internal static class SearchJob
             }), cancellationToken);
         }
 
+        if (epochLines != result.Epochs.Count)
+        {
+            // Resumed from a checkpoint: the epochs run before are in the result's history; the file lists every epoch.
+            File.WriteAllLines(epochsFile, result.Epochs.Select(e =>
+                JsonSerializer.Serialize(Payload(e, EpochManifest.From(e, activate), table?.Get(e.Genotype).Cifar10TestAccuracy, null), lineOptions)));
+        }
         var manifest = RunManifest.FromSearch(result, opts, plan.CompositionNames(), RunEnvironment.Capture(opts.Device), activate);
         manifest.Command = [.. command];
         manifest.Dataset = fingerprint;

@@ -1,0 +1,93 @@
+using System.Globalization;
+using System.Text;
+using NasFlatness.Reproducibility;
+using Spectre.Console;
+
+namespace NasFlatness.Cli;
+
+/// <summary>One search in a comparison: its method, seed, manifest and folder.</summary>
+internal sealed record ComparisonRow(string Method, int Seed, RunManifest Manifest, string Folder)
+{
+    public double? TableAccuracy => Manifest.Outcome.Metrics.TryGetValue("Nb201Cifar10TestAccuracy", out var a) ? a : null;
+
+    public int? Rank => Manifest.Outcome.Metrics.TryGetValue("Nb201Cifar10Rank", out var r) ? (int)r : null;
+
+    /// <summary>A row from a search manifest: the preset name, or the optimizer and regularizers joined by '+'.</summary>
+    public static ComparisonRow FromManifest(RunManifest manifest, string folder)
+    {
+        var c = manifest.Composition;
+        string method = c.GetValueOrDefault("Method") is { Length: > 0 } preset ? preset
+            : string.Join("+", new[] { c.GetValueOrDefault("Optimizer") ?? "" }.Concat((c.GetValueOrDefault("Regularizers") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)));
+        return new ComparisonRow(method, manifest.Seed, manifest, folder);
+    }
+}
+
+/// <summary>The report of <c>compare</c> and <c>collect</c>: results.csv, results.md, accuracy.png, sharpening.png, a comparison manifest and a console table.</summary>
+internal static class ComparisonReport
+{
+    /// <summary>Writes the report of <paramref name="rows"/> into <paramref name="folder"/>; returns the comparison manifest's path.</summary>
+    public static string Write(string folder, IReadOnlyList<ComparisonRow> rows, IReadOnlyList<string> command, CliOutput o)
+    {
+        Directory.CreateDirectory(folder);
+        var csv = new StringBuilder("method,seed,genotype,nb201_cifar10,nb201_rank,final_train_loss,final_valid_loss,mean_max_weight,seconds\n");
+        var md = new StringBuilder("| method | seed | NB201 CIFAR-10 | rank | final valid loss | mean max p | genotype |\n|---|---|---|---|---|---|---|\n");
+        var table = new Table().AddColumns("method", "seed", "NB201 C10", "rank", "valid loss", "mean max p", "genotype");
+        foreach (var row in rows)
+        {
+            var outcome = row.Manifest.Outcome;
+            var last = row.Manifest.Epochs.LastOrDefault();
+            string acc = row.TableAccuracy is double t ? t.ToString("F2", CultureInfo.InvariantCulture) : "";
+            string rank = row.Rank?.ToString(CultureInfo.InvariantCulture) ?? "";
+            string valid = outcome.ValidationLoss.ToString("F4", CultureInfo.InvariantCulture);
+            string sharp = (last?.MeanMaxWeight ?? double.NaN).ToString("F3", CultureInfo.InvariantCulture);
+            csv.Append(CultureInfo.InvariantCulture, $"{row.Method},{row.Seed},\"{outcome.Genotype}\",{acc},{rank},{outcome.TrainLoss.ToString("R", CultureInfo.InvariantCulture)},{outcome.ValidationLoss.ToString("R", CultureInfo.InvariantCulture)},{sharp},{outcome.Seconds:F1}\n");
+            md.Append(CultureInfo.InvariantCulture, $"| {row.Method} | {row.Seed} | {acc} | {rank} | {valid} | {sharp} | `{outcome.Genotype}` |\n");
+            table.AddRow(Markup.Escape(row.Method), row.Seed.ToString(CultureInfo.InvariantCulture), acc, rank, valid, sharp, Markup.Escape(outcome.Genotype));
+            o.Event("run", new { method = row.Method, seed = row.Seed, genotype = outcome.Genotype, nb201Cifar10 = row.TableAccuracy, nb201Rank = row.Rank, folder = row.Folder });
+        }
+        md.Append("\n| method | runs | NB201 CIFAR-10 mean ± std |\n|---|---|---|\n");
+        foreach (var group in rows.GroupBy(x => x.Method))
+        {
+            var accs = group.Select(x => x.TableAccuracy).OfType<double>().ToArray();
+            double mean = accs.Length == 0 ? double.NaN : accs.Average();
+            double std = accs.Length < 2 ? 0 : Math.Sqrt(accs.Sum(v => (v - mean) * (v - mean)) / (accs.Length - 1));
+            md.Append(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {mean:F2} ± {std:F2} |\n");
+            o.Event("summary", new { method = group.Key, runs = group.Count(), nb201Cifar10Mean = accs.Length == 0 ? (double?)null : mean, nb201Cifar10Std = std });
+        }
+        File.WriteAllText(Path.Combine(folder, "results.csv"), csv.ToString());
+        File.WriteAllText(Path.Combine(folder, "results.md"), md.ToString());
+        if (rows.Any(x => x.TableAccuracy is not null))
+        {
+            AlphaPlot.Lines(Path.Combine(folder, "accuracy.png"), "NAS-Bench-201 CIFAR-10 test accuracy of the found cell", "seed", "accuracy (%)",
+                rows.GroupBy(x => x.Method).Select(g => (g.Key, g.Select(x => (double)x.Seed).ToArray(), g.Select(x => x.TableAccuracy ?? double.NaN).ToArray())));
+        }
+        AlphaPlot.Lines(Path.Combine(folder, "sharpening.png"), "mean max mixing weight over the epochs", "epoch", "mean max mixing weight",
+            rows.Select(x => ($"{x.Method} s{x.Seed}", x.Manifest.Epochs.Select(e => (double)e.Epoch + 1).ToArray(), x.Manifest.Epochs.Select(e => e.MeanMaxWeight).ToArray())));
+        var first = rows[0].Manifest;
+        var manifest = new RunManifest
+        {
+            Kind = "comparison",
+            Command = [.. command],
+            Environment = first.Environment,
+            Seed = rows[0].Seed,
+            Composition = new Dictionary<string, string>
+            {
+                ["Methods"] = string.Join(",", rows.Select(r => r.Method).Distinct()),
+                ["Seeds"] = string.Join(",", rows.Select(r => r.Seed).Distinct().Select(s => s.ToString(CultureInfo.InvariantCulture))),
+            },
+            SearchOptions = null,
+            Settings = first.Settings,
+            Dataset = first.Dataset,
+            TableVersion = first.TableVersion,
+            Runs = [.. rows.Select(x => Path.GetRelativePath(folder, Path.Combine(x.Folder, RunManifest.FileName)))],
+        };
+        var path = Path.Combine(folder, RunManifest.FileName);
+        manifest.Write(path);
+        if (!o.Json)
+        {
+            o.Console.Write(table);
+            o.Text($"results: {Path.Combine(folder, "results.md")}, manifest: {path}");
+        }
+        return path;
+    }
+}
