@@ -95,11 +95,13 @@ public sealed class TrialPlanTests
         Assert.Equal(4, plan.Count);
         var summary = Tool.JsonLines(output).Single(l => l.GetProperty("event").GetString() == "plan");
         Assert.Equal(plan.Hash, summary.GetProperty("hash").GetString());
-        // The preset's values are made explicit: DARTS' α learning rate 3e-4 and batch size 64 (MethodPresets).
+        // The resolved values are made explicit: batch 64, and the α learning rate the default protocol (quick-nb201) derives
+        // for these sizes — DARTS' 3e-4 × 19,550 paper α steps / (2 steps × 4 epochs) — recorded with the protocol's name.
         var darts = NasFlatness.Optimizers.MethodPresets.All.Single(p => p.Name == "darts");
         var resolved = darts.Apply(new NasFlatness.Search.SearchOptions());
-        Assert.Equal(resolved.ArchitectureLearningRate, double.Parse(plan.Trials[0].Options["arch-lr"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(resolved.ArchitectureLearningRate * 19_550 / (2 * 4), double.Parse(plan.Trials[0].Options["arch-lr"], System.Globalization.CultureInfo.InvariantCulture), 12);
         Assert.Equal(resolved.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture), plan.Trials[0].Options["batch-size"]);
+        Assert.Equal("quick-nb201", plan.Trials[0].Options["protocol"]);
         Assert.StartsWith("darts-s0-", plan.Trials[0].Id, StringComparison.Ordinal);
         Assert.StartsWith("beta-darts-s1-", plan.Trials[3].Id, StringComparison.Ordinal);
     }

@@ -63,6 +63,7 @@ internal static class PlanCommand
                 if (eq <= 0) throw new CliInputException($"--grid '{ErrorText.Echo(spec)}' is not <option>=<v1>,<v2>….");
                 var key = spec[..eq].Trim().TrimStart('-');
                 if (key is "method" or "seed") throw new CliInputException($"--grid {key}=… : use --{(key == "seed" ? "seeds" : "method")} for that axis.");
+                if (key == "protocol") throw new CliInputException("--grid protocol=… is not supported: a protocol fills the sizes of the whole plan; plan each protocol separately (--protocol).");
                 if (!TrialOptions.Keys.Contains(key)) throw new CliInputException($"--grid '{ErrorText.Echo(key)}' is not a search option; known: {string.Join(", ", TrialOptions.Keys.Where(k => k is not "method" and not "seed"))}.");
                 var values = spec[(eq + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
                 if (values.Length == 0) throw new CliInputException($"--grid {key} has no values.");

@@ -14,7 +14,7 @@ internal static class TrialOptions
     public static readonly string[] Keys =
     [
         "space", "method", "optimizer", "regularizer", "activation", "schedule", "dataset", "data", "epochs", "train-examples", "valid-examples",
-        "batch-size", "channels", "cells", "arch-lr", "weight-lr", "warmup", "validation-batches", "device", "seed", "threads",
+        "batch-size", "channels", "cells", "arch-lr", "weight-lr", "warmup", "validation-batches", "device", "seed", "threads", "protocol",
     ];
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
@@ -39,6 +39,9 @@ internal static class TrialOptions
         {
             ["space"] = r.Space, ["dataset"] = r.Dataset, ["epochs"] = I(r.Epochs), ["train-examples"] = I(r.TrainExamples), ["valid-examples"] = I(r.ValidExamples),
             ["channels"] = I(r.Channels), ["cells"] = I(r.Cells), ["device"] = r.Device, ["seed"] = I(r.Seed),
+            // The protocol that filled the sizes (recorded, and replayed by the manifest's command line; "none" so that a
+            // replay does not apply the default protocol to the values the plan left unset).
+            ["protocol"] = r.Protocol ?? "none",
         };
         if (r.BatchSize is int b) o["batch-size"] = I(b);
         if (r.ArchitectureLearningRate is double alr) o["arch-lr"] = D(alr);
@@ -102,6 +105,7 @@ internal static class TrialOptions
             Device = S("device") ?? d.Device,
             Seed = N("seed") ?? d.Seed,
             Threads = N("threads"),
+            Protocol = S("protocol") is { } pn && !string.Equals(pn, "none", StringComparison.OrdinalIgnoreCase) ? pn : null,
         };
     }
 
