@@ -272,4 +272,46 @@ public sealed class SearchWeightSharpnessTests : IDisposable
             Assert.Equal(uninterrupted.Epochs[e].ValidationLoss, resumed.Epochs[e].ValidationLoss);
         }
     }
+
+    /// <summary>At the first weight step: a copy of the supernet after the α step, and the supernet's buffers after the weight step.</summary>
+    private sealed class BufferRecorder : ISearchObserver
+    {
+        public Supernet? Before;
+        public Tensor[]? BuffersAfter;
+        public Tensor? Images;
+
+        public void OnArchitectureStepped(ArchitectureStep step)
+        {
+            if (step.GlobalStep == 0) Before = step.Supernet.Clone();
+        }
+
+        public void OnWeightStep(WeightStep step)
+        {
+            if (step.GlobalStep != 0) return;
+            BuffersAfter = [.. step.Supernet.buffers().Select(b => b.detach().clone().DetachFromDisposeScope())];
+            Images = step.Train.Images.detach().clone().DetachFromDisposeScope();
+        }
+    }
+
+    [Fact]
+    public void BatchNormStatisticsOfASamStepAreThoseOfPassOneOnly()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var data = Tiny.Data(train: 32, valid: 32);
+        var options = Tiny.Options(epochs: 1);
+        options.WeightSharpness = SharpnessAwareness.Sam;
+        var recorder = new BufferRecorder();
+        new SearchRunner(Tiny.Space(), new DartsFirstOrder(), options: options) { Observers = [recorder] }.Run(data);
+        using var before = recorder.Before!;
+        Assert.NotEmpty(recorder.BuffersAfter!);
+
+        // Independent: one training-mode forward of the same batch at w (pass 1) updates the running statistics once.
+        before.train();
+        using (torch.no_grad()) before.ForwardFixedArchitecture(recorder.Images!);
+        var once = before.buffers().ToArray();
+        for (int i = 0; i < once.Length; i++) Assert.Equal(Values(once[i]), Values(recorder.BuffersAfter![i]));
+        // A second forward (what pass 2 would have added without the restore) changes them.
+        using (torch.no_grad()) before.ForwardFixedArchitecture(recorder.Images!);
+        Assert.Contains(Enumerable.Range(0, once.Length), i => !Values(before.buffers().ElementAt(i)).SequenceEqual(Values(recorder.BuffersAfter![i])));
+    }
 }
