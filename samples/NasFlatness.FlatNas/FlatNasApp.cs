@@ -47,12 +47,13 @@ public static class FlatNasApp
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var evaluate = new Option<string[]>("--evaluate") { Description = "Train only these cells (NB201 table index or arch string; repeatable) and print error, R and corruption error instead of searching.", AllowMultipleArgumentsPerToken = true };
+        var surrogate = new Option<bool>("--surrogate") { Description = "Surrogate-assisted search: each iteration fits ML.NET FastTree on the archive's top1_robust and runs NSGA-II on the predictions (docs/multi-objective.md)." };
         var output = new Option<string>("--out") { Description = "Folder for the plot and the search checkpoint.", DefaultValueFactory = _ => "flatnas-out" };
 
         var root = new RootCommand("FlatNAS on NAS-Bench-201 / CIFAR-10: NSGA-II for flat (robust) cells under a parameter limit.")
         {
             data, table, optimizer, rho, trainExamples, holdout, channels, cells, epochs, batch, lr, draws, sigma, severities, initial, perIteration, budget,
-            limit, alpha, seed, device, evaluate, output,
+            limit, alpha, seed, device, evaluate, output, surrogate,
         };
         root.SetAction((parse, cancellationToken) => SampleCli.Guard(() =>
         {
@@ -80,7 +81,8 @@ public static class FlatNasApp
                     MaxIterations = 1000,
                     Patience = 1000,
                     Seed = parse.GetValue(seed),
-                    CheckpointPath = Path.Combine(outDir, useTable ? "search-table.json" : $"search-{parse.GetValue(optimizer)}.json"),
+                    CheckpointPath = Path.Combine(outDir, (useTable ? "search-table" : $"search-{parse.GetValue(optimizer)}") + (parse.GetValue(surrogate) ? "-surrogate.json" : ".json")),
+                    Surrogate = parse.GetValue(surrogate) ? new TreeEnsembleSurrogate() : null,
                 },
             };
             if (searchOptions.Validate() is { Count: > 0 } bad) throw new ArgumentException(string.Join(" ", bad));

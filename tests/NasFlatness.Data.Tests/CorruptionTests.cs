@@ -23,7 +23,8 @@ public sealed class CorruptionTests
     [Fact]
     public void ConstantsAreThoseOfCifar10C()
     {
-        Assert.Equal(8, ImageCorruptions.All.Count);
+        Assert.Equal(9, ImageCorruptions.All.Count);
+        Assert.Equal([80.0, 65, 58, 50, 40], Enumerable.Range(1, 5).Select(s => ImageCorruptions.Parameter(Corruption.JpegCompression, s)));
         Assert.Equal([0.04, 0.06, 0.08, 0.09, 0.10], Enumerable.Range(1, 5).Select(s => ImageCorruptions.Parameter(Corruption.GaussianNoise, s)));
         Assert.Equal([500.0, 250, 100, 75, 50], Enumerable.Range(1, 5).Select(s => ImageCorruptions.Parameter(Corruption.ShotNoise, s)));
         Assert.Equal([0.75, 0.5, 0.4, 0.3, 0.15], Enumerable.Range(1, 5).Select(s => ImageCorruptions.Parameter(Corruption.Contrast, s)));

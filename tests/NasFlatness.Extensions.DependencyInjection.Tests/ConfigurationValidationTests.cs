@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using NasFlatness.Evaluation;
 using NasFlatness.Search;
 using Xunit;
 
@@ -120,5 +121,18 @@ public sealed class ConfigurationValidationTests
         Assert.Equal(2, NasFlatness.Extensions.DependencyInjection.Levenshtein.Distance("serach", "search"));
         Assert.Equal(0, NasFlatness.Extensions.DependencyInjection.Levenshtein.Distance("", ""));
         Assert.Equal(4, NasFlatness.Extensions.DependencyInjection.Levenshtein.Distance("", "abcd"));
+    }
+
+    [Fact]
+    public void TheSharpnessAwareWeightStepBindsFromConfigurationAndItsRadiusIsNamedByPath()
+    {
+        using (var provider = Build(new() { ["NasFlatness:Search:WeightSharpness"] = "asam", ["NasFlatness:Search:WeightSharpnessRho"] = "2" }))
+        {
+            provider.GetRequiredService<IStartupValidator>().Validate();
+            var options = provider.GetRequiredService<SearchRunner>().Options;
+            Assert.Equal((SharpnessAwareness.Asam, 2.0), (options.WeightSharpness, options.WeightSharpnessRho));
+        }
+        using var invalid = Build(new() { ["NasFlatness:Search:WeightSharpness"] = "sam", ["NasFlatness:Search:WeightSharpnessRho"] = "0" });
+        Assert.Contains("NasFlatness:Search:WeightSharpnessRho = 0 is invalid", StartFails(invalid).Message);
     }
 }

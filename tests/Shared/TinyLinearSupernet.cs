@@ -15,9 +15,13 @@ internal sealed class TinyLinearSupernet : Supernet
     public const int Features = 5, Hidden = 4, Ops = 3, Classes = 3;
     private readonly Parameter alpha;
     private readonly Parameter w0, w1, v;
+    private readonly Func<IReadOnlyList<Tensor>, Genotype>? _derive;
 
-    public TinyLinearSupernet(int seed) : base(nameof(TinyLinearSupernet))
+    /// <param name="seed">Seed of α and the weights.</param>
+    /// <param name="derive">How a genotype is read from α (for a search runner); null throws <see cref="NotSupportedException"/>.</param>
+    public TinyLinearSupernet(int seed, Func<IReadOnlyList<Tensor>, Genotype>? derive = null) : base(nameof(TinyLinearSupernet))
     {
+        _derive = derive;
         var g = new torch.Generator((ulong)seed);
         alpha = nn.Parameter(torch.randn([2, Ops], dtype: float64, generator: g) * 0.5);
         w0 = nn.Parameter(torch.randn([Ops, Hidden, Features], dtype: float64, generator: g) * 0.5);
@@ -47,8 +51,9 @@ internal sealed class TinyLinearSupernet : Supernet
         return (y * p.view(-1, 1, 1)).sum(dim: 0);
     }
 
-    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => throw new NotSupportedException();
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) =>
+        _derive is null ? throw new NotSupportedException() : _derive(architecture);
 
     // Clone overwrites every value, so the seed does not matter.
-    protected override Supernet CreateEmptyCopy() => new TinyLinearSupernet(0);
+    protected override Supernet CreateEmptyCopy() => new TinyLinearSupernet(0, _derive);
 }

@@ -33,6 +33,9 @@ internal sealed record SearchRequest
     public string? Output { get; init; }
     /// <summary>The named protocol whose sizes and derived α-lr filled the values not given (null: none).</summary>
     public string? Protocol { get; init; }
+    // Sharpness-aware weight step of the search (--weight-sharpness sam|asam|none, --weight-rho).
+    public string? WeightSharpness { get; init; }
+    public double? WeightRho { get; init; }
 }
 
 /// <summary>The options of <c>search</c> (and the budget options <c>compare</c> shares).</summary>
@@ -73,6 +76,8 @@ internal sealed class SearchArguments
     public Option<int?> Threads { get; } = new("--threads") { Description = "libtorch CPU threads (default libtorch's choice)." };
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Folder for per-epoch checkpoints; an interrupted search resumes from it." };
     public Option<string?> Output { get; } = new("--output", "-o") { Description = "Folder for manifest.json, alpha.png, epochs.jsonl (default results/<command>-<time>)." };
+    public Option<string?> WeightSharpness { get; } = new("--weight-sharpness") { Description = "Sharpness-aware weight step of the search: none (plain SGD, default), sam or asam (two passes: gradient at w, then at w + ε; docs/flatnas.md)." };
+    public Option<double?> WeightRho { get; } = new("--weight-rho") { Description = "Radius ρ of the sharpness-aware weight step (default 0.05; FlatNAS's ASAM uses 2)." };
 
     /// <summary>Adds the options to <paramref name="command"/>; <paramref name="composition"/> false leaves out the method/component options (compare has its own),
     /// <paramref name="output"/> false leaves out --output (plan has its own).</summary>
@@ -87,7 +92,7 @@ internal sealed class SearchArguments
             command.Options.Add(Activation);
             command.Options.Add(Schedule);
         }
-        foreach (var o in new Option[] { Protocol, Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads })
+        foreach (var o in new Option[] { Protocol, Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads, WeightSharpness, WeightRho })
             command.Options.Add(o);
         if (checkpoint) command.Options.Add(Checkpoint);
         if (output) command.Options.Add(Output);
@@ -120,6 +125,8 @@ internal sealed class SearchArguments
         Threads = p.GetValue(Threads),
         Checkpoint = p.GetValue(Checkpoint),
         Output = p.GetValue(Output),
+        WeightSharpness = p.GetValue(WeightSharpness),
+        WeightRho = p.GetValue(WeightRho),
     };
 
     /// <summary>

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text.Json;
+using NasFlatness.Evaluation;
 using NasFlatness.Genotypes;
 using NasFlatness.Landscape;
 using NasFlatness.Optimizers;
@@ -51,7 +52,7 @@ internal static class SearchJob
         ["Activation"] = "--activation", ["Schedule"] = "--schedule", ["Epochs"] = "--epochs", ["BatchSize"] = "--batch-size",
         ["ArchitectureLearningRate"] = "--arch-lr", ["WeightLearningRate"] = "--weight-lr", ["WarmupEpochs"] = "--warmup",
         ["EpochValidationBatches"] = "--validation-batches", ["Device"] = "--device", ["Channels"] = "--channels",
-        ["CellsPerStage"] = "--cells", ["Cells"] = "--cells",
+        ["CellsPerStage"] = "--cells", ["Cells"] = "--cells", ["WeightSharpnessRho"] = "--weight-rho", ["WeightSharpness"] = "--weight-sharpness",
     };
 
     /// <summary>Rewrites a message that starts with an options field name to name the command-line flag.</summary>
@@ -95,6 +96,13 @@ internal static class SearchJob
             options.WeightLearningRateMin = Math.Min(options.WeightLearningRateMin, wlr);
         }
         if (r.WarmupEpochs is int w) options.WarmupEpochs = w;
+        // The sharpness-aware weight step (docs/flatnas.md): none, sam or asam, and its ρ.
+        if (r.WeightSharpness is { } sharpness)
+        {
+            if (Enum.TryParse<SharpnessAwareness>(sharpness, ignoreCase: true, out var mode) && Enum.IsDefined(mode) && !int.TryParse(sharpness, out _)) options.WeightSharpness = mode;
+            else errors.Add($"--weight-sharpness '{sharpness}' is invalid: expected none, sam or asam.");
+        }
+        if (r.WeightRho is double rho) options.WeightSharpnessRho = rho;
         if (r.Protocol is { } protocolName && options.Epochs >= 1 && r.TrainExamples >= 1 && options.BatchSize >= 1)
             DeriveFromProtocol(SearchProtocols.Get(protocolName), preset, r, options);
         var optionErrors = options.Validate();

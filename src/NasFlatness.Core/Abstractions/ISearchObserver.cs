@@ -48,8 +48,9 @@ public sealed record EpochStart(int Epoch, int TotalEpochs, int StepsPerEpoch, d
 /// <param name="StepsPerEpoch">Steps per epoch.</param>
 /// <param name="GlobalStep">Zero-based step over the whole search.</param>
 /// <param name="WeightLearningRate">The weight learning rate used.</param>
-/// <param name="Loss">The training cross-entropy of the step.</param>
-/// <param name="GradientNorm">Global L2 norm of the weight gradients before clipping (its square is DARTS-PRIME's "Fisher information" trace).</param>
+/// <param name="Loss">The training cross-entropy of the step (at w, before any sharpness-aware perturbation).</param>
+/// <param name="GradientNorm">Global L2 norm of the weight gradients before clipping (its square is DARTS-PRIME's "Fisher information" trace);
+/// with a sharpness-aware weight step (<c>SearchOptions.WeightSharpness</c>) the norm of g(w + ε), the gradient the step uses.</param>
 /// <param name="ArchitectureUpdated">Whether α was updated before this weight step.</param>
 public sealed record WeightStep(
     Supernet Supernet, Batch Train, int Epoch, int Step, int StepsPerEpoch, long GlobalStep,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NasFlatness.Evaluation;
 
 namespace NasFlatness.Search;
 
@@ -49,6 +50,19 @@ public sealed class SearchOptions
     /// <summary>Global L2 norm the weight gradients are clipped to.</summary>
     /// <value>Default 5.</value>
     public double GradientClip { get; set; } = 5.0;
+
+    /// <summary>
+    /// Sharpness-aware weight step of the search (FlatNAS's flat weights, applied during search): SAM or ASAM make every weight
+    /// step two passes through <see cref="SharpnessAwareStep"/> over the supernet's weight parameters — the gradient at w, then at
+    /// w + ε, the weights restored bit-exactly and SGD (clipping included) stepped with g(w + ε). α is neither perturbed nor
+    /// touched; BatchNorm running statistics keep their pass-1 values. <see cref="SharpnessAwareness.None"/> is the plain SGD step.
+    /// </summary>
+    /// <value>Default <see cref="SharpnessAwareness.None"/> (plain SGD, the DARTS weight step).</value>
+    public SharpnessAwareness WeightSharpness { get; set; } = SharpnessAwareness.None;
+
+    /// <summary>Radius ρ of the sharpness-aware ascent of the weight step (used unless <see cref="WeightSharpness"/> is <see cref="SharpnessAwareness.None"/>).</summary>
+    /// <value>Default 0.05 (the SAM paper's CIFAR value; FlatNAS's ASAM uses 2.0).</value>
+    public double WeightSharpnessRho { get; set; } = 0.05;
 
     /// <summary>Adam learning rate of the architecture parameters (η_α).</summary>
     /// <value>Default 3e-4.</value>
@@ -132,6 +146,8 @@ public sealed class SearchOptions
         Check(WeightMomentum >= 0 && WeightMomentum < 1, nameof(WeightMomentum), WeightMomentum, "must be in [0, 1)");
         Check(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "must be a non-negative finite number");
         Check(GradientClip > 0 && double.IsFinite(GradientClip), nameof(GradientClip), GradientClip, "must be a positive finite number");
+        Check(Enum.IsDefined(WeightSharpness), nameof(WeightSharpness), WeightSharpness, "must be None, Sam or Asam");
+        Check(WeightSharpnessRho > 0 && double.IsFinite(WeightSharpnessRho), nameof(WeightSharpnessRho), WeightSharpnessRho, "must be a positive finite number");
         Check(ArchitectureLearningRate > 0 && ArchitectureLearningRate < MaxLearningRate, nameof(ArchitectureLearningRate), ArchitectureLearningRate, LearningRateRange);
         Check(ArchitectureBeta1 >= 0 && ArchitectureBeta1 < 1, nameof(ArchitectureBeta1), ArchitectureBeta1, "must be in [0, 1)");
         Check(ArchitectureBeta2 >= 0 && ArchitectureBeta2 < 1, nameof(ArchitectureBeta2), ArchitectureBeta2, "must be in [0, 1)");

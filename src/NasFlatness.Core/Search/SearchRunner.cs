@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using NasFlatness.Checkpoints;
+using NasFlatness.Evaluation;
 using NasFlatness.Internal;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -14,7 +15,8 @@ namespace NasFlatness.Search;
 /// <summary>
 /// The bilevel search loop: for every training minibatch, an architecture step (skipped during warm-up, and on
 /// steps the <see cref="Schedule"/> declines) on a validation minibatch with the composed optimizer and regularizers,
-/// then a weight step (SGD with cosine learning rate, momentum, weight decay and gradient clipping) with the updated α.
+/// then a weight step (SGD with cosine learning rate, momentum, weight decay and gradient clipping; two-pass SAM / ASAM when
+/// <see cref="SearchOptions.WeightSharpness"/> asks) with the updated α.
 /// α becomes mixing weights through <see cref="Activation"/>; every component and the <see cref="Observers"/> see the
 /// steps through <see cref="ISearchObserver"/>; stateful components are checkpointed. Every step runs in its own
 /// TorchSharp dispose scope, so memory stays flat. The supernet sees every epoch start (<see cref="Supernet.OnEpochStarting"/>)
@@ -168,6 +170,8 @@ public sealed class SearchRunner
         using var weightOptimizer = torch.optim.SGD(weights, o.WeightLearningRate, o.WeightMomentum, 0.0, o.WeightDecay, false);
         // Adam covers the active architecture tensors; a supernet that activates more at an epoch start gets a new Adam then.
         using var architectureOptimizer = new ArchitectureOptimizerSlot(supernet, o);
+        // SAM / ASAM over the weights only (α is not in the list); the supernet's buffers keep their pass-1 values.
+        var sharpness = o.WeightSharpness == SharpnessAwareness.None ? null : new SharpnessAwareStep(weights, o.WeightSharpness, o.WeightSharpnessRho, supernet);
 
         var history = new List<EpochRecord>();
         var previous = TimeSpan.Zero;
@@ -234,9 +238,10 @@ public sealed class SearchRunner
                 weightOptimizer.zero_grad();
                 var logits = supernet.ForwardFixedArchitecture(train.Images);
                 var loss = nn.functional.cross_entropy(logits, train.Labels);
-                double lossValue = loss.item<float>();
+                double lossValue = loss.to(float32).item<float>();
                 RequireFinite(lossValue, "training loss", epoch, step);
                 loss.backward();
+                if (sharpness is not null) SecondSharpnessPass(sharpness, supernet, weightOptimizer, train);
                 double gradientNorm = nn.utils.clip_grad_norm_(weights, o.GradientClip);
                 RequireFinite(gradientNorm, "weight-gradient norm (before clipping)", epoch, step);
                 weightOptimizer.step();
@@ -376,6 +381,25 @@ public sealed class SearchRunner
                 $"The checkpoint in '{o.CheckpointDirectory}' was written with {string.Join("; ", differences)}. Use another {nameof(SearchOptions.CheckpointDirectory)}, or set {nameof(SearchOptions.ResumeFromCheckpoint)} = false to start over.");
     }
 
+    /// <summary>
+    /// The sharpness-aware part of a weight step, after pass 1's backward at w: move the weights to w + ε, take the gradient
+    /// of the same batch's loss there, and restore the weights (bit-exact) and the buffers (pass 2's BatchNorm updates dropped).
+    /// The weights' gradients are then g(w + ε), which the caller clips and steps.
+    /// </summary>
+    private static void SecondSharpnessPass(SharpnessAwareStep sharpness, Supernet supernet, optim.Optimizer weightOptimizer, Batch train)
+    {
+        sharpness.Perturb();
+        try
+        {
+            weightOptimizer.zero_grad();
+            nn.functional.cross_entropy(supernet.ForwardFixedArchitecture(train.Images), train.Labels).backward();
+        }
+        finally
+        {
+            sharpness.Restore();
+        }
+    }
+
     private static void RequireFinite(double value, string quantity, int epoch, int step)
     {
         if (!double.IsFinite(value))
@@ -435,7 +459,7 @@ public sealed class SearchRunner
                 int start = b * _options.BatchSize, n = Math.Min(_options.BatchSize, count - start);
                 var batch = data.GetBatch(SearchSplit.Validation, indices.AsSpan(start, n), augment: false, unused, device);
                 var logits = supernet.forward(batch.Images);
-                lossSum += nn.functional.cross_entropy(logits, batch.Labels).item<float>() * n;
+                lossSum += nn.functional.cross_entropy(logits, batch.Labels).to(float32).item<float>() * n;
                 correct += logits.argmax(1).eq(batch.Labels).sum().item<long>();
                 seen += n;
             }

@@ -29,13 +29,20 @@ public enum Corruption
 
     /// <summary>PIL BOX resize to ⌊c·H⌋ × ⌊c·W⌋ and back, c = 0.95, 0.9, 0.85, 0.75, 0.65.</summary>
     Pixelate,
+
+    /// <summary>
+    /// JPEG encode and decode at quality 80, 65, 58, 50, 40 (CIFAR-10-C's <c>jpeg_compression</c>), with Skia's codec; images
+    /// of 1 (greyscale JPEG) or 3 channels only. Computed on the CPU, one image at a time.
+    /// </summary>
+    JpegCompression,
 }
 
 /// <summary>
 /// CIFAR-style image corruptions at severities 1–5 on device tensors of images in [0, 1] (<c>[B, C, H, W]</c>, float), with the
 /// CIFAR-10-C constants (FlatNAS <c>utility/corruptions.py</c>, docs/spec/secondary-methods.md §4.2; the blur σ from Hendrycks'
-/// <c>make_cifar_c.py</c>). Every result is clipped to [0, 1]. JPEG compression is not included (it needs an image codec; the
-/// library packages take no imaging dependency). The images are not quantised to bytes afterwards (CIFAR-10-C's files are).
+/// <c>make_cifar_c.py</c>). Every result is clipped to [0, 1]. JPEG compression goes through Skia's JPEG codec (SkiaSharp, see
+/// <see cref="Jpeg"/>), so its output is quantised to bytes; the other corruptions' images are not quantised to bytes
+/// afterwards (CIFAR-10-C's files are).
 /// </summary>
 /// <remarks>
 /// Randomness: the noise of example i is drawn on the CPU from a <c>torch.Generator</c> seeded with
@@ -57,11 +64,12 @@ public static class ImageCorruptions
     private static readonly double[] ContrastFactor = [0.75, 0.5, 0.4, 0.3, 0.15];
     private static readonly double[] BrightnessShift = [0.05, 0.10, 0.15, 0.20, 0.30];
     private static readonly double[] PixelateScale = [0.95, 0.9, 0.85, 0.75, 0.65];
+    private static readonly double[] JpegQuality = [80, 65, 58, 50, 40];
 
     /// <summary>Every corruption implemented, in declaration order.</summary>
     public static IReadOnlyList<Corruption> All { get; } = Enum.GetValues<Corruption>();
 
-    /// <summary>The constant of <paramref name="corruption"/> at <paramref name="severity"/> (σ, λ, amount, factor, shift or scale; see <see cref="Corruption"/>).</summary>
+    /// <summary>The constant of <paramref name="corruption"/> at <paramref name="severity"/> (σ, λ, amount, factor, shift, scale or JPEG quality; see <see cref="Corruption"/>).</summary>
     /// <exception cref="ArgumentOutOfRangeException">The severity is not 1–5 or the corruption is unknown.</exception>
     public static double Parameter(Corruption corruption, int severity)
     {
@@ -76,6 +84,7 @@ public static class ImageCorruptions
             Corruption.Contrast => ContrastFactor,
             Corruption.Brightness => BrightnessShift,
             Corruption.Pixelate => PixelateScale,
+            Corruption.JpegCompression => JpegQuality,
             _ => throw new ArgumentOutOfRangeException(nameof(corruption), corruption, "Unknown corruption."),
         };
         return table[severity - 1];
@@ -94,6 +103,22 @@ public static class ImageCorruptions
         var seeds = new long[images.dim() > 0 ? images.shape[0] : 0];
         for (int i = 0; i < seeds.Length; i++) seeds[i] = ExampleSeed(seed, i);
         return Apply(images, corruption, severity, seeds);
+    }
+
+    /// <summary>
+    /// <paramref name="images"/> (<c>[B, C, H, W]</c> in [0, 1], C = 1 or 3) quantised to bytes, JPEG-encoded at
+    /// <paramref name="quality"/> by Skia (libjpeg-turbo; 4:2:0 chroma subsampling for colour, greyscale for one channel) and
+    /// decoded, on the same device and dtype. <see cref="Corruption.JpegCompression"/> is this at the CIFAR-10-C qualities.
+    /// </summary>
+    /// <exception cref="ArgumentException">The images are not a 4-D floating-point batch of 1 or 3 channels.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="quality"/> is not 1–100.</exception>
+    public static Tensor Jpeg(Tensor images, int quality)
+    {
+        ArgumentNullException.ThrowIfNull(images);
+        if (images.dim() != 4 || !images.is_floating_point())
+            throw new ArgumentException($"JPEG compression takes floating-point images [B, C, H, W], got {images.dtype} of shape [{string.Join(", ", images.shape)}].", nameof(images));
+        using var noGrad = torch.no_grad();
+        return JpegRoundTrip.Apply(images, quality);
     }
 
     /// <summary>The generator seed of example <paramref name="index"/> under <paramref name="seed"/> (a 64-bit mix of the two).</summary>
@@ -130,6 +155,7 @@ public static class ImageCorruptions
             Corruption.Contrast => Contrast(x, c),
             Corruption.Brightness => Brightness(x, c),
             Corruption.Pixelate => Pixelate(x, c),
+            Corruption.JpegCompression => JpegRoundTrip.Apply(x, (int)c),
             _ => throw new ArgumentOutOfRangeException(nameof(corruption), corruption, "Unknown corruption."),
         };
         return result.clamp_(0.0, 1.0).MoveToOuterDisposeScope();

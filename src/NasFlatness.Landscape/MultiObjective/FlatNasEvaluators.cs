@@ -25,6 +25,13 @@ public static class FlatNasMetrics
 
     /// <summary>The metric names.</summary>
     public static IReadOnlyList<string> Names { get; } = ["top-1 error %", "R (pp)", "parameters M"];
+
+    /// <summary>The metrics known without evaluating: NaN error and R, exact parameters in millions.</summary>
+    internal static double[] Cheap(Nb201ResourceModel resources, Nb201Genotype candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        return [double.NaN, double.NaN, resources.Parameters(candidate) / 1e6];
+    }
 }
 
 /// <summary>
@@ -34,7 +41,7 @@ public static class FlatNasMetrics
 /// <i>neighbourhood accuracy drop</i>, the mean over the 24 one-edge neighbours of |acc(cell) − acc(neighbour)| in percentage
 /// points, i.e. the architecture-space analogue of R's mean absolute accuracy change.
 /// </summary>
-public sealed class Nb201TableFlatNasEvaluator : IMultiObjectiveEvaluator<Nb201Genotype>
+public sealed class Nb201TableFlatNasEvaluator : IMultiObjectiveEvaluator<Nb201Genotype>, ICheapMetricsEvaluator<Nb201Genotype>
 {
     private readonly double[] _accuracyByCode;
     private readonly Nb201ResourceModel _resources;
@@ -76,6 +83,9 @@ public sealed class Nb201TableFlatNasEvaluator : IMultiObjectiveEvaluator<Nb201G
         cancellationToken.ThrowIfCancellationRequested();
         return [100 - _accuracyByCode[candidate.Code], NeighbourhoodAccuracyDrop(candidate), _resources.Parameters(candidate) / 1e6];
     }
+
+    /// <summary>The exact parameters (M) without the table look-ups: [NaN, NaN, parameters M] (for a surrogate-assisted search).</summary>
+    public IReadOnlyList<double> CheapMetrics(Nb201Genotype candidate) => FlatNasMetrics.Cheap(_resources, candidate);
 }
 
 /// <summary>Options of <see cref="FlatNasEvaluator"/>.</summary>
@@ -167,7 +177,7 @@ public sealed record FlatNasCandidate(string Key, EvaluationResult Training, Wei
 /// (<see cref="WeightPerturbationRobustness"/>), plus the parameters of the C = 16, N = 5 evaluation network from
 /// <see cref="Nb201ResourceModel"/>. Metrics in the <see cref="FlatNasMetrics"/> layout.
 /// </summary>
-public sealed class FlatNasEvaluator : IMultiObjectiveEvaluator<Nb201Genotype>
+public sealed class FlatNasEvaluator : IMultiObjectiveEvaluator<Nb201Genotype>, ICheapMetricsEvaluator<Nb201Genotype>
 {
     private readonly IClassificationDataset _data;
     private readonly FlatNasEvaluatorOptions _options;
@@ -201,6 +211,9 @@ public sealed class FlatNasEvaluator : IMultiObjectiveEvaluator<Nb201Genotype>
         var d = Train(candidate, cancellationToken, keep: null);
         return [100 * (1 - d.Training.TestAccuracy), d.Robustness.Robustness, d.Parameters / 1e6];
     }
+
+    /// <summary>The exact parameters (M) of the evaluation network without training: [NaN, NaN, parameters M] (for a surrogate-assisted search).</summary>
+    public IReadOnlyList<double> CheapMetrics(Nb201Genotype candidate) => FlatNasMetrics.Cheap(_resources, candidate);
 
     /// <summary>
     /// Trains and measures <paramref name="candidate"/> like <see cref="Evaluate"/>, then hands the trained network and the held-out

@@ -7,7 +7,7 @@ namespace NasFlatness.Landscape.MultiObjective;
 /// The NAS-Bench-201 cell as six integers (the operation index 0..4 of each edge, in edge order): uniform sampling,
 /// uniform per-edge crossover, and per-edge resampling mutation. The key is the six digits, e.g. <c>333132</c>.
 /// </summary>
-public sealed class Nb201CandidateEncoding : ICandidateEncoding<Nb201Genotype>
+public sealed class Nb201CandidateEncoding : ICandidateEncoding<Nb201Genotype>, ICandidateFeatures<Nb201Genotype>
 {
     /// <summary>Creates the encoding.</summary>
     /// <param name="mutationProbability">Probability that each edge gets a different, uniformly drawn operation when
@@ -65,6 +65,15 @@ public sealed class Nb201CandidateEncoding : ICandidateEncoding<Nb201Genotype>
             ops[e] = OtherOperation(ops[e], random);
         }
         return new Nb201Genotype(ops);
+    }
+
+    /// <summary>The one-hot operation of every edge: 6 × 5 = 30 values, feature 5·e + o is 1 when edge e has operation o (the surrogate's input).</summary>
+    public IReadOnlyList<double> Features(Nb201Genotype candidate)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var features = new double[Nb201Genotype.EdgeCount * Nb201Genotype.OperationCount];
+        for (int e = 0; e < Nb201Genotype.EdgeCount; e++) features[e * Nb201Genotype.OperationCount + candidate.Operations[e]] = 1;
+        return features;
     }
 
     /// <summary>The six operation digits, edge 0 first (e.g. <c>333132</c>).</summary>

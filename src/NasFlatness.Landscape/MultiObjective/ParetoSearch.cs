@@ -3,8 +3,8 @@ using System.Globalization;
 namespace NasFlatness.Landscape.MultiObjective;
 
 /// <summary>
-/// Constrained multi-objective search in the style of CNAS (the framework behind FlatNAS and NACHOS), without its
-/// surrogate: a design of experiments of n distinct random candidates, then iterations that each rank the archive
+/// Constrained multi-objective search in the style of CNAS (the framework behind FlatNAS and NACHOS), with an optional
+/// surrogate of the first objective (<see cref="ParetoSearchOptions.Surrogate"/>): a design of experiments of n distinct random candidates, then iterations that each rank the archive
 /// with NSGA-II (non-dominated sorting and crowding distance on the objective values), keep the best
 /// <see cref="ParetoSearchOptions.PopulationSize"/> as parents, breed K new distinct candidates by binary
 /// tournament, crossover and mutation, and evaluate them. Constraints enter the objectives as penalties
@@ -32,13 +32,15 @@ public sealed class ParetoSearch<T> where T : notnull
     private readonly ISearchObjective[] _objectives;
     private readonly ParetoSearchOptions _options;
     private readonly double[] _reference;
+    private readonly SurrogateProposal<T>? _proposal;
 
     /// <summary>Creates the search.</summary>
     /// <param name="encoding">Sampling, variation and keys of the candidates.</param>
     /// <param name="evaluator">Measures a candidate's metrics.</param>
     /// <param name="objectives">The minimised objectives (at least two for a Pareto search; one also works).</param>
     /// <param name="options">Options; <see cref="ParetoSearchOptions.HypervolumeReference"/> must be set.</param>
-    /// <exception cref="ArgumentException">Invalid options, no objectives, or a reference point whose length differs from the number of objectives.</exception>
+    /// <exception cref="ArgumentException">Invalid options, no objectives, a reference point whose length differs from the number of objectives,
+    /// or a <see cref="ParetoSearchOptions.Surrogate"/> with an encoding that is not an <see cref="ICandidateFeatures{T}"/> or an evaluator that is not an <see cref="ICheapMetricsEvaluator{T}"/>.</exception>
     public ParetoSearch(ICandidateEncoding<T> encoding, IMultiObjectiveEvaluator<T> evaluator, IReadOnlyList<ISearchObjective> objectives, ParetoSearchOptions options)
     {
         ArgumentNullException.ThrowIfNull(encoding);
@@ -57,6 +59,15 @@ public sealed class ParetoSearch<T> where T : notnull
         _encoding = encoding;
         _evaluator = evaluator;
         _objectives = [.. objectives];
+        if (_options.Surrogate is not null)
+        {
+            var missing = new List<string>();
+            if (encoding is not ICandidateFeatures<T>) missing.Add($"the encoding ({encoding.GetType().Name}) does not implement ICandidateFeatures (the surrogate's inputs)");
+            if (evaluator is not ICheapMetricsEvaluator<T>) missing.Add($"the evaluator ({evaluator.GetType().Name}) does not implement ICheapMetricsEvaluator (the exact objectives after the first)");
+            if (missing.Count > 0)
+                throw new ArgumentException($"{nameof(ParetoSearchOptions.Surrogate)} is set but {string.Join(" and ", missing)}.", nameof(options));
+            _proposal = new SurrogateProposal<T>(encoding, (ICandidateFeatures<T>)encoding, (ICheapMetricsEvaluator<T>)evaluator, _objectives, _options);
+        }
     }
 
     /// <summary>The options (a copy).</summary>
@@ -145,6 +156,12 @@ public sealed class ParetoSearch<T> where T : notnull
             var batch = new List<(T Candidate, string Key)>(wanted);
             var batchKeys = new HashSet<string>(StringComparer.Ordinal);
             bool IsNew(string key) => !state.Keys.Contains(key) && !batchKeys.Contains(key);
+            // With a surrogate: the K best new members of an NSGA-II run on the predictions; the operators below top up a short list.
+            if (_proposal is not null && wanted > 0)
+            {
+                foreach (var (candidate, key) in _proposal.Propose([.. state.Archive.Select(e => e.Candidate)], scores, parents, state.Keys.Contains, wanted, random))
+                    if (batchKeys.Add(key)) batch.Add((candidate, key));
+            }
             int attempts = 0, maxAttempts = 100 * wanted + 100;
             while (batch.Count < wanted && attempts++ < maxAttempts)
             {
@@ -305,6 +322,8 @@ public sealed class ParetoSearch<T> where T : notnull
             EvaluationsPerIteration = _options.EvaluationsPerIteration,
             PopulationSize = _options.PopulationSize,
             CrossoverProbability = _options.CrossoverProbability,
+            Surrogate = _options.Surrogate?.Name,
+            SurrogateGenerations = _options.Surrogate is null ? null : _options.SurrogateGenerations,
             MetricNames = [.. _evaluator.MetricNames],
             ObjectiveNames = [.. _objectives.Select(o => o.Name)],
             Iteration = state.Iteration,
@@ -331,6 +350,8 @@ public sealed class ParetoSearch<T> where T : notnull
         Same(nameof(ParetoSearchOptions.EvaluationsPerIteration), c.EvaluationsPerIteration, _options.EvaluationsPerIteration);
         Same(nameof(ParetoSearchOptions.PopulationSize), c.PopulationSize, _options.PopulationSize);
         Same(nameof(ParetoSearchOptions.CrossoverProbability), c.CrossoverProbability, _options.CrossoverProbability);
+        Same(nameof(ParetoSearchOptions.Surrogate), c.Surrogate ?? "none", _options.Surrogate?.Name ?? "none");
+        if (_options.Surrogate is not null) Same(nameof(ParetoSearchOptions.SurrogateGenerations), c.SurrogateGenerations, _options.SurrogateGenerations);
         Same("metric names", string.Join(", ", c.MetricNames), string.Join(", ", _evaluator.MetricNames));
         Same("objective names", string.Join(", ", c.ObjectiveNames), string.Join(", ", _objectives.Select(o => o.Name)));
         if (c.Archive.Any(e => e.Metrics.Length != _evaluator.MetricNames.Count))

@@ -19,6 +19,11 @@ internal sealed class ParetoSearchCheckpoint
     public int EvaluationsPerIteration { get; set; }
     public int PopulationSize { get; set; }
     public double CrossoverProbability { get; set; }
+    // Absent for a search without a surrogate (its checkpoint is written as before the option existed).
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Surrogate { get; set; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? SurrogateGenerations { get; set; }
     public string[] MetricNames { get; set; } = [];
     public string[] ObjectiveNames { get; set; } = [];
     public int Iteration { get; set; }

@@ -49,6 +49,22 @@ public sealed class ParetoSearchOptions
     /// <value>Default null (must be set).</value>
     public IReadOnlyList<double>? HypervolumeReference { get; set; }
 
+    /// <summary>
+    /// Optional surrogate of the first objective (CNAS's accuracy predictor). With one, every iteration refits it on the archive
+    /// (features from the encoding, which must implement <see cref="ICandidateFeatures{T}"/>; targets the archive's first-objective
+    /// values), runs <see cref="SurrogateGenerations"/> NSGA-II generations of <see cref="PopulationSize"/> on (predicted first
+    /// objective, exact other objectives from the evaluator's <see cref="ICheapMetricsEvaluator{T}.CheapMetrics"/>), and truly
+    /// evaluates the K best new candidates of the final population (non-dominated first, larger crowding distance for ties).
+    /// Null breeds the K candidates directly from the archive (the search without a surrogate). The instance is refit in place:
+    /// do not share it between searches that run at the same time.
+    /// </summary>
+    /// <value>Default null (no surrogate).</value>
+    public IObjectiveSurrogate? Surrogate { get; set; }
+
+    /// <summary>NSGA-II generations run on the surrogate's predictions per iteration (used only with a <see cref="Surrogate"/>).</summary>
+    /// <value>Default 20.</value>
+    public int SurrogateGenerations { get; set; } = 20;
+
     /// <summary>Seed of all sampling; the same seed, options and evaluator give the same search.</summary>
     /// <value>Default 0.</value>
     public int Seed { get; set; }
@@ -89,6 +105,7 @@ public sealed class ParetoSearchOptions
         else
             Check(HypervolumeReference.Count > 0 && HypervolumeReference.All(double.IsFinite), nameof(HypervolumeReference),
                 "[" + string.Join(", ", HypervolumeReference.Select(v => v.ToString(CultureInfo.InvariantCulture))) + "]", "must hold one finite value per objective");
+        Check(SurrogateGenerations >= 1, nameof(SurrogateGenerations), SurrogateGenerations, "must be at least 1");
         Check(CheckpointPath is null || !string.IsNullOrWhiteSpace(CheckpointPath), nameof(CheckpointPath), CheckpointPath, "must be null or a path");
         return errors;
     }
