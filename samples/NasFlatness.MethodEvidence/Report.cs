@@ -16,13 +16,17 @@ internal static class Report
         return $"{F(mean, format)} ± {F(std, format)}";
     }
 
+    private static readonly string[] Preferred = ["darts", "zo-darts", "zo-darts+", "zo-darts+@0.2M", "zo-darts+@0.4M", "zo-darts+@0.6M", "darts+prox", "darts-prime"];
+
+    private static int Order(string method) => Array.IndexOf(Preferred, method) is var i and >= 0 ? i : Preferred.Length;
+
     public static string Markdown(IReadOnlyList<EvidenceRecord> records)
     {
         var sb = new StringBuilder();
         foreach (var experiment in records.Select(r => r.Experiment).Distinct().Order(StringComparer.Ordinal))
         {
             var rows = records.Where(r => r.Experiment == experiment).ToList();
-            var methods = rows.Select(r => r.Method).Distinct().ToList();
+            var methods = rows.Select(r => r.Method).Distinct().OrderBy(Order).ThenBy(m => m, StringComparer.Ordinal).ToList();
             sb.AppendLine($"### {experiment}: summary (mean ± sample std over seeds)").AppendLine();
             sb.AppendLine("| method | seeds | table CIFAR-10 % | params (C=16, N=5) | mean max p at end | exact zeros in p | α steps | loss at α | loss at one-hot | gap (one-hot − α) | s / step | wall s |");
             sb.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -14,8 +14,9 @@ namespace NasFlatness.Benchmarks.Methods;
 /// the search-cell BatchNorms on batch statistics for every method (ZO-DARTS needs it). DARTS (1st / 2nd order): an α step
 /// before each of the 10 weight steps. ZO-DARTS: 10 weight steps, each followed by the shadow network's step, and one
 /// zeroth-order α step before the 10th (the <c>every-10-steps</c> schedule). Divide the round's time by 10 for ms per step.
+/// One torch thread, 3 measured rounds after 1 warm-up round (a darts-2nd round is ≈ 10 s of one idle core).
 /// </summary>
-[SlowStepJob(iterations: 5)]
+[SlowStepJob(iterations: 3)]
 public class SearchRoundBenchmarks
 {
     private const int Round = ZeroOrderPresets.RoundSteps;
@@ -36,6 +37,7 @@ public class SearchRoundBenchmarks
     public void Setup()
     {
         TorchRuntime.EnsureCorrectCpuKernels();
+        torch.set_num_threads(1); // as the searches (one thread each)
         torch.manual_seed(0);
         _net = new Nb201SearchSpace(new Nb201Options { Channels = 8, CellsPerStage = 1, TrackRunningStats = false }).CreateSupernet(DatasetInfo.Cifar10);
         _weights = _net.WeightParameters().ToArray();
