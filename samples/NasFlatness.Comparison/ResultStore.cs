@@ -1,6 +1,4 @@
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using NasFlatness.Samples;
 
 namespace NasFlatness.Comparison;
 
@@ -10,13 +8,6 @@ namespace NasFlatness.Comparison;
 /// </summary>
 public sealed class ResultStore
 {
-    /// <summary>JSON settings of result files (NaN allowed: epochs without a measurement).</summary>
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     /// <summary>Creates a store over <paramref name="directory"/> (created when missing).</summary>
     public ResultStore(string directory)
     {
@@ -27,18 +18,13 @@ public sealed class ResultStore
     public string Directory { get; }
 
     /// <summary>A file-name-safe form of a method label (letters, digits, '+', '-', '.', '_' kept; others become '_').</summary>
-    public static string Safe(string label)
-    {
-        var sb = new StringBuilder(label.Length);
-        foreach (char c in label) sb.Append(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.' or '_' ? c : '_');
-        return sb.ToString();
-    }
+    public static string Safe(string label) => ResultFiles.Safe(label);
 
     /// <summary>The result file of (method, seed).</summary>
-    public string ResultPath(string method, int seed) => Path.Combine(Directory, $"{Safe(method)}_seed{seed}.json");
+    public string ResultPath(string method, int seed) => Path.Combine(Directory, $"{ResultFiles.Safe(method)}_seed{seed}.json");
 
     /// <summary>The checkpoint folder of (method, seed).</summary>
-    public string CheckpointDirectory(string method, int seed) => Path.Combine(Directory, "checkpoints", $"{Safe(method)}_seed{seed}");
+    public string CheckpointDirectory(string method, int seed) => Path.Combine(Directory, "checkpoints", $"{ResultFiles.Safe(method)}_seed{seed}");
 
     /// <summary>Whether (method, seed) has finished (its result file exists).</summary>
     public bool IsDone(string method, int seed) => File.Exists(ResultPath(method, seed));
@@ -54,32 +40,9 @@ public sealed class ResultStore
     public void Write(RunRecord record)
     {
         ArgumentNullException.ThrowIfNull(record);
-        string path = ResultPath(record.Method, record.Seed);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(record, Json));
-        File.Move(temp, path, overwrite: true);
+        ResultFiles.WriteAtomic(ResultPath(record.Method, record.Seed), record);
     }
 
     /// <summary>Reads records from result folders (every <c>*.json</c>), single JSON files and JSON-lines files.</summary>
-    public static IReadOnlyList<RunRecord> ReadAll(IEnumerable<string> paths)
-    {
-        var records = new List<RunRecord>();
-        foreach (var path in paths)
-        {
-            if (System.IO.Directory.Exists(path))
-            {
-                foreach (var file in System.IO.Directory.GetFiles(path, "*.json").Order(StringComparer.Ordinal))
-                    records.Add(JsonSerializer.Deserialize<RunRecord>(File.ReadAllText(file), Json)!);
-            }
-            else if (path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase))
-            {
-                records.AddRange(File.ReadAllLines(path).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<RunRecord>(l, Json)!));
-            }
-            else
-            {
-                records.Add(JsonSerializer.Deserialize<RunRecord>(File.ReadAllText(path), Json)!);
-            }
-        }
-        return records;
-    }
+    public static IReadOnlyList<RunRecord> ReadAll(IEnumerable<string> paths) => ResultFiles.ReadAll<RunRecord>(paths);
 }

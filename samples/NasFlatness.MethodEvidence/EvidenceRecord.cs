@@ -1,6 +1,4 @@
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using NasFlatness.Samples;
 
 namespace NasFlatness.MethodEvidence;
 
@@ -63,46 +61,21 @@ internal sealed record EvidenceRecord
 /// </summary>
 internal sealed class EvidenceStore
 {
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-    };
-
     public EvidenceStore(string directory) => Directory = System.IO.Directory.CreateDirectory(directory).FullName;
 
     public string Directory { get; }
 
-    public static string Safe(string label)
-    {
-        var sb = new StringBuilder(label.Length);
-        foreach (char c in label) sb.Append(char.IsAsciiLetterOrDigit(c) || c is '+' or '-' or '.' or '_' ? c : '_');
-        return sb.ToString();
-    }
-
-    public string ResultPath(string experiment, string method, int seed) => Path.Combine(Directory, $"{Safe(experiment)}_{Safe(method)}_seed{seed}.json");
+    public string ResultPath(string experiment, string method, int seed) => Path.Combine(Directory, $"{ResultFiles.Safe(experiment)}_{ResultFiles.Safe(method)}_seed{seed}.json");
 
     public string CheckpointDirectory(string experiment, string method, int seed, string part = "search") =>
-        Path.Combine(Directory, "checkpoints", $"{Safe(experiment)}_{Safe(method)}_seed{seed}_{part}");
+        Path.Combine(Directory, "checkpoints", $"{ResultFiles.Safe(experiment)}_{ResultFiles.Safe(method)}_seed{seed}_{part}");
 
     public bool IsDone(string experiment, string method, int seed) => File.Exists(ResultPath(experiment, method, seed));
 
     public void Write(EvidenceRecord record)
     {
-        string path = ResultPath(record.Experiment, record.Method, record.Seed);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(record, Json));
-        File.Move(temp, path, overwrite: true);
+        ResultFiles.WriteAtomic(ResultPath(record.Experiment, record.Method, record.Seed), record);
     }
 
-    public static IReadOnlyList<EvidenceRecord> ReadAll(IEnumerable<string> paths)
-    {
-        var records = new List<EvidenceRecord>();
-        foreach (var path in paths)
-        {
-            var files = System.IO.Directory.Exists(path) ? System.IO.Directory.GetFiles(path, "*.json").Order(StringComparer.Ordinal).ToArray() : [path];
-            foreach (var file in files) records.Add(JsonSerializer.Deserialize<EvidenceRecord>(File.ReadAllText(file), Json)!);
-        }
-        return records;
-    }
+    public static IReadOnlyList<EvidenceRecord> ReadAll(IEnumerable<string> paths) => ResultFiles.ReadAll<EvidenceRecord>(paths);
 }
