@@ -140,8 +140,9 @@ internal sealed class SearchArguments
         if (name is null && r.Space != "nas-bench-201") return r;
         name ??= DefaultProtocol;
         if (string.Equals(name, "none", StringComparison.OrdinalIgnoreCase)) return r;
-        var protocol = SearchProtocols.All.FirstOrDefault(x => string.Equals(x.Name, name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new CliInputException($"--protocol '{name}' is invalid: expected one of {string.Join(", ", SearchProtocols.Names)} or none.");
+        if (!SearchProtocols.TryGet(name, out var found))
+            throw new CliInputException($"--protocol '{name}' is invalid: expected one of {string.Join(", ", SearchProtocols.Names)} or none.");
+        var protocol = found!;
         if (r.Space != "nas-bench-201")
             throw new CliInputException($"--protocol {protocol.Name} is a NAS-Bench-201 protocol; --space {r.Space} needs --protocol none (or no --protocol).");
         bool Given(Option o) => p.GetResult(o) is { Implicit: false };

@@ -137,9 +137,9 @@ internal static class SearchJob
         var paper = preset?.Apply(new SearchOptions()) ?? new SearchOptions();
         var effective = protocol with { Epochs = options.Epochs, TrainExamples = r.TrainExamples, BatchSize = options.BatchSize };
         if (r.WarmupEpochs is null) options.WarmupEpochs = effective.WarmupEpochs(paper);
-        long steps = (long)effective.StepsPerEpoch * (options.Epochs - options.WarmupEpochs);
-        if (r.ArchitectureLearningRate is null && steps > 0)
-            options.ArchitectureLearningRate = paper.ArchitectureLearningRate * SearchProtocol.PaperArchitectureSteps(paper) / steps;
+        // No α step (warm-up ≥ epochs) is left for the options' validation to report.
+        if (r.ArchitectureLearningRate is null && effective.ArchitectureSteps(paper, options.WarmupEpochs) > 0)
+            options.ArchitectureLearningRate = effective.ArchitectureLearningRate(paper, options.WarmupEpochs);
     }
 
     /// <summary>Runs the plan: reads the data, searches with progress, writes the results into <paramref name="folder"/>.</summary>

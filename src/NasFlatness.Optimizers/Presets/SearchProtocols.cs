@@ -92,14 +92,15 @@ public sealed record SearchProtocol
 
     /// <summary>α updates under this protocol of a run whose paper settings are <paramref name="paper"/>.</summary>
     /// <param name="paper">The paper's settings.</param>
-    public long ArchitectureSteps(SearchOptions paper) => (long)StepsPerEpoch * (Epochs - WarmupEpochs(paper));
+    /// <param name="warmupEpochs">The run's warm-up when it is not the protocol's scaled one (e.g. given by the user); null: <see cref="WarmupEpochs(SearchOptions)"/>.</param>
+    public long ArchitectureSteps(SearchOptions paper, int? warmupEpochs = null) => (long)StepsPerEpoch * (Epochs - (warmupEpochs ?? WarmupEpochs(paper)));
 
     /// <summary>The derived α learning rate: paper α-lr × <see cref="PaperArchitectureSteps(MethodPreset)"/> / <see cref="ArchitectureSteps(MethodPreset)"/>.</summary>
     /// <param name="preset">The method preset.</param>
     public double ArchitectureLearningRate(MethodPreset preset)
     {
         ArgumentNullException.ThrowIfNull(preset);
-        return ArchitectureLearningRate(preset.Apply(new SearchOptions()), $"preset '{preset.Name}'");
+        return ArchitectureLearningRate(preset.Apply(new SearchOptions()), what: $"preset '{preset.Name}'");
     }
 
     /// <summary>
@@ -107,14 +108,15 @@ public sealed record SearchProtocol
     /// <see cref="SearchOptions"/> for a composition without a preset): paper α-lr × paper α steps / α steps here.
     /// </summary>
     /// <param name="paper">The paper's settings (α-lr, batch, warm-up).</param>
+    /// <param name="warmupEpochs">The run's warm-up when it is not the protocol's scaled one (e.g. given by the user); null: <see cref="WarmupEpochs(SearchOptions)"/>.</param>
     /// <param name="what">How to name the run in the error (e.g. <c>preset 'darts'</c>).</param>
     /// <exception cref="InvalidOperationException">The protocol leaves no architecture step.</exception>
-    public double ArchitectureLearningRate(SearchOptions paper, string what = "the search")
+    public double ArchitectureLearningRate(SearchOptions paper, int? warmupEpochs = null, string what = "the search")
     {
         ArgumentNullException.ThrowIfNull(paper);
-        long steps = ArchitectureSteps(paper);
+        long steps = ArchitectureSteps(paper, warmupEpochs);
         if (steps <= 0)
-            throw new InvalidOperationException($"Protocol '{Name}' leaves {what} no architecture step (warm-up {WarmupEpochs(paper)} of {Epochs} epochs).");
+            throw new InvalidOperationException($"Protocol '{Name}' leaves {what} no architecture step (warm-up {warmupEpochs ?? WarmupEpochs(paper)} of {Epochs} epochs).");
         return paper.ArchitectureLearningRate * PaperArchitectureSteps(paper) / steps;
     }
 
@@ -182,7 +184,7 @@ public static class SearchProtocols
     /// <c>quick-nb201</c>: the command-line tool's default for NAS-Bench-201 — a first search of about two minutes on 2 cores in
     /// which α visibly decides. C = 8, N = 1, 1,280 + 1,280 images, batch 64 (20 steps per epoch), 16 epochs (320 α steps for
     /// DARTS), end-of-epoch validation on 2 batches; α-lr derived as in <see cref="CpuNb201"/> (DARTS: 3e-4 × 19,550 / 320 ≈ 1.83e-2).
-    /// Measured (docs/cli.md): DARTS' mean max softmax(α) 0.200 → 0.44, the genotype unchanged over the last 7 epochs.
+    /// Measured (docs/protocol.md): DARTS' mean max softmax(α) 0.200 → 0.38–0.44 (seed 0, two kernel choices), the genotype unchanged over the last 7–8 epochs.
     /// </summary>
     public static SearchProtocol QuickNb201 { get; } = new()
     {
@@ -207,6 +209,15 @@ public static class SearchProtocols
     /// <param name="name">A protocol name (see <see cref="Names"/>).</param>
     /// <exception cref="ArgumentException">No protocol has that name (the message lists the names).</exception>
     public static SearchProtocol Get(string name) =>
-        All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown search protocol '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
+        TryGet(name, out var protocol) ? protocol! : throw new ArgumentException($"Unknown search protocol '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
+
+    /// <summary>Finds the protocol named <paramref name="name"/> (case-insensitive).</summary>
+    /// <param name="name">A protocol name.</param>
+    /// <param name="protocol">The protocol, or null when none has that name.</param>
+    /// <returns>Whether a protocol has that name.</returns>
+    public static bool TryGet(string? name, out SearchProtocol? protocol)
+    {
+        protocol = All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+        return protocol is not null;
+    }
 }
