@@ -8,7 +8,8 @@ namespace NasFlatness.Tests;
 /// <summary>
 /// A console app outside the repository that references only the packed packages (a local folder feed, no project
 /// references) builds the custom-space sample's sources, searches with checkpoints, is killed after an epoch, resumes,
-/// and ends with the same α, genotype and losses as an uninterrupted run.
+/// and ends with the same α, genotype and losses as an uninterrupted run; a second such app runs public API of every
+/// package the sample does not reach (protocols, trial plans, JPEG corruption, the surrogate, ZO-DARTS++ genotypes).
 /// </summary>
 [Collection(TorchCollection.Name)]
 public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
@@ -124,6 +125,51 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         var (buildCode, buildText) = Run("dotnet", "build -c Release", app, 600);
         Assert.True(buildCode == 0, buildText);
         Assert.DoesNotContain("ProjectReference", File.ReadAllText(Path.Combine(app, "Consumer.csproj")));
+
+        // A second consumer on the same packages runs public API the sample does not touch: a protocol's derived α-lr
+        // (Optimizers), a trial plan (Core), JPEG compression through the Data package's native Skia assets, the ML.NET
+        // surrogate (Landscape) and a ZO-DARTS++ genotype (SearchSpaces).
+        string surface = Directory.CreateDirectory(Path.Combine(_temp, "surface")).FullName;
+        File.Copy(Path.Combine(app, "Consumer.csproj"), Path.Combine(surface, "Surface.csproj"));
+        File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(surface, "nuget.config"));
+        File.WriteAllText(Path.Combine(surface, "Program.cs"), """
+            using System.Globalization;
+            using NasFlatness.Data;
+            using NasFlatness.Genotypes;
+            using NasFlatness.Landscape.MultiObjective;
+            using NasFlatness.Optimizers;
+            using NasFlatness.Trials;
+            using TorchSharp;
+
+            double lr = SearchProtocols.Get("quick-nb201").ArchitectureLearningRate(MethodPresets.Darts);
+            var grid = new TrialGrid();
+            grid.Options["space"] = "nas-bench-201";
+            grid.Axes.Add(new TrialAxis("method", ["darts", "beta-darts"]));
+            grid.Axes.Add(new TrialAxis("seed", ["0", "1"]));
+            var plan = grid.Expand();
+            torch.manual_seed(0);
+            using var images = torch.rand(2, 3, 32, 32);
+            using var jpeg = ImageCorruptions.Jpeg(images, 50);
+            double change = jpeg.sub(images).abs().mean().item<float>();
+            var surrogate = new TreeEnsembleSurrogate();
+            double[][] features = [.. Enumerable.Range(0, 20).Select(i => new double[] { i, i % 3 })];
+            surrogate.Fit(features, [.. features.Select(f => 2 * f[0])], seed: 0);
+            var varied = new Nb201VariedGenotype(new int[18], new int[18], [1, 2, 3]);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"lr {lr:R} trials {plan.Count} jpeg {string.Join("x", jpeg.shape)} change {change:F4} predict {surrogate.Predict([10, 1]):F1} varied {Nb201VariedGenotype.Parse(varied.ToString()).Equals(varied)}"));
+            """);
+        var (surfaceBuild, surfaceBuildText) = Run("dotnet", "build -c Release", surface, 600);
+        Assert.True(surfaceBuild == 0, surfaceBuildText);
+        var (surfaceCode, surfaceText) = Run("dotnet", $"\"{Path.Combine(surface, "bin", "Release", "net10.0", "Surface.dll")}\"", surface, 300);
+        Assert.True(surfaceCode == 0, surfaceText);
+        var line = Regex.Match(surfaceText, @"lr (\S+) trials (\d+) jpeg (\S+) change (\S+) predict (\S+) varied (\S+)");
+        Assert.True(line.Success, surfaceText);
+        Assert.Equal(3e-4 * 19_550 / 320, double.Parse(line.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 12);
+        Assert.Equal("4", line.Groups[2].Value);
+        Assert.Equal("2x3x32x32", line.Groups[3].Value);
+        Assert.InRange(double.Parse(line.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture), 1e-4, 0.5); // JPEG changed the noise images
+        Assert.InRange(double.Parse(line.Groups[5].Value, System.Globalization.CultureInfo.InvariantCulture), 10, 30); // target 2·10 = 20
+        Assert.Equal("True", line.Groups[6].Value);
         string dll = Path.Combine(app, "bin", "Release", "net10.0", "Consumer.dll");
 
         // Uninterrupted.
