@@ -105,11 +105,14 @@ tableSearch.SetAction(parse =>
 var inputs = new Option<string[]>("--in") { Description = "Result folders, JSON files or JSON-lines files.", AllowMultipleArgumentsPerToken = true, Required = true };
 var markdown = new Option<string>("--md") { Description = "Markdown file to write.", DefaultValueFactory = _ => "docs/results.md" };
 var command = new Option<string>("--command") { Description = "The command line that produced the results (quoted in the report).", DefaultValueFactory = _ => "" };
-var report = new Command("report", "Write the markdown report from result files.") { inputs, markdown, command };
+var plots = new Option<string?>("--plots") { Description = "Folder for the figures (alpha-max-weight.png, alpha-hessian.png, accuracy-vs-flatness.png); none when not given." };
+var report = new Command("report", "Write the markdown report (and, with --plots, the figures) from result files.") { inputs, markdown, command, plots };
 report.SetAction(parse =>
 {
     var records = ResultStore.ReadAll(parse.GetValue(inputs)!);
     File.WriteAllText(parse.GetValue(markdown)!, Report.Markdown(records, parse.GetValue(command)!));
+    if (parse.GetValue(plots) is { } folder)
+        foreach (var path in Plots.Write(folder, Report.Unique(records), Report.Order)) Console.WriteLine(path);
     return 0;
 });
 

@@ -24,7 +24,21 @@ internal static class Report
         return $"{F(m, format)} ± {F(s, format)}";
     }
 
-    private static int Order(string method)
+    /// <summary>One record per (method, seed): the first wins if a run was repeated.</summary>
+    public static IReadOnlyList<RunRecord> Unique(IReadOnlyList<RunRecord> records) => records.GroupBy(r => (r.Method, r.Seed)).Select(g => g.First()).ToList();
+
+    /// <summary>Paired t-test of treated − host: mean difference, t and the two-sided p (Student's t with n − 1 degrees of freedom, MathNet).</summary>
+    public static (double MeanDifference, double T, double PValue) PairedT(IReadOnlyList<double> host, IReadOnlyList<double> treated)
+    {
+        var d = host.Zip(treated, (h, t) => t - h).ToArray();
+        if (d.Length < 2) return (d.Length == 1 ? d[0] : double.NaN, double.NaN, double.NaN);
+        double mean = d.Average(), sd = Math.Sqrt(d.Sum(x => (x - mean) * (x - mean)) / (d.Length - 1));
+        if (sd == 0) return (mean, double.NaN, double.NaN);
+        double t = mean / (sd / Math.Sqrt(d.Length));
+        return (mean, t, 2 * (1 - MathNet.Numerics.Distributions.StudentT.CDF(0, 1, d.Length - 1, Math.Abs(t))));
+    }
+
+    public static int Order(string method)
     {
         int i = MethodPresets.Names.ToList().FindIndex(n => method == n || method.StartsWith(n + "-rho", StringComparison.Ordinal));
         return i >= 0 ? i : method is "na-rs" ? 1000 : method is "rs" ? 1001 : 500;
@@ -44,7 +58,7 @@ internal static class Report
     public static string Markdown(IReadOnlyList<RunRecord> records, string command)
     {
         // One record per (method, seed): the first wins if a run was repeated.
-        records = records.GroupBy(r => (r.Method, r.Seed)).Select(g => g.First()).ToList();
+        records = Unique(records);
         var methods = records.Select(r => r.Method).Distinct().OrderBy(Order).ThenBy(m => m, StringComparer.Ordinal).ToList();
         var sb = new StringBuilder();
         sb.AppendLine("# Comparison results");
@@ -69,8 +83,10 @@ internal static class Report
         sb.AppendLine();
         sb.AppendLine("## Paired tests: host vs host + A²M (same seeds; Wilcoxon signed-rank, exact, two-sided)");
         sb.AppendLine();
-        sb.AppendLine("| host | treated | pairs | median Δ CIFAR-10 | W⁺ / W⁻ | p | median Δ r=1 mean | p (r=1 mean) | identical genotypes |");
-        sb.AppendLine("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
+        sb.AppendLine("Δ = treated − host. With 5 pairs the smallest two-sided Wilcoxon p is 2/32 = 0.0625, so the paired t-test (normality assumed) is given beside it.");
+        sb.AppendLine();
+        sb.AppendLine("| host | treated | pairs | median Δ CIFAR-10 | W⁺ / W⁻ | p | mean Δ CIFAR-10 | t | p (t) | median Δ r=1 mean | p (r=1 mean) | p (t, r=1 mean) | identical genotypes |");
+        sb.AppendLine("| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
         foreach (var (host, treated) in A2MPairs(methods))
         {
             var pairs = records.Where(r => r.Method == host)
@@ -78,7 +94,9 @@ internal static class Report
             if (pairs.Count == 0) continue;
             var acc = WilcoxonSignedRank.Test(pairs.Select(p => p.h.TestAccuracy).ToArray(), pairs.Select(p => p.t.TestAccuracy).ToArray());
             var flat = WilcoxonSignedRank.Test(pairs.Select(p => p.h.Radius1Mean).ToArray(), pairs.Select(p => p.t.Radius1Mean).ToArray());
-            sb.AppendLine($"| {host} | {treated} | {pairs.Count} | {F(acc.MedianDifference)} | {F(acc.WPlus, "G")} / {F(acc.WMinus, "G")} | {F(acc.PValue, "F3")} | {F(flat.MedianDifference)} | {F(flat.PValue, "F3")} | {pairs.Count(p => p.h.Genotype == p.t.Genotype)} |");
+            var accT = PairedT(pairs.Select(p => p.h.TestAccuracy).ToArray(), pairs.Select(p => p.t.TestAccuracy).ToArray());
+            var flatT = PairedT(pairs.Select(p => p.h.Radius1Mean).ToArray(), pairs.Select(p => p.t.Radius1Mean).ToArray());
+            sb.AppendLine($"| {host} | {treated} | {pairs.Count} | {F(acc.MedianDifference)} | {F(acc.WPlus, "G")} / {F(acc.WMinus, "G")} | {F(acc.PValue, "F3")} | {F(accT.MeanDifference)} | {F(accT.T)} | {F(accT.PValue, "F3")} | {F(flat.MedianDifference)} | {F(flat.PValue, "F3")} | {F(flatT.PValue, "F3")} | {pairs.Count(p => p.h.Genotype == p.t.Genotype)} |");
         }
         sb.AppendLine();
         sb.AppendLine("## Dominant eigenvalue of ∇²_α L_val per epoch (mean over seeds)");

@@ -43,12 +43,13 @@ public sealed class EvaluateAndCompareTests
         try
         {
             var (code, output, err) = Tool.Run("compare", "--method", "darts", "--method", "beta-darts", "--seeds", "0", "--channels", "4", "--cells", "1",
-                "--train-examples", "64", "--valid-examples", "64", "--epochs", "1", "--data", TestData.Cifar10, "--output", folder, "--json");
+                "--train-examples", "64", "--valid-examples", "64", "--epochs", "1", "--alpha-hessian-every", "1", "--data", TestData.Cifar10, "--output", folder, "--json");
             Assert.True(code == 0, err);
             var runs = Tool.JsonLines(output).Where(l => l.GetProperty("event").GetString() == "run").ToArray();
             Assert.Equal(["darts", "beta-darts"], runs.Select(r => r.GetProperty("method").GetString()!).ToArray());
             var csv = File.ReadAllLines(Path.Combine(folder, "results.csv"));
             Assert.Equal(3, csv.Length);
+            Assert.Equal("method,seed,genotype,nb201_cifar10,nb201_rank,r1_mean,r1_min,r1_gap,r2_mean,r2_min,r2_gap,alpha_hessian_max_eigenvalue,final_train_loss,final_valid_loss,mean_max_weight,seconds", csv[0]);
             Assert.True(File.Exists(Path.Combine(folder, "accuracy.png")));
             Assert.True(File.Exists(Path.Combine(folder, "sharpening.png")));
             var manifest = RunManifest.Read(Path.Combine(folder, RunManifest.FileName));
@@ -58,6 +59,14 @@ public sealed class EvaluateAndCompareTests
             Assert.Equal("beta-darts", beta.Composition["Method"]);
             Assert.Equal("beta-decay", beta.Composition["Regularizers"]);
             Assert.Contains("β-DARTS", beta.Composition["Reference"]);
+            // The comparison table carries each found cell's flatness and last λmax, as its run manifest recorded them.
+            var row = runs[1];
+            Assert.Equal(beta.Outcome.Metrics["Nb201Cifar10Radius1Mean"], row.GetProperty("radius1Mean").GetDouble());
+            Assert.Equal(beta.Outcome.Metrics["Nb201Cifar10Radius2Gap"], row.GetProperty("radius2Gap").GetDouble());
+            Assert.Equal(beta.Epochs[^1].Metrics[NasFlatness.Search.ArchitectureHessianObserver.MetricName], row.GetProperty("alphaHessianMaxEigenvalue").GetDouble());
+            var md = File.ReadAllText(Path.Combine(folder, "results.md"));
+            Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"| {beta.Outcome.Metrics["Nb201Cifar10Radius1Mean"]:F2} / {beta.Outcome.Metrics["Nb201Cifar10Radius1Min"]:F2} / {beta.Outcome.Metrics["Nb201Cifar10Radius1Gap"]:F2} |"), md);
         }
         finally
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using NasFlatness.Reproducibility;
+using NasFlatness.Search;
 using Spectre.Console;
 
 namespace NasFlatness.Cli;
@@ -11,6 +12,13 @@ internal sealed record ComparisonRow(string Method, int Seed, RunManifest Manife
     public double? TableAccuracy => Manifest.Outcome.Metrics.TryGetValue("Nb201Cifar10TestAccuracy", out var a) ? a : null;
 
     public int? Rank => Manifest.Outcome.Metrics.TryGetValue("Nb201Cifar10Rank", out var r) ? (int)r : null;
+
+    /// <summary>A table metric of the found cell (e.g. <c>Nb201Cifar10Radius1Mean</c>), null when not recorded.</summary>
+    public double? Metric(string name) => Manifest.Outcome.Metrics.TryGetValue(name, out var v) ? v : null;
+
+    /// <summary>The last measured dominant eigenvalue of ∇²_α L_val (null when the search did not measure it).</summary>
+    public double? LastHessianEigenvalue => Manifest.Epochs.Select(e => e.Metrics.TryGetValue(ArchitectureHessianObserver.MetricName, out var v) ? v : double.NaN)
+        .Where(v => !double.IsNaN(v)).Select(v => (double?)v).LastOrDefault();
 
     /// <summary>A row from a search manifest: the preset name, or the optimizer and regularizers joined by '+'.</summary>
     public static ComparisonRow FromManifest(RunManifest manifest, string folder)
@@ -29,9 +37,9 @@ internal static class ComparisonReport
     public static string Write(string folder, IReadOnlyList<ComparisonRow> rows, IReadOnlyList<string> command, CliOutput o)
     {
         Directory.CreateDirectory(folder);
-        var csv = new StringBuilder("method,seed,genotype,nb201_cifar10,nb201_rank,final_train_loss,final_valid_loss,mean_max_weight,seconds\n");
-        var md = new StringBuilder("| method | seed | NB201 CIFAR-10 | rank | final valid loss | mean max p | genotype |\n|---|---|---|---|---|---|---|\n");
-        var table = new Table().AddColumns("method", "seed", "NB201 C10", "rank", "valid loss", "mean max p", "genotype");
+        var csv = new StringBuilder("method,seed,genotype,nb201_cifar10,nb201_rank,r1_mean,r1_min,r1_gap,r2_mean,r2_min,r2_gap,alpha_hessian_max_eigenvalue,final_train_loss,final_valid_loss,mean_max_weight,seconds\n");
+        var md = new StringBuilder("| method | seed | NB201 CIFAR-10 | rank | r=1 mean / min / gap | r=2 mean / min / gap | λmax(∇²α) | final valid loss | mean max p | genotype |\n|---|---|---|---|---|---|---|---|---|---|\n");
+        var table = new Table().AddColumns("method", "seed", "NB201 C10", "rank", "r=1 mean/min/gap", "λmax(∇²α)", "valid loss", "mean max p", "genotype");
         foreach (var row in rows)
         {
             var outcome = row.Manifest.Outcome;
@@ -40,18 +48,29 @@ internal static class ComparisonReport
             string rank = row.Rank?.ToString(CultureInfo.InvariantCulture) ?? "";
             string valid = outcome.ValidationLoss.ToString("F4", CultureInfo.InvariantCulture);
             string sharp = (last?.MeanMaxWeight ?? double.NaN).ToString("F3", CultureInfo.InvariantCulture);
-            csv.Append(CultureInfo.InvariantCulture, $"{row.Method},{row.Seed},\"{outcome.Genotype}\",{acc},{rank},{outcome.TrainLoss.ToString("R", CultureInfo.InvariantCulture)},{outcome.ValidationLoss.ToString("R", CultureInfo.InvariantCulture)},{sharp},{outcome.Seconds:F1}\n");
-            md.Append(CultureInfo.InvariantCulture, $"| {row.Method} | {row.Seed} | {acc} | {rank} | {valid} | {sharp} | `{outcome.Genotype}` |\n");
-            table.AddRow(Markup.Escape(row.Method), row.Seed.ToString(CultureInfo.InvariantCulture), acc, rank, valid, sharp, Markup.Escape(outcome.Genotype));
-            o.Event("run", new { method = row.Method, seed = row.Seed, genotype = outcome.Genotype, nb201Cifar10 = row.TableAccuracy, nb201Rank = row.Rank, folder = row.Folder });
+            string M(string name) => row.Metric(name) is double v ? v.ToString("F2", CultureInfo.InvariantCulture) : "";
+            string[] r1 = [M("Nb201Cifar10Radius1Mean"), M("Nb201Cifar10Radius1Min"), M("Nb201Cifar10Radius1Gap")];
+            string[] r2 = [M("Nb201Cifar10Radius2Mean"), M("Nb201Cifar10Radius2Min"), M("Nb201Cifar10Radius2Gap")];
+            string lambda = row.LastHessianEigenvalue is double l ? l.ToString("G4", CultureInfo.InvariantCulture) : "";
+            string Joined(string[] v) => v[0].Length == 0 ? "" : string.Join(" / ", v);
+            csv.Append(CultureInfo.InvariantCulture, $"{row.Method},{row.Seed},\"{outcome.Genotype}\",{acc},{rank},{string.Join(",", r1)},{string.Join(",", r2)},{lambda},{outcome.TrainLoss.ToString("R", CultureInfo.InvariantCulture)},{outcome.ValidationLoss.ToString("R", CultureInfo.InvariantCulture)},{sharp},{outcome.Seconds:F1}\n");
+            md.Append(CultureInfo.InvariantCulture, $"| {row.Method} | {row.Seed} | {acc} | {rank} | {Joined(r1)} | {Joined(r2)} | {lambda} | {valid} | {sharp} | `{outcome.Genotype}` |\n");
+            table.AddRow(Markup.Escape(row.Method), row.Seed.ToString(CultureInfo.InvariantCulture), acc, rank, Joined(r1), lambda, valid, sharp, Markup.Escape(outcome.Genotype));
+            o.Event("run", new
+            {
+                method = row.Method, seed = row.Seed, genotype = outcome.Genotype, nb201Cifar10 = row.TableAccuracy, nb201Rank = row.Rank,
+                radius1Mean = row.Metric("Nb201Cifar10Radius1Mean"), radius1Min = row.Metric("Nb201Cifar10Radius1Min"), radius1Gap = row.Metric("Nb201Cifar10Radius1Gap"),
+                radius2Mean = row.Metric("Nb201Cifar10Radius2Mean"), radius2Min = row.Metric("Nb201Cifar10Radius2Min"), radius2Gap = row.Metric("Nb201Cifar10Radius2Gap"),
+                alphaHessianMaxEigenvalue = row.LastHessianEigenvalue, folder = row.Folder,
+            });
         }
-        md.Append("\n| method | runs | NB201 CIFAR-10 mean ± std |\n|---|---|---|\n");
+        md.Append("\n| method | runs | NB201 CIFAR-10 mean ± std | r=1 neighbour mean ± std | r=1 gap ± std |\n|---|---|---|---|---|\n");
         foreach (var group in rows.GroupBy(x => x.Method))
         {
             var accs = group.Select(x => x.TableAccuracy).OfType<double>().ToArray();
             double mean = accs.Length == 0 ? double.NaN : accs.Average();
             double std = accs.Length < 2 ? 0 : Math.Sqrt(accs.Sum(v => (v - mean) * (v - mean)) / (accs.Length - 1));
-            md.Append(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {mean:F2} ± {std:F2} |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {mean:F2} ± {std:F2} | {MeanStd(group.Select(x => x.Metric("Nb201Cifar10Radius1Mean")))} | {MeanStd(group.Select(x => x.Metric("Nb201Cifar10Radius1Gap")))} |\n");
             o.Event("summary", new { method = group.Key, runs = group.Count(), nb201Cifar10Mean = accs.Length == 0 ? (double?)null : mean, nb201Cifar10Std = std });
         }
         File.WriteAllText(Path.Combine(folder, "results.csv"), csv.ToString());
@@ -89,5 +108,15 @@ internal static class ComparisonReport
             o.Text($"results: {Path.Combine(folder, "results.md")}, manifest: {path}");
         }
         return path;
+    }
+
+    /// <summary>"mean ± sample std" of the recorded values (empty when none was recorded).</summary>
+    private static string MeanStd(IEnumerable<double?> values)
+    {
+        var v = values.OfType<double>().ToArray();
+        if (v.Length == 0) return "";
+        double mean = v.Average();
+        double std = v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
+        return string.Create(CultureInfo.InvariantCulture, $"{mean:F2} ± {std:F2}");
     }
 }

@@ -36,6 +36,8 @@ internal sealed record SearchRequest
     // Sharpness-aware weight step of the search (--weight-sharpness sam|asam|none, --weight-rho).
     public string? WeightSharpness { get; init; }
     public double? WeightRho { get; init; }
+    /// <summary>Measure the dominant eigenvalue of ∇²_α L_val every this many epochs (null: not measured).</summary>
+    public int? AlphaHessianEvery { get; init; }
 }
 
 /// <summary>The options of <c>search</c> (and the budget options <c>compare</c> shares).</summary>
@@ -77,6 +79,7 @@ internal sealed class SearchArguments
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Folder for per-epoch checkpoints; an interrupted search resumes from it." };
     public Option<string?> Output { get; } = new("--output", "-o") { Description = "Folder for manifest.json, alpha.png, epochs.jsonl (default results/<command>-<time>)." };
     public Option<string?> WeightSharpness { get; } = new("--weight-sharpness") { Description = "Sharpness-aware weight step of the search: none (plain SGD, default), sam or asam (two passes: gradient at w, then at w + ε; docs/flatnas.md)." };
+    public Option<int?> AlphaHessianEvery { get; } = new("--alpha-hessian-every") { Description = "Record the dominant eigenvalue of the Hessian of the validation loss w.r.t. α (the DARTS-collapse indicator) every this many epochs and at the last (1 = every epoch; costs 1 + (α entries) backward passes per measurement; default: not measured)." };
     public Option<double?> WeightRho { get; } = new("--weight-rho") { Description = "Radius ρ of the sharpness-aware weight step (default 0.05; FlatNAS's ASAM uses 2)." };
 
     /// <summary>Adds the options to <paramref name="command"/>; <paramref name="composition"/> false leaves out the method/component options (compare has its own),
@@ -92,7 +95,7 @@ internal sealed class SearchArguments
             command.Options.Add(Activation);
             command.Options.Add(Schedule);
         }
-        foreach (var o in new Option[] { Protocol, Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads, WeightSharpness, WeightRho })
+        foreach (var o in new Option[] { Protocol, Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads, WeightSharpness, WeightRho, AlphaHessianEvery })
             command.Options.Add(o);
         if (checkpoint) command.Options.Add(Checkpoint);
         if (output) command.Options.Add(Output);
@@ -127,6 +130,7 @@ internal sealed class SearchArguments
         Output = p.GetValue(Output),
         WeightSharpness = p.GetValue(WeightSharpness),
         WeightRho = p.GetValue(WeightRho),
+        AlphaHessianEvery = p.GetValue(AlphaHessianEvery),
     };
 
     /// <summary>

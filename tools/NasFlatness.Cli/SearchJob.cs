@@ -111,6 +111,7 @@ internal static class SearchJob
         if (r.TrainExamples < 1) errors.Add($"--train-examples {r.TrainExamples} is invalid: must be at least 1.");
         if (r.ValidExamples < 1) errors.Add($"--valid-examples {r.ValidExamples} is invalid: must be at least 1.");
         if (r.Threads is < 1) errors.Add($"--threads {r.Threads} is invalid: must be at least 1.");
+        if (r.AlphaHessianEvery is < 1) errors.Add($"--alpha-hessian-every {r.AlphaHessianEvery} is invalid: must be at least 1 (leave it out to not measure).");
         if (errors.Count > 0) throw new CliInputException(string.Join(" ", errors));
         if (r.Device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
             throw new CliInputException($"--device {r.Device}: CUDA is not available on this machine (this tool ships the CPU backend; use --device cpu, or run from a build that references TorchSharp-cuda-linux).");
@@ -149,11 +150,12 @@ internal static class SearchJob
         if (r.Threads is int threads) torch.set_num_threads(threads);
         Directory.CreateDirectory(folder);
         var observer = new EdgeWeightObserver(plan.Runner.SearchSpace.Name);
+        using var hessian = r.AlphaHessianEvery is int every ? new ArchitectureHessianObserver { EveryEpochs = every } : null;
         var runner = new SearchRunner(plan.Runner.SearchSpace, plan.Runner.Optimizer, plan.Runner.Regularizers, plan.Options)
         {
             Activation = plan.Runner.Activation,
             Schedule = plan.Runner.Schedule,
-            Observers = [observer],
+            Observers = hessian is null ? [observer] : [observer, hessian],
         };
         var opts = runner.Options;
         string method = plan.Preset?.Name ?? string.Join("+", new[] { runner.Optimizer.Name }.Concat(runner.Regularizers.Select(x => x.Name)));
@@ -177,6 +179,7 @@ internal static class SearchJob
             epoch = e.Epoch + 1, epochs = opts.Epochs, trainLoss = e.TrainLoss, trainAccuracy = e.TrainAccuracy, validationLoss = e.ValidationLoss,
             validationAccuracy = e.ValidationAccuracy, meanMaxWeight = e.MeanMaxWeight, maxWeightPerEdge = entry.MaxWeightPerEdge,
             genotype = e.Genotype.ToString(), nb201Cifar10 = acc, seconds = e.Duration.TotalSeconds, secondsLeft,
+            alphaHessianMaxEigenvalue = e.Metrics.TryGetValue(ArchitectureHessianObserver.MetricName, out double l) ? l : (double?)null,
         };
         int epochLines = 0;
 
@@ -191,6 +194,7 @@ internal static class SearchJob
             o.Text(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {e.Epoch + 1,3}/{opts.Epochs}  train {e.TrainLoss:F4} ({e.TrainAccuracy:P1})  valid {e.ValidationLoss:F4} ({e.ValidationAccuracy:P1})  " +
                 $"max p per edge [{string.Join(" ", entry.MaxWeightPerEdge.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}] mean {e.MeanMaxWeight:F3}  " +
+                $"{LambdaText(e)}" +
                 $"{e.Duration.TotalSeconds:F1} s, ~{left.TotalSeconds:F0} s left  {e.Genotype}{(acc is double a ? $"  (NB201 C10 {a:F2} %)" : "")}"));
         }
 
@@ -258,6 +262,7 @@ internal static class SearchJob
         };
         double? tableAccuracy = null;
         int? rank = null;
+        Nb201CellQuality? quality = null;
         if (table is not null)
         {
             manifest.TableVersion = TableVersion();
@@ -268,6 +273,13 @@ internal static class SearchJob
             manifest.Outcome.Metrics["Nb201Cifar100TestAccuracy"] = record.Cifar100TestAccuracy;
             manifest.Outcome.Metrics["Nb201ImageNet16TestAccuracy"] = record.ImageNet16TestAccuracy;
             manifest.Outcome.Metrics["Nb201Cifar10Rank"] = rank.Value;
+            quality = Nb201CellQualityMeter.Embedded.Measure(result.GetGenotype<Nb201Genotype>());
+            manifest.Outcome.Metrics["Nb201Cifar10Radius1Mean"] = quality.Radius1.NeighborMean;
+            manifest.Outcome.Metrics["Nb201Cifar10Radius1Min"] = quality.Radius1.NeighborMin;
+            manifest.Outcome.Metrics["Nb201Cifar10Radius1Gap"] = quality.Radius1.Gap;
+            manifest.Outcome.Metrics["Nb201Cifar10Radius2Mean"] = quality.Radius2.NeighborMean;
+            manifest.Outcome.Metrics["Nb201Cifar10Radius2Min"] = quality.Radius2.NeighborMin;
+            manifest.Outcome.Metrics["Nb201Cifar10Radius2Gap"] = quality.Radius2.Gap;
         }
         var initial = observer.Initial;
         var series = new List<double[]>();
@@ -283,16 +295,29 @@ internal static class SearchJob
             genotype = result.Genotype.ToString(), selectedEpoch = result.SelectedEpoch + 1, selection = result.Selection,
             trainLoss = manifest.Outcome.TrainLoss, validationLoss = manifest.Outcome.ValidationLoss, nb201Cifar10 = tableAccuracy, nb201Rank = rank,
             nb201Size = table is null ? (int?)null : Nb201Table.ArchitectureCount, manifest = manifestPath, plot = png, seconds = result.Duration.TotalSeconds,
+            neighbourhood = quality is null ? null : new
+            {
+                radius1 = new { mean = quality.Radius1.NeighborMean, min = quality.Radius1.NeighborMin, gap = quality.Radius1.Gap },
+                radius2 = new { mean = quality.Radius2.NeighborMean, min = quality.Radius2.NeighborMin, gap = quality.Radius2.Gap },
+            },
+            alphaHessianMaxEigenvalue = hessian?.DominantEigenvalues.LastOrDefault(v => !double.IsNaN(v)),
         });
         o.Text("");
         o.Line($"[bold]genotype[/] (epoch {result.SelectedEpoch + 1}, {result.Selection}, {result.Duration.TotalSeconds:F0} s): {Markup.Escape(result.Genotype.ToString())}");
         if (tableAccuracy is double t)
             o.Line(string.Create(CultureInfo.InvariantCulture,
                 $"[bold]NAS-Bench-201[/] CIFAR-10 test accuracy {t:F2} %, rank {rank:N0} of {Nb201Table.ArchitectureCount:N0} cells (top {100.0 * rank!.Value / Nb201Table.ArchitectureCount:F1} %)"));
+        if (quality is not null)
+            o.Line(string.Create(CultureInfo.InvariantCulture,
+                $"[bold]neighbourhood[/] (CIFAR-10, cells 1 / 2 edits away): mean {quality.Radius1.NeighborMean:F2} / {quality.Radius2.NeighborMean:F2} %, min {quality.Radius1.NeighborMin:F2} / {quality.Radius2.NeighborMin:F2} %, gap {quality.Radius1.Gap:F2} / {quality.Radius2.Gap:F2} points"));
         o.Text($"manifest: {manifestPath}");
         o.Text($"α plot:   {png}");
         return new SearchOutcome(result, manifest, folder, tableAccuracy, rank);
     }
+
+    /// <summary>"λmax(∇²α) v  " when the epoch measured the dominant eigenvalue of the α Hessian, else empty.</summary>
+    private static string LambdaText(EpochRecord e) =>
+        e.Metrics.TryGetValue(ArchitectureHessianObserver.MetricName, out double lambda) ? string.Create(CultureInfo.InvariantCulture, $"λmax(∇²α) {lambda:G4}  ") : "";
 
     /// <summary>1 + the number of NB201 cells with a strictly higher CIFAR-10 test accuracy.</summary>
     public static int Rank(Nb201Table table, double accuracy) => 1 + table.Records.Count(x => x.Cifar10TestAccuracy > accuracy);

@@ -15,6 +15,7 @@ internal static class TrialOptions
     [
         "space", "method", "optimizer", "regularizer", "activation", "schedule", "dataset", "data", "epochs", "train-examples", "valid-examples",
         "batch-size", "channels", "cells", "arch-lr", "weight-lr", "warmup", "validation-batches", "device", "seed", "threads", "protocol",
+        "alpha-hessian-every",
     ];
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
@@ -55,6 +56,7 @@ internal static class TrialOptions
         if (r.DataFolder is not null) o["data"] = Path.TrimEndingDirectorySeparator(Path.GetFullPath(r.DataFolder));
         if (r.ValidationBatches is int v) o["validation-batches"] = I(v);
         if (r.Threads is int t) o["threads"] = I(t);
+        if (r.AlphaHessianEvery is int h) o["alpha-hessian-every"] = I(h);
         return o;
     }
 
@@ -105,6 +107,7 @@ internal static class TrialOptions
             Device = S("device") ?? d.Device,
             Seed = N("seed") ?? d.Seed,
             Threads = N("threads"),
+            AlphaHessianEvery = N("alpha-hessian-every"),
             Protocol = S("protocol") is { } pn && !string.Equals(pn, "none", StringComparison.OrdinalIgnoreCase) ? pn : null,
         };
     }

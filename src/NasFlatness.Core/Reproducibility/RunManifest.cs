@@ -215,6 +215,12 @@ public sealed class EpochManifest
     /// <summary>Wall time of the epoch's steps in seconds.</summary>
     public double Seconds { get; set; }
 
+    /// <summary>
+    /// The epoch's named measurements (<see cref="EpochRecord.Metrics"/>, e.g. the dominant eigenvalue of ∇²_α L_val under
+    /// <see cref="ArchitectureHessianObserver.MetricName"/>); empty when no component measured anything.
+    /// </summary>
+    public Dictionary<string, double> Metrics { get; set; } = [];
+
     /// <summary>The manifest entry of <paramref name="record"/>; <paramref name="activation"/> turns a row of logits into weights.</summary>
     public static EpochManifest From(EpochRecord record, Func<double[], double[]> activation)
     {
@@ -233,6 +239,7 @@ public sealed class EpochManifest
             ValidationAccuracy = record.ValidationAccuracy,
             ArchitectureUpdates = record.ArchitectureUpdates,
             Seconds = record.Duration.TotalSeconds,
+            Metrics = new Dictionary<string, double>(record.Metrics),
         };
     }
 }
