@@ -182,7 +182,7 @@ public static class SearchProtocols
 
     /// <summary>
     /// <c>quick-nb201</c>: the command-line tool's default for NAS-Bench-201 — a first search of about two minutes on 2 cores in
-    /// which α visibly decides. C = 8, N = 1, 1,280 + 1,280 images, batch 64 (20 steps per epoch), 16 epochs (320 α steps for
+    /// which α visibly moves (it does not decide: mean max p ≈ 0.37). C = 8, N = 1, 1,280 + 1,280 images, batch 64 (20 steps per epoch), 16 epochs (320 α steps for
     /// DARTS), end-of-epoch validation on 2 batches; α-lr derived as in <see cref="CpuNb201"/> (DARTS: 3e-4 × 19,550 / 320 ≈ 1.83e-2).
     /// Measured (docs/protocol.md): DARTS' mean max softmax(α) 0.200 → 0.38–0.44 (seed 0, two kernel choices), the genotype unchanged over the last 7–8 epochs.
     /// </summary>
