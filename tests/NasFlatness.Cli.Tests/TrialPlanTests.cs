@@ -107,6 +107,30 @@ public sealed class TrialPlanTests
     }
 
     [Fact]
+    public void A_plan_carries_the_sharpness_aware_weight_step_and_the_hessian_interval_into_every_trial()
+    {
+        using var tmp = new TempFolder();
+        var (code, _, err) = Tool.Run(PlanArgs(tmp["p.jsonl"], tmp["results"], "--weight-sharpness", "asam", "--weight-rho", "2", "--alpha-hessian-every", "4"));
+        Assert.True(code == 0, err);
+        var plan = TrialPlan.Load(tmp["p.jsonl"]);
+        foreach (var trial in plan.Trials)
+        {
+            Assert.Equal("asam", trial.Options["weight-sharpness"]);
+            Assert.Equal("2", trial.Options["weight-rho"]);
+            Assert.Equal("4", trial.Options["alpha-hessian-every"]);
+            var request = TrialOptions.ToRequest(trial);
+            Assert.Equal("asam", request.WeightSharpness);
+            Assert.Equal(2.0, request.WeightRho);
+            Assert.Equal(4, request.AlphaHessianEvery);
+            // The search command line a trial's manifest records replays them too.
+            var line = TrialOptions.SearchCommandLine(trial);
+            Assert.Equal("asam", line[Array.IndexOf(line, "--weight-sharpness") + 1]);
+            Assert.Equal("2", line[Array.IndexOf(line, "--weight-rho") + 1]);
+            Assert.Equal("4", line[Array.IndexOf(line, "--alpha-hessian-every") + 1]);
+        }
+    }
+
+    [Fact]
     public void An_index_out_of_range_or_missing_is_a_clear_error()
     {
         using var tmp = new TempFolder();

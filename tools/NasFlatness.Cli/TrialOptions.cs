@@ -15,7 +15,7 @@ internal static class TrialOptions
     [
         "space", "method", "optimizer", "regularizer", "activation", "schedule", "dataset", "data", "epochs", "train-examples", "valid-examples",
         "batch-size", "channels", "cells", "arch-lr", "weight-lr", "warmup", "validation-batches", "device", "seed", "threads", "protocol",
-        "alpha-hessian-every",
+        "alpha-hessian-every", "weight-sharpness", "weight-rho",
     ];
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
@@ -57,6 +57,8 @@ internal static class TrialOptions
         if (r.ValidationBatches is int v) o["validation-batches"] = I(v);
         if (r.Threads is int t) o["threads"] = I(t);
         if (r.AlphaHessianEvery is int h) o["alpha-hessian-every"] = I(h);
+        if (r.WeightSharpness is { } sharpness) o["weight-sharpness"] = sharpness;
+        if (r.WeightRho is double rho) o["weight-rho"] = D(rho);
         return o;
     }
 
@@ -108,6 +110,8 @@ internal static class TrialOptions
             Seed = N("seed") ?? d.Seed,
             Threads = N("threads"),
             AlphaHessianEvery = N("alpha-hessian-every"),
+            WeightSharpness = S("weight-sharpness"),
+            WeightRho = F("weight-rho"),
             Protocol = S("protocol") is { } pn && !string.Equals(pn, "none", StringComparison.OrdinalIgnoreCase) ? pn : null,
         };
     }
