@@ -21,7 +21,7 @@ internal static class Plots
         {
             int n = g.Max(r => r.MeanMaxWeightPerEpoch.Length);
             double[] xs = [.. Enumerable.Range(1, n).Select(e => (double)e)];
-            double[] ys = [.. Enumerable.Range(0, n).Select(e => Mean(g.Where(r => r.MeanMaxWeightPerEpoch.Length > e).Select(r => r.MeanMaxWeightPerEpoch[e])))];
+            double[] ys = [.. Enumerable.Range(0, n).Select(e => Report.Stats(g.Where(r => r.MeanMaxWeightPerEpoch.Length > e).Select(r => r.MeanMaxWeightPerEpoch[e])).Mean)];
             Line(weight, g.Key, xs, ys, g.Count());
         }
         Finish(weight, "mean max softmax(α) per epoch (mean over seeds; uniform = 0.2)", "epoch", "mean max mixing weight", Path.Combine(folder, "alpha-max-weight.png"), paths, Alignment.UpperLeft);
@@ -32,7 +32,7 @@ internal static class Plots
         {
             int n = g.Max(r => r.HessianEigenvaluePerEpoch.Length);
             var points = Enumerable.Range(0, n)
-                .Select(e => (X: e + 1.0, Y: Mean(g.Where(r => r.HessianEigenvaluePerEpoch.Length > e).Select(r => r.HessianEigenvaluePerEpoch[e]))))
+                .Select(e => (X: e + 1.0, Y: Report.Stats(g.Where(r => r.HessianEigenvaluePerEpoch.Length > e).Select(r => r.HessianEigenvaluePerEpoch[e])).Mean))
                 .Where(p => !double.IsNaN(p.Y)).ToArray();
             if (points.Length > 1) Line(curvature, g.Key, [.. points.Select(p => p.X)], [.. points.Select(p => p.Y)], g.Count());
         }
@@ -57,12 +57,6 @@ internal static class Plots
         Finish(scatter, string.Create(CultureInfo.InvariantCulture, $"found cells: accuracy vs radius-1 neighbourhood (NAS-Bench-201, CIFAR-10); {outside} of {cells.Count} outside the axes"),
             "mean accuracy of the 24 radius-1 neighbours (%)", "table test accuracy of the cell (%)", Path.Combine(folder, "accuracy-vs-flatness.png"), paths, Alignment.LowerRight);
         return paths;
-    }
-
-    private static double Mean(IEnumerable<double> values)
-    {
-        var v = values.Where(x => !double.IsNaN(x)).ToArray();
-        return v.Length == 0 ? double.NaN : v.Average();
     }
 
     private static void Line(Plot plot, string method, double[] xs, double[] ys, int seeds)

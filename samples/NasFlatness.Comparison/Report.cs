@@ -9,7 +9,7 @@ internal static class Report
 {
     private static string F(double v, string format = "F2") => double.IsNaN(v) ? "–" : v.ToString(format, CultureInfo.InvariantCulture);
 
-    private static (double Mean, double Std) Stats(IEnumerable<double> values)
+    public static (double Mean, double Std) Stats(IEnumerable<double> values)
     {
         var v = values.Where(x => !double.IsNaN(x)).ToArray();
         if (v.Length == 0) return (double.NaN, double.NaN);

@@ -128,7 +128,8 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
 
         // A second consumer on the same packages runs public API the sample does not touch: a protocol's derived α-lr
         // (Optimizers), a trial plan (Core), JPEG compression through the Data package's native Skia assets, the ML.NET
-        // surrogate (Landscape) and a ZO-DARTS++ genotype (SearchSpaces).
+        // surrogate (Landscape), a ZO-DARTS++ genotype (SearchSpaces), a found cell's neighbourhood flatness (Landscape) and an
+        // epoch's named metrics in the run manifest (Core).
         string surface = Directory.CreateDirectory(Path.Combine(_temp, "surface")).FullName;
         File.Copy(Path.Combine(app, "Consumer.csproj"), Path.Combine(surface, "Surface.csproj"));
         File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(surface, "nuget.config"));
@@ -137,7 +138,10 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
             using NasFlatness.Data;
             using NasFlatness.Genotypes;
             using NasFlatness.Landscape.MultiObjective;
+            using NasFlatness.Landscape;
             using NasFlatness.Optimizers;
+            using NasFlatness.Reproducibility;
+            using NasFlatness.Search;
             using NasFlatness.Trials;
             using TorchSharp;
 
@@ -155,14 +159,16 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
             double[][] features = [.. Enumerable.Range(0, 20).Select(i => new double[] { i, i % 3 })];
             surrogate.Fit(features, [.. features.Select(f => 2 * f[0])], seed: 0);
             var varied = new Nb201VariedGenotype(new int[18], new int[18], [1, 2, 3]);
+            var quality = Nb201CellQualityMeter.Embedded.Measure("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|nor_conv_1x1~0|nor_conv_1x1~1|nor_conv_3x3~2|");
+            var epoch = new EpochManifest { Metrics = { [ArchitectureHessianObserver.MetricName] = 0.25 } };
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"lr {lr:R} trials {plan.Count} jpeg {string.Join("x", jpeg.shape)} change {change:F4} predict {surrogate.Predict([10, 1]):F1} varied {Nb201VariedGenotype.Parse(varied.ToString()).Equals(varied)}"));
+                $"lr {lr:R} trials {plan.Count} jpeg {string.Join("x", jpeg.shape)} change {change:F4} predict {surrogate.Predict([10, 1]):F1} varied {Nb201VariedGenotype.Parse(varied.ToString()).Equals(varied)} r1 {quality.Radius1.NeighborMean:F2} metric {epoch.Metrics["alpha-hessian-max-eigenvalue"]:R}"));
             """);
         var (surfaceBuild, surfaceBuildText) = Run("dotnet", "build -c Release", surface, 600);
         Assert.True(surfaceBuild == 0, surfaceBuildText);
         var (surfaceCode, surfaceText) = Run("dotnet", $"\"{Path.Combine(surface, "bin", "Release", "net10.0", "Surface.dll")}\"", surface, 300);
         Assert.True(surfaceCode == 0, surfaceText);
-        var line = Regex.Match(surfaceText, @"lr (\S+) trials (\d+) jpeg (\S+) change (\S+) predict (\S+) varied (\S+)");
+        var line = Regex.Match(surfaceText, @"lr (\S+) trials (\d+) jpeg (\S+) change (\S+) predict (\S+) varied (\S+) r1 (\S+) metric (\S+)");
         Assert.True(line.Success, surfaceText);
         Assert.Equal(3e-4 * 19_550 / 320, double.Parse(line.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 12);
         Assert.Equal("4", line.Groups[2].Value);
@@ -170,6 +176,9 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         Assert.InRange(double.Parse(line.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture), 1e-4, 0.5); // JPEG changed the noise images
         Assert.InRange(double.Parse(line.Groups[5].Value, System.Globalization.CultureInfo.InvariantCulture), 10, 30); // target 2·10 = 20
         Assert.Equal("True", line.Groups[6].Value);
+        // The README's seed-0 cell: radius-1 neighbour mean 91.54 % (docs/cli.md); the metric under the observer's public key.
+        Assert.Equal("91.54", line.Groups[7].Value);
+        Assert.Equal("0.25", line.Groups[8].Value);
         string dll = Path.Combine(app, "bin", "Release", "net10.0", "Consumer.dll");
 
         // Uninterrupted.

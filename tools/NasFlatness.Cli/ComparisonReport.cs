@@ -17,8 +17,11 @@ internal sealed record ComparisonRow(string Method, int Seed, RunManifest Manife
     public double? Metric(string name) => Manifest.Outcome.Metrics.TryGetValue(name, out var v) ? v : null;
 
     /// <summary>The last measured dominant eigenvalue of ∇²_α L_val (null when the search did not measure it).</summary>
-    public double? LastHessianEigenvalue => Manifest.Epochs.Select(e => e.Metrics.TryGetValue(ArchitectureHessianObserver.MetricName, out var v) ? v : double.NaN)
-        .Where(v => !double.IsNaN(v)).Select(v => (double?)v).LastOrDefault();
+    public double? LastHessianEigenvalue => LastMeasuredHessianEigenvalue(Manifest.Epochs);
+
+    /// <summary>The last epoch's dominant eigenvalue of ∇²_α L_val among <paramref name="epochs"/> that measured it (null: none did).</summary>
+    public static double? LastMeasuredHessianEigenvalue(IEnumerable<EpochManifest> epochs) =>
+        epochs.Select(e => e.Metrics.TryGetValue(ArchitectureHessianObserver.MetricName, out var v) ? v : (double?)null).LastOrDefault(v => v is not null);
 
     /// <summary>A row from a search manifest: the preset name, or the optimizer and regularizers joined by '+'.</summary>
     public static ComparisonRow FromManifest(RunManifest manifest, string folder)
@@ -67,11 +70,9 @@ internal static class ComparisonReport
         md.Append("\n| method | runs | NB201 CIFAR-10 mean ± std | r=1 neighbour mean ± std | r=1 gap ± std |\n|---|---|---|---|---|\n");
         foreach (var group in rows.GroupBy(x => x.Method))
         {
-            var accs = group.Select(x => x.TableAccuracy).OfType<double>().ToArray();
-            double mean = accs.Length == 0 ? double.NaN : accs.Average();
-            double std = accs.Length < 2 ? 0 : Math.Sqrt(accs.Sum(v => (v - mean) * (v - mean)) / (accs.Length - 1));
+            var (mean, std) = Stats(group.Select(x => x.TableAccuracy));
             md.Append(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {mean:F2} ± {std:F2} | {MeanStd(group.Select(x => x.Metric("Nb201Cifar10Radius1Mean")))} | {MeanStd(group.Select(x => x.Metric("Nb201Cifar10Radius1Gap")))} |\n");
-            o.Event("summary", new { method = group.Key, runs = group.Count(), nb201Cifar10Mean = accs.Length == 0 ? (double?)null : mean, nb201Cifar10Std = std });
+            o.Event("summary", new { method = group.Key, runs = group.Count(), nb201Cifar10Mean = double.IsNaN(mean) ? (double?)null : mean, nb201Cifar10Std = std });
         }
         File.WriteAllText(Path.Combine(folder, "results.csv"), csv.ToString());
         File.WriteAllText(Path.Combine(folder, "results.md"), md.ToString());
@@ -110,13 +111,19 @@ internal static class ComparisonReport
         return path;
     }
 
+    /// <summary>Mean and sample standard deviation of the recorded values (NaN mean when none was recorded; std 0 for one value).</summary>
+    private static (double Mean, double Std) Stats(IEnumerable<double?> values)
+    {
+        var v = values.OfType<double>().ToArray();
+        if (v.Length == 0) return (double.NaN, 0);
+        double mean = v.Average();
+        return (mean, v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)));
+    }
+
     /// <summary>"mean ± sample std" of the recorded values (empty when none was recorded).</summary>
     private static string MeanStd(IEnumerable<double?> values)
     {
-        var v = values.OfType<double>().ToArray();
-        if (v.Length == 0) return "";
-        double mean = v.Average();
-        double std = v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
-        return string.Create(CultureInfo.InvariantCulture, $"{mean:F2} ± {std:F2}");
+        var (mean, std) = Stats(values);
+        return double.IsNaN(mean) ? "" : string.Create(CultureInfo.InvariantCulture, $"{mean:F2} ± {std:F2}");
     }
 }

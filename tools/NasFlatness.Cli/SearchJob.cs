@@ -300,7 +300,7 @@ internal static class SearchJob
                 radius1 = new { mean = quality.Radius1.NeighborMean, min = quality.Radius1.NeighborMin, gap = quality.Radius1.Gap },
                 radius2 = new { mean = quality.Radius2.NeighborMean, min = quality.Radius2.NeighborMin, gap = quality.Radius2.Gap },
             },
-            alphaHessianMaxEigenvalue = hessian?.DominantEigenvalues.LastOrDefault(v => !double.IsNaN(v)),
+            alphaHessianMaxEigenvalue = ComparisonRow.LastMeasuredHessianEigenvalue(manifest.Epochs),
         });
         o.Text("");
         o.Line($"[bold]genotype[/] (epoch {result.SelectedEpoch + 1}, {result.Selection}, {result.Duration.TotalSeconds:F0} s): {Markup.Escape(result.Genotype.ToString())}");
