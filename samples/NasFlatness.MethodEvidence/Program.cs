@@ -94,7 +94,23 @@ report.SetAction(parse =>
     return 0;
 });
 
-var root = new RootCommand("NasFlatness method evidence for issue 14: ZO-DARTS(+), parameter budgets, DARTS-PRIME, MedMNIST.") { nb201, medmnist, report };
+var proxyEpochs = new Option<int>("--epochs") { Description = "Search epochs.", DefaultValueFactory = _ => 6 };
+var proxyImages = new Option<int>("--images") { Description = "Images in each split.", DefaultValueFactory = _ => 640 };
+var proxySeed = new Option<int>("--seed") { Description = "Seed.", DefaultValueFactory = _ => 0 };
+var proxyRound = new Option<int>("--round") { Description = "Weight steps per ZO round (R).", DefaultValueFactory = _ => 5 };
+var proxyOut = new Option<string?>("--out") { Description = "Text file each line is appended to as it is printed." };
+var zoProxy = new Command("zo-proxy", "The short NB201 proxy comparison of docs/methods-zo.md: darts-1st vs zo-darts vs zo-darts+ (minutes of CPU).")
+{
+    proxyEpochs, proxyImages, proxySeed, proxyRound, proxyOut, data,
+};
+zoProxy.SetAction(parse =>
+{
+    var images = CifarImages.Load(parse.GetValue(data) ?? FindData(Path.Combine("cifar10", "cifar-10-batches-bin")), CifarKind.Cifar10, train: true);
+    ZeroOrderProxy.Run(images, parse.GetValue(proxyEpochs), parse.GetValue(proxyImages), parse.GetValue(proxySeed), parse.GetValue(proxyRound), parse.GetValue(proxyOut));
+    return 0;
+});
+
+var root = new RootCommand("NasFlatness method evidence for issue 14: ZO-DARTS(+), parameter budgets, DARTS-PRIME, MedMNIST.") { nb201, medmnist, report, zoProxy };
 return root.Parse(args).Invoke();
 
 static void Setup()
@@ -128,7 +144,7 @@ static int RunSearches((MethodSpec Method, int Seed)[] pending, SearchSize size,
         }
         var record = done.Record;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{tag}: searched → {record.Genotype} table {record.TableCifar10Accuracy:F2} %, {record.Parameters:N0} params, zeros {record.ExactZeros}/{record.MixingEntries}, mean max p {record.FinalMeanMaxWeight:F3}, α steps {record.ArchitectureUpdates}, gap {record.DiscretisationGap:F3}, {record.WallSeconds:F0} s"));
+            $"{tag}: searched → {record.Genotype}{(double.IsNaN(record.TableCifar10Accuracy) ? "" : string.Create(CultureInfo.InvariantCulture, $" table {record.TableCifar10Accuracy:F2} %"))}, {record.Parameters:N0} params, zeros {record.ExactZeros}/{record.MixingEntries}, mean max p {record.FinalMeanMaxWeight:F3}, α steps {record.ArchitectureUpdates}, gap {record.DiscretisationGap:F3}, {record.WallSeconds:F0} s"));
         if (after is not null)
         {
             var trained = after(record, cts.Token);

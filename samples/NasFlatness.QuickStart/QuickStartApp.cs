@@ -3,6 +3,7 @@ using System.Globalization;
 using NasFlatness.Data;
 using NasFlatness.Genotypes;
 using NasFlatness.Landscape;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using NasFlatness.Extensions.DependencyInjection;
@@ -38,10 +39,12 @@ public static class QuickStartApp
         var epochs = new Option<int?>("--epochs") { Description = "Search epochs (proxy default 10, paper 50)." };
         var channels = new Option<int?>("--channels") { Description = "Initial channels C (proxy 8, paper 16)." };
         var cells = new Option<int?>("--cells") { Description = "Cells per stage N (proxy 1, paper 5)." };
-        var batch = new Option<int>("--batch-size") { Description = "Batch size.", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int?>("--batch-size") { Description = "Batch size (default 64, or the --method preset's; a value given here wins over the preset's)." };
+        var warmup = new Option<int?>("--warmup") { Description = "Epochs without α updates (default 0, or the --method preset's; a value given here wins)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch CPU threads (default libtorch's choice; 1 is fastest for small networks on small machines)." };
         var trainExamples = new Option<int?>("--train-examples") { Description = "Images of the weight-training split (proxy 2560, paper 25000)." };
         var validExamples = new Option<int?>("--valid-examples") { Description = "Images of the validation split (proxy 2560, paper 25000)." };
-        var archLr = new Option<double>("--arch-lr") { Description = "Adam learning rate of α.", DefaultValueFactory = _ => 3e-4 };
+        var archLr = new Option<double?>("--arch-lr") { Description = "Adam learning rate of α (default 3e-4, or the --method preset's; a value given here wins)." };
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Folder for per-epoch checkpoints; an interrupted search resumes from it." };
@@ -50,7 +53,7 @@ public static class QuickStartApp
 
         var root = new RootCommand("NasFlatness quick start: DARTS on NAS-Bench-201 / CIFAR-10, then the table accuracy of the found cell.")
         {
-            data, optimizer, method, paper, epochs, channels, cells, batch, trainExamples, validExamples, archLr, seed, device, checkpoint, table, lookup,
+            data, optimizer, method, paper, epochs, channels, cells, batch, warmup, threads, trainExamples, validExamples, archLr, seed, device, checkpoint, table, lookup,
         };
         root.SetAction((parse, cancellationToken) =>
             SampleCli.Guard(() =>
@@ -58,7 +61,7 @@ public static class QuickStartApp
                 if (parse.GetValue(lookup) is not null)
                 {
                     // --lookup only reads the table: a search flag beside it would be silently ignored.
-                    Option[] searchFlags = [data, optimizer, method, paper, epochs, channels, cells, batch, trainExamples, validExamples, archLr, seed, device, checkpoint];
+                    Option[] searchFlags = [data, optimizer, method, paper, epochs, channels, cells, batch, warmup, threads, trainExamples, validExamples, archLr, seed, device, checkpoint];
                     var ignored = searchFlags.Where(f => parse.GetResult(f) is { Implicit: false }).Select(f => f.Name).ToArray();
                     if (ignored.Length > 0)
                         throw new ArgumentException($"--lookup only looks an arch string up in the table and would ignore {string.Join(", ", ignored)}; remove {(ignored.Length > 1 ? "them" : "it")}, or drop --lookup to search.");
@@ -78,6 +81,8 @@ public static class QuickStartApp
                     Channels: parse.GetValue(channels) ?? (isPaper ? 16 : 8),
                     Cells: parse.GetValue(cells) ?? (isPaper ? 5 : 1),
                     BatchSize: parse.GetValue(batch),
+                    WarmupEpochs: parse.GetValue(warmup),
+                    Threads: parse.GetValue(threads),
                     TrainExamples: parse.GetValue(trainExamples) ?? (isPaper ? 25_000 : 2_560),
                     ValidExamples: parse.GetValue(validExamples) ?? (isPaper ? 25_000 : 2_560),
                     ArchitectureLearningRate: parse.GetValue(archLr),
@@ -93,8 +98,10 @@ public static class QuickStartApp
     private const int CifarHalf = 25_000;
 
     private sealed record Configuration(
-        string DataFolder, string? Optimizer, string? Method, int Epochs, int Channels, int Cells, int BatchSize, int TrainExamples, int ValidExamples,
-        double ArchitectureLearningRate, int Seed, string Device, string? Checkpoint);
+        string DataFolder, string? Optimizer, string? Method, int Epochs, int Channels, int Cells, int? BatchSize, int? WarmupEpochs, int? Threads,
+        int TrainExamples, int ValidExamples, double? ArchitectureLearningRate, int Seed, string Device, string? Checkpoint);
+
+    private static string Invariant(IFormattable value) => value.ToString(null, CultureInfo.InvariantCulture);
 
     private static int Search(Configuration c, Nb201Table nb201, CancellationToken cancellationToken)
     {
@@ -102,23 +109,25 @@ public static class QuickStartApp
         // through AddNasFlatness, whose options are validated at start.
         if (c.Optimizer is not null && !Registry.Optimizers.Contains(c.Optimizer))
             throw new ArgumentException($"--optimizer '{c.Optimizer}' is not known; expected one of {Registry.Optimizers.KnownNames()}.");
-        using var services = new ServiceCollection()
-            .AddNasFlatness(o =>
-            {
-                o.Optimizer = c.Optimizer;
-                o.Method = c.Method;
-                o.Nb201 = new Nb201Options { Channels = c.Channels, CellsPerStage = c.Cells };
-                o.Search = new SearchOptions
-                {
-                    Epochs = c.Epochs,
-                    BatchSize = c.BatchSize,
-                    ArchitectureLearningRate = c.ArchitectureLearningRate,
-                    Seed = c.Seed,
-                    Device = c.Device,
-                    CheckpointDirectory = c.Checkpoint,
-                };
-            })
-            .BuildServiceProvider();
+        // The settings go through configuration, so that a value given on the command line counts as explicit and wins over the
+        // preset's (docs/configuration.md), even where it equals the default (--batch-size 64 with pc-darts's 256).
+        var settings = new Dictionary<string, string?>
+        {
+            ["Optimizer"] = c.Optimizer,
+            ["Method"] = c.Method,
+            ["Nb201:Channels"] = Invariant(c.Channels),
+            ["Nb201:CellsPerStage"] = Invariant(c.Cells),
+            ["Search:Epochs"] = Invariant(c.Epochs),
+            ["Search:Seed"] = Invariant(c.Seed),
+            ["Search:Device"] = c.Device,
+            ["Search:CheckpointDirectory"] = c.Checkpoint,
+        };
+        if (c.BatchSize is int b) settings["Search:BatchSize"] = Invariant(b);
+        if (c.WarmupEpochs is int w) settings["Search:WarmupEpochs"] = Invariant(w);
+        if (c.ArchitectureLearningRate is double lr) settings["Search:ArchitectureLearningRate"] = Invariant(lr);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings.Where(kv => kv.Value is not null)).Build();
+        if (c.Threads is < 1) throw new ArgumentException($"--threads {c.Threads} is invalid: must be at least 1.");
+        using var services = new ServiceCollection().AddNasFlatness(configuration).Services.BuildServiceProvider();
         try
         {
             services.GetRequiredService<IStartupValidator>().Validate();
@@ -139,6 +148,9 @@ public static class QuickStartApp
         if (!Directory.Exists(c.DataFolder))
             throw new DirectoryNotFoundException($"--data folder '{c.DataFolder}' does not exist; pass the CIFAR-10 binary version folder (cifar-10-batches-bin).");
 
+        if (c.Threads is int threadCount) torch.set_num_threads(threadCount);
+        if (c.Method is not null && options.WarmupEpochs >= options.Epochs)
+            AnsiConsole.MarkupLine(Markup.Escape($"warning: the preset's warm-up covers all {options.Epochs} epochs ({c.Method} warms up for {Registry.Presets.Get(c.Method).Settings.WarmupEpochs} of its paper's 50), so α will not move; give --warmup or more --epochs."));
         AnsiConsole.MarkupLine($"[bold]NAS-Bench-201 search[/] with [green]{Markup.Escape(c.Method ?? optimizer.Name)}[/]: C={c.Channels}, N={c.Cells}, batch {options.BatchSize}, {c.Epochs} epochs, " +
                                $"{c.TrainExamples:N0}+{c.ValidExamples:N0} images, seed {c.Seed}, device {c.Device}");
         var images = CifarImages.Load(c.DataFolder, CifarKind.Cifar10, train: true);

@@ -1,6 +1,7 @@
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
+using NasFlatness.SearchSpaces.Nb201Varied;
 
 namespace NasFlatness.Extensions.DependencyInjection;
 
@@ -49,6 +50,9 @@ public sealed class NasFlatnessOptions
 
     /// <summary>DARTS-space options (used when <see cref="SearchSpace"/> is <c>darts</c>).</summary>
     public DartsSpaceOptions Darts { get; set; } = new();
+
+    /// <summary>Options of the ZO-DARTS++ space (used when <see cref="SearchSpace"/> is <c>nas-bench-201-varied</c>).</summary>
+    public Nb201VariedOptions Nb201Varied { get; set; } = new();
 
     /// <summary>Options of the bilevel search loop.</summary>
     public SearchOptions Search { get; set; } = new();

@@ -63,6 +63,37 @@ public static class NodeBatchNormSpaceOptions
     }
 }
 
+/// <summary>Search-space options with the composition's batch-statistics need applied (<see cref="SupernetFeatures.BatchStatisticsOnly"/>, ZO-DARTS); returns a copy.</summary>
+public static class BatchStatisticsSpaceOptions
+{
+    /// <summary>The NB201 options with <see cref="Nb201Options.TrackRunningStats"/> off when <paramref name="batchStatisticsOnly"/> is true.</summary>
+    public static Nb201Options WithBatchStatisticsOnly(this Nb201Options options, bool batchStatisticsOnly)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Clone();
+        if (batchStatisticsOnly) o.TrackRunningStats = false;
+        return o;
+    }
+
+    /// <summary>The DARTS-space options with <see cref="DartsSpaceOptions.TrackRunningStats"/> off when <paramref name="batchStatisticsOnly"/> is true.</summary>
+    public static DartsSpaceOptions WithBatchStatisticsOnly(this DartsSpaceOptions options, bool batchStatisticsOnly)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Clone();
+        if (batchStatisticsOnly) o.TrackRunningStats = false;
+        return o;
+    }
+
+    /// <summary>The ZO-DARTS++ space's options with <see cref="Nb201VariedOptions.TrackRunningStats"/> off when <paramref name="batchStatisticsOnly"/> is true.</summary>
+    public static Nb201VariedOptions WithBatchStatisticsOnly(this Nb201VariedOptions options, bool batchStatisticsOnly)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var o = options.Clone();
+        if (batchStatisticsOnly) o.TrackRunningStats = false;
+        return o;
+    }
+}
+
 /// <summary>Adds the built-in search spaces to a <see cref="NasFlatnessRegistry"/>.</summary>
 public static class BuiltInSearchSpaces
 {
@@ -70,22 +101,24 @@ public static class BuiltInSearchSpaces
     /// Adds <c>nas-bench-201</c>, <c>darts</c> and <c>nas-bench-201-varied</c> (ZO-DARTS++, <see cref="VariedSearchSpaceRegistration"/>). Each factory takes its options from the context's services when there
     /// are some (<see cref="Nb201Options"/>, <see cref="DartsSpaceOptions"/>), else from the arguments here, else the
     /// defaults, and applies the context's partial-channel variant (a PC-DARTS preset's) and, for NAS-Bench-201, its node BatchNorm
-    /// (the unit-clamp presets'; the DARTS cell has none).
+    /// (the unit-clamp presets'; the DARTS cell has none), and the batch-statistics need of ZO-DARTS.
     /// </summary>
     /// <param name="registry">The registry.</param>
     /// <param name="nb201">NAS-Bench-201 options used when the context has none.</param>
     /// <param name="darts">DARTS-space options used when the context has none.</param>
-    public static NasFlatnessRegistry AddBuiltInSearchSpaces(this NasFlatnessRegistry registry, Nb201Options? nb201 = null, DartsSpaceOptions? darts = null)
+    /// <param name="varied">ZO-DARTS++ space options used when the context has none.</param>
+    public static NasFlatnessRegistry AddBuiltInSearchSpaces(this NasFlatnessRegistry registry, Nb201Options? nb201 = null, DartsSpaceOptions? darts = null, Nb201VariedOptions? varied = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         var nb201Defaults = (nb201 ?? new Nb201Options()).Clone();
         var dartsDefaults = (darts ?? new DartsSpaceOptions()).Clone();
         registry.SearchSpaces
-            .Add(Nb201SearchSpace.SpaceName, c => new Nb201SearchSpace((c.GetService<Nb201Options>() ?? nb201Defaults).WithPartialChannels(c.PartialChannels).WithNodeBatchNorm(c.NodeBatchNorm)),
-                "NAS-Bench-201 cell space (5 operations, 6 edges; genotypes in the benchmark's arch strings)")
-            .Add(DartsSearchSpace.SpaceName, c => new DartsSearchSpace((c.GetService<DartsSpaceOptions>() ?? dartsDefaults).WithPartialChannels(c.PartialChannels)),
-                "DARTS space (normal and reduction cells, 14 edges each)");
-        registry.AddVariedSearchSpace();
+            .Add(Nb201SearchSpace.SpaceName, c => new Nb201SearchSpace((c.GetService<Nb201Options>() ?? nb201Defaults).WithPartialChannels(c.PartialChannels).WithNodeBatchNorm(c.NodeBatchNorm).WithBatchStatisticsOnly(c.BatchStatisticsOnly)),
+                "NAS-Bench-201 cell space (5 operations, 6 edges; genotypes in the benchmark's arch strings)",
+                SupernetFeatures.PartialChannels | SupernetFeatures.PerCellPartialChannels | SupernetFeatures.NodeBatchNorm)
+            .Add(DartsSearchSpace.SpaceName, c => new DartsSearchSpace((c.GetService<DartsSpaceOptions>() ?? dartsDefaults).WithPartialChannels(c.PartialChannels).WithBatchStatisticsOnly(c.BatchStatisticsOnly)),
+                "DARTS space (normal and reduction cells, 14 edges each)", SupernetFeatures.PartialChannels);
+        registry.AddVariedSearchSpace(varied);
         return registry;
     }
 }

@@ -53,13 +53,29 @@ public sealed class ProtocolOptionTests
     }
 
     [Fact]
+    public void A_darts_space_search_defaults_to_quick_darts_derived_the_way_quick_nb201_is()
+    {
+        var plan = Resolve("--space", "darts", "--method", "darts");
+        var r = plan.Request;
+        Assert.Equal("quick-darts", r.Protocol);
+        Assert.Equal((8, 5, 640, 640), (r.Channels, r.Cells, r.TrainExamples, r.ValidExamples));
+        Assert.Equal((10, 64, 0, 2), (plan.Options.Epochs, plan.Options.BatchSize, plan.Options.WarmupEpochs, plan.Options.EpochValidationBatches));
+        // DARTS paper: 3e-4 over ⌈25,000 / 64⌉ = 391 steps × 50 epochs; here 10 steps × 10 epochs = 100 α steps.
+        Assert.Equal(3e-4 * 391 * 50 / 100, plan.Options.ArchitectureLearningRate, 12);
+        var built = Assert.IsType<NasFlatness.SearchSpaces.Darts.DartsSearchSpace>(plan.Runner.SearchSpace);
+        Assert.Equal((8, 5), (built.Options.Channels, built.Options.Cells));
+        var wrong = Assert.Throws<CliInputException>(() => Resolve("--space", "nas-bench-201", "--protocol", "quick-darts"));
+        Assert.Contains("--protocol quick-darts is a darts protocol", wrong.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Protocol_none_and_the_darts_space_keep_the_plain_defaults_and_a_wrong_name_is_refused()
     {
         var none = Resolve("--method", "darts", "--protocol", "none");
         Assert.Null(none.Request.Protocol);
         Assert.Equal((3e-4, SearchArguments.DefaultEpochs), (none.Options.ArchitectureLearningRate, none.Options.Epochs));
         Assert.Equal(SearchArguments.DefaultExamples, none.Request.TrainExamples);
-        var darts = Resolve("--space", "darts", "--method", "darts", "--cells", "5");
+        var darts = Resolve("--space", "darts", "--method", "darts", "--cells", "5", "--protocol", "none");
         Assert.Null(darts.Request.Protocol);
         Assert.Equal(3e-4, darts.Options.ArchitectureLearningRate);
         var wrong = Assert.Throws<CliInputException>(() => Resolve("--protocol", "gpu-nb201"));

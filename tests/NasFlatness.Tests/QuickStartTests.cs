@@ -57,4 +57,21 @@ public sealed class QuickStartTests
         Assert.Contains("epoch   2", output);
         Assert.Matches(@"NAS-Bench-201 #\d+ \|.*\|: CIFAR-10 test \d+\.\d\d%", output);
     }
+
+    [Fact]
+    public void An_explicit_batch_size_wins_over_the_presets_and_a_warmup_that_covers_the_run_is_announced()
+    {
+        // pc-darts fixes batch 256 and 15 warm-up epochs: --batch-size 64 equals the default and must still win; 2 epochs are all warm-up.
+        var (code, output, err) = Run("--data", TestData.Cifar10, "--method", "pc-darts", "--epochs", "2", "--channels", "4", "--train-examples", "64",
+            "--valid-examples", "64", "--batch-size", "64", "--threads", "1");
+        Assert.True(code == 0, err);
+        Assert.Contains("batch 64,", output, StringComparison.Ordinal);
+        Assert.Contains("warning: the preset's warm-up covers all 2 epochs (pc-darts warms up for 15 of its paper's 50), so α will not move", output, StringComparison.Ordinal);
+        // With --warmup 0 the warning is gone.
+        (code, output, err) = Run("--data", TestData.Cifar10, "--method", "pc-darts", "--epochs", "1", "--channels", "4", "--train-examples", "64",
+            "--valid-examples", "64", "--warmup", "0", "--threads", "1");
+        Assert.True(code == 0, err);
+        Assert.Contains("batch 256,", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("warning:", output, StringComparison.Ordinal);
+    }
 }

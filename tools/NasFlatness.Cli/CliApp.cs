@@ -100,6 +100,13 @@ internal sealed class CliOutput
     {
         if (!Json) Console.WriteLine(text);
     }
+
+    /// <summary>Writes one <c>warning: …</c> line to the error stream (in JSON mode also a <c>warning</c> event): the run goes on.</summary>
+    public void Warning(string message)
+    {
+        Error.WriteLine("warning: " + message);
+        Event("warning", new { message });
+    }
 }
 
 /// <summary>The <c>nasflatness</c> command line.</summary>

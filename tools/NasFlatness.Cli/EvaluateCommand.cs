@@ -7,6 +7,7 @@ using NasFlatness.Landscape;
 using NasFlatness.Reproducibility;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
+using NasFlatness.SearchSpaces.Nb201Varied;
 using Spectre.Console;
 using TorchSharp;
 
@@ -46,8 +47,9 @@ internal static class EvaluateCommand
             var text = parse.GetValue(genotype)!.Trim();
             Genotype g = text.StartsWith('|') ? Nb201Genotype.Parse(text)
                 : text.StartsWith("Genotype", StringComparison.Ordinal) ? DartsGenotype.Parse(text)
+                : text.StartsWith("cells=", StringComparison.Ordinal) ? Nb201VariedGenotype.Parse(text)
                 : DartsGenotype.Published.ContainsKey(text) ? DartsGenotype.FromName(text)
-                : throw new CliInputException($"--genotype '{(text.Length <= 120 ? text : text[..120] + "…")}' is neither a NAS-Bench-201 arch string (|op~0|+…), DARTS Genotype(...) text nor a published name ({string.Join(", ", DartsGenotype.Published.Keys)}).");
+                : throw new CliInputException($"--genotype '{ErrorText.Echo(text, 120)}' is neither a NAS-Bench-201 arch string (|op~0|+…), DARTS Genotype(...) text, a ZO-DARTS++ cell (cells=N |op~0|+… / … / …) nor a published name ({string.Join(", ", DartsGenotype.Published.Keys)}).");
             bool nb201 = g is Nb201Genotype;
             var options = new EvaluationOptions
             {
@@ -59,10 +61,14 @@ internal static class EvaluateCommand
             if (nTrain < 1) errors.Add($"--train-examples {nTrain} is invalid: must be at least 1.");
             if (nTest < 1) errors.Add($"--test-examples {nTest} is invalid: must be at least 1.");
             if (parse.GetValue(threads) is < 1) errors.Add("--threads must be at least 1.");
-            int c = parse.GetValue(channels), n = parse.GetValue(cells) ?? (nb201 ? 1 : 5);
-            ISearchSpace space = nb201
-                ? new Nb201SearchSpace(new Nb201Options { Channels = c, CellsPerStage = n })
-                : new DartsSearchSpace(new DartsSpaceOptions { NetworkChannels = c, NetworkCells = n });
+            // A ZO-DARTS++ genotype carries its cells per stage; --cells is the supernet's N, the upper bound of those counts.
+            int c = parse.GetValue(channels), n = parse.GetValue(cells) ?? (g is Nb201VariedGenotype v ? v.CellsPerStage.Max() : nb201 ? 1 : 5);
+            ISearchSpace space = g switch
+            {
+                Nb201Genotype => new Nb201SearchSpace(new Nb201Options { Channels = c, CellsPerStage = n }),
+                Nb201VariedGenotype => new Nb201VariedSearchSpace(new Nb201VariedOptions { Channels = c, CellsPerStage = n }),
+                _ => new DartsSearchSpace(new DartsSpaceOptions { NetworkChannels = c, NetworkCells = n }),
+            };
             if (errors.Count > 0) throw new CliInputException(string.Join(" ", errors.Select(SearchJob.AsFlag)));
             if (options.Device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
                 throw new CliInputException($"--device {options.Device}: CUDA is not available on this machine.");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using NasFlatness.Optimizers;
 using NasFlatness.Search;
+using NasFlatness.SearchSpaces;
 
 namespace NasFlatness.Cli;
 
@@ -36,6 +37,8 @@ internal sealed record SearchRequest
     // Sharpness-aware weight step of the search (--weight-sharpness sam|asam|none, --weight-rho).
     public string? WeightSharpness { get; init; }
     public double? WeightRho { get; init; }
+    /// <summary>First epoch of the ZO-DARTS++ space's kernel and depth mixtures (null: the space's 20 of 50 epochs, scaled to the run).</summary>
+    public int? SwitchEpoch { get; init; }
     /// <summary>Measure the dominant eigenvalue of ∇²_α L_val every this many epochs (null: not measured).</summary>
     public int? AlphaHessianEvery { get; init; }
 }
@@ -45,34 +48,47 @@ internal sealed class SearchArguments
 {
     public const int DefaultEpochs = 10, DefaultExamples = 2560, DefaultChannels = 8, DefaultCells = 1;
 
+    /// <summary>Cells per stage of a <c>nas-bench-201-varied</c> search when <c>--cells</c> is not given (α_exit then chooses 1 or 2).</summary>
+    public const int DefaultVariedCells = 2;
+
     /// <summary>The protocol a NAS-Bench-201 search uses when <c>--protocol</c> is not given.</summary>
     public const string DefaultProtocol = "quick-nb201";
 
-    private static readonly NasFlatnessRegistry Names = new NasFlatnessRegistry().AddBuiltInMethods();
+    private static readonly NasFlatnessRegistry Names = new NasFlatnessRegistry().AddBuiltInSearchSpaces().AddBuiltInMethods();
 
-    public Option<string> Space { get; } = new("--space") { Description = "Search space: nas-bench-201 or darts.", DefaultValueFactory = _ => "nas-bench-201" };
-    public Option<string?> Method { get; } = new("--method") { Description = "Method preset (sets optimizer, regularizers, batch size, learning rates, warm-up, selection rule as its paper did; see 'nasflatness presets'): " + string.Join(", ", MethodPresets.Names) + "." };
-    public Option<string?> Optimizer { get; } = new("--optimizer") { Description = "Architecture optimizer instead of a preset: " + string.Join(", ", Names.Optimizers.Names) + " (default darts-1st)." };
-    public Option<string[]> Regularizer { get; } = new("--regularizer") { Description = "Flatness regularizer to add (repeatable): " + string.Join(", ", Names.Regularizers.Names) + ".", AllowMultipleArgumentsPerToken = false };
-    public Option<string?> Activation { get; } = new("--activation") { Description = "Activation of α (default softmax, or the preset's)." };
-    public Option<string?> Schedule { get; } = new("--schedule") { Description = "Architecture-update schedule (default every-step, or the preset's)." };
+    /// <summary>"a (what a is), b (…)": every name of a catalog with its description, for help texts generated from the registry.</summary>
+    private static string Listed<T>(ComponentCatalog<T> catalog) where T : class =>
+        string.Join("; ", catalog.Names.Select(n => catalog.Describe(n) is { } d ? $"{n} ({d})" : n));
+
+    private static string ProtocolDefaults(Func<SearchProtocol, object> value) =>
+        string.Join(", ", SearchProtocols.All.Where(p => SearchProtocols.DefaultFor(p.Space) == p).Select(p => $"{p.Name} {value(p)}"));
+
+    public Option<string> Space { get; } = new("--space") { Description = "Search space: " + Listed(Names.SearchSpaces) + ".", DefaultValueFactory = _ => "nas-bench-201" };
+    public Option<string?> Method { get; } = new("--method") { Description = "Method preset (sets optimizer, regularizers, activation, schedule, batch size, learning rates, warm-up, selection rule as its paper did; 'nasflatness presets' shows each): " + string.Join(", ", Names.Presets.Names) + "." };
+    public Option<string?> Optimizer { get; } = new("--optimizer") { Description = "Architecture optimizer instead of a preset: " + Listed(Names.Optimizers) + ". Default darts-1st." };
+    public Option<string[]> Regularizer { get; } = new("--regularizer") { Description = "Flatness or constraint regularizer to add (repeatable): " + Listed(Names.Regularizers) + ".", AllowMultipleArgumentsPerToken = false };
+    public Option<string?> Activation { get; } = new("--activation") { Description = "Activation of α: " + Listed(Names.Activations) + ". Default softmax, or the preset's." };
+    public Option<string?> Schedule { get; } = new("--schedule") { Description = "Architecture-update schedule: " + Listed(Names.Schedules) + ". Default every-step, or the preset's." };
     public Option<string> Dataset { get; } = new("--dataset") { Description = "cifar10 or medmnist:<file.npz>.", DefaultValueFactory = _ => "cifar10" };
     public Option<string?> Data { get; } = new("--data") { Description = "Folder of the data (CIFAR-10 binary version, or the folder holding the .npz); default shared/data above the current folder." };
-    public Option<int> Epochs { get; } = new("--epochs") { Description = "Search epochs.", DefaultValueFactory = _ => DefaultEpochs };
-    public Option<int> TrainExamples { get; } = new("--train-examples") { Description = "Images of the weight-training split.", DefaultValueFactory = _ => DefaultExamples };
-    public Option<int> ValidExamples { get; } = new("--valid-examples") { Description = "Images of the α (validation) split.", DefaultValueFactory = _ => DefaultExamples };
-    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = "Batch size (default 64, or the preset's; an explicit value wins over the preset)." };
-    public Option<int> Channels { get; } = new("--channels") { Description = "Initial channels C of the supernet (paper 16).", DefaultValueFactory = _ => DefaultChannels };
-    public Option<int> Cells { get; } = new("--cells") { Description = "Cells: per stage N for nas-bench-201 (paper 5), in total for darts (paper 8).", DefaultValueFactory = _ => DefaultCells };
-    public Option<double?> ArchLr { get; } = new("--arch-lr") { Description = "Adam learning rate of α (default 3e-4, or the preset's; an explicit value wins over the preset)." };
+    // Sizes have no fixed default: the space's protocol fills what is not given, so the help states what will run.
+    public Option<int?> Epochs { get; } = new("--epochs") { Description = $"Search epochs. Default: the protocol's ({ProtocolDefaults(p => p.Epochs)}); {DefaultEpochs} without one." };
+    public Option<int?> TrainExamples { get; } = new("--train-examples") { Description = $"Images of the weight-training split. Default: the protocol's ({ProtocolDefaults(p => p.TrainExamples)}); {DefaultExamples} without one." };
+    public Option<int?> ValidExamples { get; } = new("--valid-examples") { Description = $"Images of the α (validation) split. Default: the protocol's ({ProtocolDefaults(p => p.ValidationExamples)}); {DefaultExamples} without one." };
+    public Option<int?> BatchSize { get; } = new("--batch-size") { Description = $"Batch size. Default: the protocol's ({ProtocolDefaults(p => p.BatchSize)}); the preset's or 64 without one. An explicit value wins over both." };
+    public Option<int?> Channels { get; } = new("--channels") { Description = $"Initial channels C of the supernet (paper 16). Default: the protocol's ({ProtocolDefaults(p => p.Channels)}); {DefaultChannels} without one." };
+    public Option<int?> Cells { get; } = new("--cells") { Description = $"Cells: per stage N for nas-bench-201 and nas-bench-201-varied (paper 5 and 3), in total for darts (paper 8). Default: the protocol's ({ProtocolDefaults(p => p.CellsPerStage)}); {DefaultVariedCells} for nas-bench-201-varied; {DefaultCells} otherwise." };
+    public Option<int?> SwitchEpoch { get; } = new("--switch-epoch") { Description = "nas-bench-201-varied only: first (zero-based) epoch of the kernel and depth mixtures and of the ZO-DARTS++ budget penalty. Default: the code's 20 of 50 epochs scaled to --epochs (round(20 × epochs / 50))." };
+    public Option<double?> ArchLr { get; } = new("--arch-lr") { Description = "Adam learning rate of α. Default: derived by the protocol (paper α-lr × paper α steps / α steps here); the preset's or 3e-4 without one. An explicit value wins." };
     public Option<double?> WeightLr { get; } = new("--weight-lr") { Description = "Initial SGD learning rate of the weights (default 0.025, or the preset's)." };
-    public Option<int?> Warmup { get; } = new("--warmup") { Description = "Epochs without α updates (default 0, or the preset's)." };
-    public Option<int?> ValidationBatches { get; } = new("--validation-batches") { Description = "Validation batches evaluated at each epoch end (default: the whole split)." };
+    public Option<int?> Warmup { get; } = new("--warmup") { Description = "Epochs without α updates. Default: the preset's scaled by epochs / 50 under a protocol; the preset's or 0 without one." };
+    public Option<int?> ValidationBatches { get; } = new("--validation-batches") { Description = $"Validation batches evaluated at each epoch end. Default: the protocol's ({ProtocolDefaults(p => p.EpochValidationBatches)}); the whole split without one." };
     public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
     public Option<string?> Protocol { get; } = new("--protocol")
     {
         Description = "Named search protocol that fills every size option not given (channels, cells, images, batch, epochs, validation batches, warm-up) and derives the α learning rate from the paper's (lr × α steps as in the paper; docs/protocol.md): " +
-            string.Join(", ", SearchProtocols.Names) + ", or none. Default: " + DefaultProtocol + " for nas-bench-201, none for darts. An option given explicitly wins.",
+            string.Join(", ", SearchProtocols.All.Select(p => $"{p.Name} ({p.Space})")) + ", or none. Default: " +
+            string.Join(", ", SearchProtocols.All.Where(p => SearchProtocols.DefaultFor(p.Space) == p).Select(p => $"{p.Name} for {p.Space}")) + ", none for other spaces. An option given explicitly wins.",
     };
     public Option<int> Seed { get; } = new("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
     public Option<int?> Threads { get; } = new("--threads") { Description = "libtorch CPU threads (default libtorch's choice)." };
@@ -95,7 +111,7 @@ internal sealed class SearchArguments
             command.Options.Add(Activation);
             command.Options.Add(Schedule);
         }
-        foreach (var o in new Option[] { Protocol, Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads, WeightSharpness, WeightRho, AlphaHessianEvery })
+        foreach (var o in new Option[] { Protocol, Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, SwitchEpoch, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads, WeightSharpness, WeightRho, AlphaHessianEvery })
             command.Options.Add(o);
         if (checkpoint) command.Options.Add(Checkpoint);
         if (output) command.Options.Add(Output);
@@ -113,12 +129,13 @@ internal sealed class SearchArguments
         Schedule = p.GetValue(Schedule),
         Dataset = p.GetValue(Dataset)!,
         DataFolder = p.GetValue(Data),
-        Epochs = p.GetValue(Epochs),
-        TrainExamples = p.GetValue(TrainExamples),
-        ValidExamples = p.GetValue(ValidExamples),
+        Epochs = p.GetValue(Epochs) ?? DefaultEpochs,
+        TrainExamples = p.GetValue(TrainExamples) ?? DefaultExamples,
+        ValidExamples = p.GetValue(ValidExamples) ?? DefaultExamples,
         BatchSize = p.GetValue(BatchSize),
-        Channels = p.GetValue(Channels),
-        Cells = p.GetValue(Cells),
+        Channels = p.GetValue(Channels) ?? DefaultChannels,
+        Cells = p.GetValue(Cells) ?? (p.GetValue(Space) == "nas-bench-201-varied" ? DefaultVariedCells : DefaultCells),
+        SwitchEpoch = p.GetValue(SwitchEpoch),
         ArchitectureLearningRate = p.GetValue(ArchLr),
         WeightLearningRate = p.GetValue(WeightLr),
         WarmupEpochs = p.GetValue(Warmup),
@@ -134,21 +151,21 @@ internal sealed class SearchArguments
     };
 
     /// <summary>
-    /// Fills the sizes the user did not give from the protocol (<c>--protocol</c>, or <see cref="DefaultProtocol"/> for
-    /// nas-bench-201): channels, cells, images, batch, epochs, validation batches. <see cref="SearchJob.Resolve"/> then derives
-    /// the warm-up and α learning rate per method (it knows the preset).
+    /// Fills the sizes the user did not give from the protocol (<c>--protocol</c>, or the space's default protocol,
+    /// <see cref="SearchProtocols.DefaultFor"/>): channels, cells, images, batch, epochs, validation batches.
+    /// <see cref="SearchJob.Resolve"/> then derives the warm-up and α learning rate per method (it knows the preset).
     /// </summary>
     private SearchRequest ApplyProtocol(ParseResult p, SearchRequest r)
     {
         string? name = p.GetValue(Protocol);
-        if (name is null && r.Space != "nas-bench-201") return r;
-        name ??= DefaultProtocol;
-        if (string.Equals(name, "none", StringComparison.OrdinalIgnoreCase)) return r;
-        if (!SearchProtocols.TryGet(name, out var found))
-            throw new CliInputException($"--protocol '{name}' is invalid: expected one of {string.Join(", ", SearchProtocols.Names)} or none.");
-        var protocol = found!;
-        if (r.Space != "nas-bench-201")
-            throw new CliInputException($"--protocol {protocol.Name} is a NAS-Bench-201 protocol; --space {r.Space} needs --protocol none (or no --protocol).");
+        if (name is not null && string.Equals(name, "none", StringComparison.OrdinalIgnoreCase)) return r;
+        SearchProtocol? protocol;
+        if (name is null) protocol = SearchProtocols.DefaultFor(r.Space);
+        else if (!SearchProtocols.TryGet(name, out protocol))
+            throw new CliInputException($"--protocol '{ErrorText.Echo(name)}' is invalid: expected one of {string.Join(", ", SearchProtocols.Names)} or none.");
+        if (protocol is null) return r;
+        if (!string.Equals(r.Space, protocol.Space, StringComparison.OrdinalIgnoreCase))
+            throw new CliInputException($"--protocol {protocol.Name} is a {protocol.Space} protocol; --space {r.Space} needs --protocol none (or no --protocol).");
         bool Given(Option o) => p.GetResult(o) is { Implicit: false };
         var filled = r with
         {

@@ -11,6 +11,7 @@ using NasFlatness.Search;
 using NasFlatness.SearchSpaces;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
+using NasFlatness.SearchSpaces.Nb201Varied;
 using Spectre.Console;
 using TorchSharp;
 
@@ -52,7 +53,7 @@ internal static class SearchJob
         ["Activation"] = "--activation", ["Schedule"] = "--schedule", ["Epochs"] = "--epochs", ["BatchSize"] = "--batch-size",
         ["ArchitectureLearningRate"] = "--arch-lr", ["WeightLearningRate"] = "--weight-lr", ["WarmupEpochs"] = "--warmup",
         ["EpochValidationBatches"] = "--validation-batches", ["Device"] = "--device", ["Channels"] = "--channels",
-        ["CellsPerStage"] = "--cells", ["Cells"] = "--cells", ["WeightSharpnessRho"] = "--weight-rho", ["WeightSharpness"] = "--weight-sharpness",
+        ["CellsPerStage"] = "--cells", ["Cells"] = "--cells", ["SwitchEpoch"] = "--switch-epoch", ["WeightSharpnessRho"] = "--weight-rho", ["WeightSharpness"] = "--weight-sharpness",
     };
 
     /// <summary>Rewrites a message that starts with an options field name to name the command-line flag.</summary>
@@ -72,7 +73,13 @@ internal static class SearchJob
         var errors = new List<string>();
         var nb201 = new Nb201Options { Channels = r.Channels, CellsPerStage = r.Cells };
         var darts = new DartsSpaceOptions { Channels = r.Channels, Cells = r.Cells };
-        var registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces(nb201, darts).AddBuiltInMethods();
+        var varied = new Nb201VariedOptions
+        {
+            Channels = r.Channels, CellsPerStage = r.Cells, DerivationSeed = r.Seed,
+            // The code switches at epoch 20 of 50; scaled to this run so that the mixtures and the budget penalty act in a short search.
+            SwitchEpoch = r.SwitchEpoch ?? (int)Math.Round(new Nb201VariedOptions().SwitchEpoch * (double)r.Epochs / SearchProtocol.PaperEpochs, MidpointRounding.AwayFromZero),
+        };
+        var registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces(nb201, darts, varied).AddBuiltInMethods();
         var composition = new SearchComposition
         {
             SearchSpace = r.Space, Method = r.Method, Optimizer = r.Optimizer, Regularizers = r.Regularizers, Activation = r.Activation, Schedule = r.Schedule,
@@ -81,7 +88,16 @@ internal static class SearchJob
         if (errors.Count > 0) throw new CliInputException(string.Join(" ", errors));
         var preset = r.Method is null ? null : registry.Presets.Get(r.Method);
 
-        errors.AddRange((r.Space == DartsSearchSpace.SpaceName ? darts.Validate() : nb201.Validate()).Select(AsFlag));
+        errors.AddRange((r.Space switch
+        {
+            DartsSearchSpace.SpaceName => darts.Validate(),
+            Nb201VariedSearchSpace.SpaceName => varied.Validate(),
+            _ => nb201.Validate(),
+        }).Select(AsFlag));
+        if (r.SwitchEpoch is not null && r.Space != Nb201VariedSearchSpace.SpaceName)
+            errors.Add($"--switch-epoch applies only to --space {Nb201VariedSearchSpace.SpaceName} (the ZO-DARTS++ space), not to {r.Space}.");
+        else if (r.SwitchEpoch is int switchEpoch && switchEpoch >= r.Epochs && r.Epochs >= 1)
+            errors.Add($"--switch-epoch {switchEpoch} is invalid: the search has {r.Epochs} epochs (0 … {r.Epochs - 1}), so the kernel and depth mixtures would never be searched.");
         var options = new SearchOptions
         {
             Epochs = r.Epochs, Seed = r.Seed, Device = r.Device, CheckpointDirectory = r.Checkpoint, EpochValidationBatches = r.ValidationBatches,
@@ -121,10 +137,13 @@ internal static class SearchJob
         {
             baseRunner = registry.CreateRunner(composition, options);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException)
         {
-            throw new CliInputException(ex.Message);
+            var message = ex is ArgumentException { ParamName: { } name } a ? a.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : ex.Message;
+            throw new CliInputException(AsFlag(message));
         }
+        // Components that refuse each other (unit-clamp with β-decay, …) are named now, before any data is read.
+        if (baseRunner.CompositionProblems() is { Count: > 0 } problems) throw new CliInputException(string.Join(" ", problems));
         return new SearchPlan { Request = r, Composition = composition, Preset = preset, Runner = baseRunner, Options = options, Data = data };
     }
 
@@ -158,17 +177,22 @@ internal static class SearchJob
             Observers = hessian is null ? [observer] : [observer, hessian],
         };
         var opts = runner.Options;
+        var shape = SpaceShape.Of(runner.SearchSpace) ?? new SpaceShape(r.Channels, r.Cells, null, "");
         string method = plan.Preset?.Name ?? string.Join("+", new[] { runner.Optimizer.Name }.Concat(runner.Regularizers.Select(x => x.Name)));
         o.Line($"[bold]{Markup.Escape(label ?? "search")}[/] {Markup.Escape(runner.SearchSpace.Name)} with [green]{Markup.Escape(method)}[/] on {Markup.Escape(plan.Data.Name)}: " +
                Markup.Escape(string.Create(CultureInfo.InvariantCulture,
-                   $"C={r.Channels}, cells={r.Cells}, batch {opts.BatchSize}, {opts.Epochs} epochs, α-lr {opts.ArchitectureLearningRate:G3}, w-lr {opts.WeightLearningRate:G3}, warm-up {opts.WarmupEpochs}, {r.TrainExamples:N0}+{r.ValidExamples:N0} images, seed {opts.Seed}, device {opts.Device}")));
+                   $"C={shape.Channels}, cells={shape.Cells}{(shape.SwitchEpoch is int se ? $", switch at epoch {se + 1}" : "")}, batch {opts.BatchSize}, {opts.Epochs} epochs, α-lr {opts.ArchitectureLearningRate:G3}, w-lr {opts.WeightLearningRate:G3}, warm-up {opts.WarmupEpochs}, {r.TrainExamples:N0}+{r.ValidExamples:N0} images, seed {opts.Seed}, device {opts.Device}")));
         if (r.Protocol is { } protocolName) o.Line($"  protocol [italic]{Markup.Escape(protocolName)}[/] filled the sizes not given and derived the α-lr (docs/protocol.md; --protocol none for the paper's values)");
         if (plan.Preset?.Reference is { } reference) o.Line($"  preset reproduces: [italic]{Markup.Escape(reference)}[/]");
         o.Event("start", new { folder, space = runner.SearchSpace.Name, method, protocol = r.Protocol, dataset = plan.Data.Name, options = opts, reference = plan.Preset?.Reference });
+        if (ArchitectureUpdates(runner, r.TrainExamples) is 0)
+            o.Warning($"no α update will happen: {opts.Epochs} epochs with {opts.WarmupEpochs} of warm-up, {StepsPerEpoch(opts, r.TrainExamples)} steps per epoch and the schedule {runner.Schedule.Name}; " +
+                      "raise --epochs or --train-examples, or lower --batch-size or --warmup.");
 
         var (data, fingerprint) = plan.Data.LoadSearch(r.TrainExamples, r.ValidExamples, opts.Device);
         using var _ = data;
-        Nb201Table? table = runner.SearchSpace.Name == Nb201SearchSpace.SpaceName ? Nb201Table.Embedded : null;
+        // Table figures describe CIFAR-10 cells of this space only: a search on other data gets none (they would say nothing about it).
+        Nb201Table? table = runner.SearchSpace.Name == Nb201SearchSpace.SpaceName && plan.Data.Kind == "cifar10" ? Nb201Table.Embedded : null;
         var epochsFile = Path.Combine(folder, "epochs.jsonl");
         File.Delete(epochsFile);
         Func<double[], double[]> activate = row => Activate(runner.Activation, row);
@@ -177,7 +201,7 @@ internal static class SearchJob
         object Payload(EpochRecord e, EpochManifest entry, double? acc, double? secondsLeft) => new
         {
             epoch = e.Epoch + 1, epochs = opts.Epochs, trainLoss = e.TrainLoss, trainAccuracy = e.TrainAccuracy, validationLoss = e.ValidationLoss,
-            validationAccuracy = e.ValidationAccuracy, meanMaxWeight = e.MeanMaxWeight, maxWeightPerEdge = entry.MaxWeightPerEdge,
+            validationAccuracy = e.ValidationAccuracy, meanMaxWeight = e.MeanMaxWeight, maxWeightPerEdge = observer.For(entry),
             genotype = e.Genotype.ToString(), nb201Cifar10 = acc, seconds = e.Duration.TotalSeconds, secondsLeft,
             alphaHessianMaxEigenvalue = e.Metrics.TryGetValue(ArchitectureHessianObserver.MetricName, out double l) ? l : (double?)null,
         };
@@ -193,7 +217,7 @@ internal static class SearchJob
             o.Event("epoch", payload);
             o.Text(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {e.Epoch + 1,3}/{opts.Epochs}  train {e.TrainLoss:F4} ({e.TrainAccuracy:P1})  valid {e.ValidationLoss:F4} ({e.ValidationAccuracy:P1})  " +
-                $"max p per edge [{string.Join(" ", entry.MaxWeightPerEdge.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}] mean {e.MeanMaxWeight:F3}  " +
+                $"max p per edge [{string.Join(" ", observer.For(entry).Select(v => v.ToString("F3", CultureInfo.InvariantCulture)))}] mean {e.MeanMaxWeight:F3}  " +
                 $"{LambdaText(e)}" +
                 $"{e.Duration.TotalSeconds:F1} s, ~{left.TotalSeconds:F0} s left  {e.Genotype}{(acc is double a ? $"  (NB201 C10 {a:F2} %)" : "")}"));
         }
@@ -249,16 +273,12 @@ internal static class SearchJob
         manifest.Settings = new Dictionary<string, string>
         {
             ["Dataset"] = plan.Data.Name,
-            ["Channels"] = r.Channels.ToString(CultureInfo.InvariantCulture),
-            ["Cells"] = r.Cells.ToString(CultureInfo.InvariantCulture),
+            ["Channels"] = shape.Channels.ToString(CultureInfo.InvariantCulture),
+            ["Cells"] = shape.Cells.ToString(CultureInfo.InvariantCulture),
             ["TrainExamples"] = r.TrainExamples.ToString(CultureInfo.InvariantCulture),
             ["ValidExamples"] = r.ValidExamples.ToString(CultureInfo.InvariantCulture),
-            ["SearchSpaceOptions"] = runner.SearchSpace switch
-            {
-                Nb201SearchSpace s => JsonSerializer.Serialize(s.Options, RunManifest.JsonOptions).ReplaceLineEndings(" "),
-                DartsSearchSpace s => JsonSerializer.Serialize(s.Options, RunManifest.JsonOptions).ReplaceLineEndings(" "),
-                _ => "",
-            },
+            ["SearchSpaceOptions"] = shape.OptionsJson,
+            ["SupernetWeights"] = observer.SupernetWeights.ToString(CultureInfo.InvariantCulture),
         };
         double? tableAccuracy = null;
         int? rank = null;
@@ -284,7 +304,7 @@ internal static class SearchJob
         var initial = observer.Initial;
         var series = new List<double[]>();
         if (initial is not null) series.Add(initial);
-        series.AddRange(manifest.Epochs.Select(e => e.MaxWeightPerEdge));
+        series.AddRange(manifest.Epochs.Select(observer.For));
         var png = Path.Combine(folder, "alpha.png");
         AlphaPlot.Save(png, $"{method} on {runner.SearchSpace.Name}: max mixing weight per edge", series, initial is not null, observer.EdgeLabels(series.FirstOrDefault()?.Length ?? 0));
         var manifestPath = Path.Combine(folder, RunManifest.FileName);
@@ -301,6 +321,9 @@ internal static class SearchJob
                 radius2 = new { mean = quality.Radius2.NeighborMean, min = quality.Radius2.NeighborMin, gap = quality.Radius2.Gap },
             },
             alphaHessianMaxEigenvalue = ComparisonRow.LastMeasuredHessianEigenvalue(manifest.Epochs),
+            // How far α moved: the largest mixing weight of every edge when the search (or its resumption) started, and at the end.
+            initialMaxWeightPerEdge = initial,
+            finalMaxWeightPerEdge = manifest.Epochs.Count > 0 ? observer.For(manifest.Epochs[^1]) : null,
         });
         o.Text("");
         o.Line($"[bold]genotype[/] (epoch {result.SelectedEpoch + 1}, {result.Selection}, {result.Duration.TotalSeconds:F0} s): {Markup.Escape(result.Genotype.ToString())}");
@@ -313,6 +336,21 @@ internal static class SearchJob
         o.Text($"manifest: {manifestPath}");
         o.Text($"α plot:   {png}");
         return new SearchOutcome(result, manifest, folder, tableAccuracy, rank);
+    }
+
+    private static int StepsPerEpoch(SearchOptions options, int trainExamples) => (trainExamples + options.BatchSize - 1) / options.BatchSize;
+
+    /// <summary>α updates the run will make under an every-step or every-k-steps schedule; null for a schedule that decides as it goes.</summary>
+    private static long? ArchitectureUpdates(SearchRunner runner, int trainExamples)
+    {
+        var o = runner.Options;
+        int steps = StepsPerEpoch(o, trainExamples), searched = Math.Max(0, o.Epochs - o.WarmupEpochs);
+        return runner.Schedule switch
+        {
+            EveryStepSchedule => (long)steps * searched,
+            EveryKStepsSchedule k => (long)(steps / k.K) * searched,
+            _ => null,
+        };
     }
 
     /// <summary>"λmax(∇²α) v  " when the epoch measured the dominant eigenvalue of the α Hessian, else empty.</summary>
@@ -364,10 +402,15 @@ internal sealed class EdgeWeightObserver(string spaceName) : ISearchObserver
     /// <summary>Called with the new max weights after each α step (only when set).</summary>
     public Action<double[]>? Changed { get; set; }
 
+    /// <summary>Elements of the supernet's weight parameters (α and β excluded), counted when the search starts.</summary>
+    public long SupernetWeights { get; private set; }
+
     public void OnEpochStarting(EpochStart epoch)
     {
+        _supernet = epoch.Supernet;
         if (Initial is null)
         {
+            SupernetWeights = epoch.Supernet.WeightParameters().Sum(w => w.numel());
             Initial = Measure(epoch.Supernet);
             Changed?.Invoke(Initial);
         }
@@ -375,15 +418,32 @@ internal sealed class EdgeWeightObserver(string spaceName) : ISearchObserver
 
     public void OnArchitectureStepped(ArchitectureStep step)
     {
+        _supernet = step.Supernet;
         if (Changed is { } changed) changed(Measure(step.Supernet));
     }
+
+    /// <summary>Max weight per edge at the end of each epoch this process ran, by zero-based epoch.</summary>
+    public Dictionary<int, double[]> PerEpoch { get; } = [];
+
+    public void OnEpochCompleted(EpochRecord record)
+    {
+        if (_supernet is { } supernet) PerEpoch[record.Epoch] = Measure(supernet);
+    }
+
+    /// <summary>The epoch's max weight per edge: this observer's measurement, or for an epoch run before a resume the manifest's.</summary>
+    public double[] For(EpochManifest epoch) => PerEpoch.TryGetValue(epoch.Epoch, out var w) ? w : epoch.MaxWeightPerEdge;
+
+    private Supernet? _supernet;
 
     private static double[] Measure(Supernet supernet)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var weights = supernet.MixingWeights(supernet.ArchitectureParameters());
-        return [.. weights.SelectMany(w => w.detach().max(1).values.to(torch.float64).cpu().data<double>().ToArray())];
+        // Operation mixtures only: PC-DARTS's edge-normalisation vectors β are 1-D. Tensors not searched yet (ZO-DARTS++ before its
+        // switch) are kept, at their initial weights, so that every epoch has the same edges.
+        return [.. weights.Where(w => w.dim() == 2)
+            .SelectMany(w => w.detach().max(1).values.to(torch.float64).cpu().data<double>().ToArray())];
     }
 
     /// <summary>Edge names: <c>1←0</c> … for NAS-Bench-201, <c>normal k</c>/<c>reduce k</c> for DARTS.</summary>
@@ -395,6 +455,21 @@ internal sealed class EdgeWeightObserver(string spaceName) : ISearchObserver
             return [.. Enumerable.Range(0, count).Select(i => i < count / 2 ? $"normal {i}" : $"reduce {i - count / 2}")];
         return [.. Enumerable.Range(0, count).Select(i => $"edge {i}")];
     }
+}
+
+/// <summary>The size of a built-in search space as built (channels, cells, ZO-DARTS++ switch epoch) and its options as JSON, for headers and manifests.</summary>
+internal sealed record SpaceShape(int Channels, int Cells, int? SwitchEpoch, string OptionsJson)
+{
+    /// <summary>The shape of a built-in space; null for another space.</summary>
+    public static SpaceShape? Of(ISearchSpace space) => space switch
+    {
+        Nb201SearchSpace s => new(s.Options.Channels, s.Options.CellsPerStage, null, Json(s.Options)),
+        DartsSearchSpace s => new(s.Options.Channels, s.Options.Cells, null, Json(s.Options)),
+        Nb201VariedSearchSpace s => new(s.Options.Channels, s.Options.CellsPerStage, s.Options.SwitchEpoch, Json(s.Options)),
+        _ => null,
+    };
+
+    private static string Json<T>(T options) => JsonSerializer.Serialize(options, RunManifest.JsonOptions).ReplaceLineEndings(" ");
 }
 
 /// <summary>Synchronous progress: reports run on the working thread, in order.</summary>

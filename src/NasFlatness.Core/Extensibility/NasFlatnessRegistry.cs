@@ -18,6 +18,12 @@ public sealed record ComponentContext
     /// <summary>Whether a method preset asks for an affine-free BatchNorm after each node's sum (<see cref="MethodPreset.NodeBatchNorm"/>); search-space factories that offer it apply it.</summary>
     public bool NodeBatchNorm { get; init; }
 
+    /// <summary>
+    /// Whether a component of the composition needs a supernet whose search-cell BatchNorms use batch statistics only (no running
+    /// statistics; declared at registration with <see cref="SupernetFeatures.BatchStatisticsOnly"/>); search-space factories apply it.
+    /// </summary>
+    public bool BatchStatisticsOnly { get; init; }
+
     /// <summary>The application's services (null outside dependency injection).</summary>
     public IServiceProvider? Services { get; init; }
 
@@ -32,7 +38,7 @@ public sealed record ComponentContext
 /// <typeparam name="T">The component type.</typeparam>
 public sealed class ComponentCatalog<T> where T : class
 {
-    private readonly Dictionary<string, (Func<ComponentContext, T> Factory, string? Description)> _entries = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, (Func<ComponentContext, T> Factory, string? Description, SupernetFeatures Features)> _entries = new(StringComparer.OrdinalIgnoreCase);
     private readonly List<string> _order = [];
     private readonly string _kind;
 
@@ -45,14 +51,18 @@ public sealed class ComponentCatalog<T> where T : class
     /// <param name="name">The name users select it by (configuration, command line, presets).</param>
     /// <param name="factory">Creates a new instance (or returns a shared one for a stateless component).</param>
     /// <param name="description">One line for help texts.</param>
-    public ComponentCatalog<T> Add(string name, Func<ComponentContext, T> factory, string? description = null)
+    /// <param name="features">For a search space, the supernet features it offers; for any other component, the features it needs (see <see cref="SupernetFeatures"/>).</param>
+    public ComponentCatalog<T> Add(string name, Func<ComponentContext, T> factory, string? description = null, SupernetFeatures features = SupernetFeatures.None)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(factory);
         if (!_entries.ContainsKey(name)) _order.Add(name);
-        _entries[name] = (factory, description);
+        _entries[name] = (factory, description, features);
         return this;
     }
+
+    /// <summary>The supernet features declared with the component registered as <paramref name="name"/> (none for an unknown name).</summary>
+    public SupernetFeatures Features(string? name) => name is not null && _entries.TryGetValue(name, out var e) ? e.Features : SupernetFeatures.None;
 
     /// <summary>Whether <paramref name="name"/> is registered.</summary>
     public bool Contains(string? name) => name is not null && _entries.ContainsKey(name);
@@ -233,7 +243,53 @@ public sealed class NasFlatnessRegistry
             Known(Activations, preset.Activation, $"Method '{preset.Name}': activation");
             Known(Schedules, preset.Schedule, $"Method '{preset.Name}': schedule");
         }
+        if (errors.Count == 0) errors.AddRange(MissingFeatures(composition, preset));
         return errors;
+    }
+
+    private static (string Optimizer, string[] Regularizers, string Activation, string Schedule) Resolve(SearchComposition composition, MethodPreset? preset) => (
+        composition.Optimizer ?? preset?.Optimizer ?? "darts-1st",
+        [.. (preset?.Regularizers ?? []).Concat(composition.Regularizers)],
+        composition.Activation ?? preset?.Activation ?? SoftmaxActivation.ActivationName,
+        composition.Schedule ?? preset?.Schedule ?? EveryStepSchedule.ScheduleName);
+
+    /// <summary>The supernet features the composition's components and its preset's supernet variant need.</summary>
+    private SupernetFeatures Needs(SearchComposition composition, MethodPreset? preset)
+    {
+        var (optimizer, regularizers, activation, schedule) = Resolve(composition, preset);
+        var needs = Optimizers.Features(optimizer) | Activations.Features(activation) | Schedules.Features(schedule)
+            | regularizers.Aggregate(SupernetFeatures.None, (n, r) => n | Regularizers.Features(r));
+        if (preset?.PartialChannels is { } pc) needs |= pc.PerCell ? SupernetFeatures.PerCellPartialChannels : SupernetFeatures.PartialChannels;
+        if (preset?.NodeBatchNorm == true) needs |= SupernetFeatures.NodeBatchNorm;
+        return needs;
+    }
+
+    /// <summary>One message per needed supernet feature the space does not offer (batch statistics are applied, not validated).</summary>
+    private IEnumerable<string> MissingFeatures(SearchComposition composition, MethodPreset? preset)
+    {
+        var offered = SearchSpaces.Features(composition.SearchSpace) | SupernetFeatures.BatchStatisticsOnly;
+        var (optimizer, regularizers, activation, schedule) = Resolve(composition, preset);
+        var who = new List<(string What, SupernetFeatures Needs)>
+        {
+            ($"optimizer '{optimizer}'", Optimizers.Features(optimizer)),
+            ($"activation '{activation}'", Activations.Features(activation)),
+            ($"schedule '{schedule}'", Schedules.Features(schedule)),
+        };
+        who.AddRange(regularizers.Select(r => ($"regularizer '{r}'", Regularizers.Features(r))));
+        if (preset is not null)
+        {
+            var variant = SupernetFeatures.None;
+            if (preset.PartialChannels is { } pc) variant |= pc.PerCell ? SupernetFeatures.PerCellPartialChannels : SupernetFeatures.PartialChannels;
+            if (preset.NodeBatchNorm) variant |= SupernetFeatures.NodeBatchNorm;
+            who.Add(($"method '{preset.Name}'", variant));
+        }
+        foreach (var (what, needs) in who)
+        {
+            var missing = needs & ~offered;
+            if (missing != SupernetFeatures.None)
+                yield return $"{nameof(SearchComposition.SearchSpace)} = '{composition.SearchSpace}' cannot be searched with {what}: it needs a supernet with {missing}, " +
+                             $"which '{composition.SearchSpace}' does not offer (it offers {(offered & ~SupernetFeatures.BatchStatisticsOnly) switch { SupernetFeatures.None => "none of these", var f => f.ToString() }}).";
+        }
     }
 
     /// <summary>
@@ -247,13 +303,18 @@ public sealed class NasFlatnessRegistry
         var errors = Validate(composition);
         if (errors.Count > 0) throw new ArgumentException("Invalid search composition: " + string.Join(" ", errors), nameof(composition));
         var preset = composition.Method is null ? null : Presets.Get(composition.Method);
-        var context = new ComponentContext { Services = services, PartialChannels = preset?.PartialChannels, NodeBatchNorm = preset?.NodeBatchNorm ?? false };
+        var (optimizerName, regularizerNames, activationName, scheduleName) = Resolve(composition, preset);
+        var context = new ComponentContext
+        {
+            Services = services, PartialChannels = preset?.PartialChannels, NodeBatchNorm = preset?.NodeBatchNorm ?? false,
+            BatchStatisticsOnly = Needs(composition, preset).HasFlag(SupernetFeatures.BatchStatisticsOnly),
+        };
         var space = SearchSpaces.Create(composition.SearchSpace, context);
         context = context with { SpaceName = space.Name };
-        var optimizer = Optimizers.Create(composition.Optimizer ?? preset?.Optimizer ?? "darts-1st", context);
-        var regularizers = (preset?.Regularizers ?? []).Concat(composition.Regularizers).Select(r => Regularizers.Create(r, context)).ToArray();
-        var activation = Activations.Create(composition.Activation ?? preset?.Activation ?? SoftmaxActivation.ActivationName, context);
-        var schedule = Schedules.Create(composition.Schedule ?? preset?.Schedule ?? EveryStepSchedule.ScheduleName, context);
+        var optimizer = Optimizers.Create(optimizerName, context);
+        var regularizers = regularizerNames.Select(r => Regularizers.Create(r, context)).ToArray();
+        var activation = Activations.Create(activationName, context);
+        var schedule = Schedules.Create(scheduleName, context);
         return new SearchRunner(space, optimizer, regularizers, preset?.Apply(options) ?? options, logger)
         {
             Activation = activation,

@@ -113,6 +113,16 @@ public sealed class SearchRunner
         init => _observers = value?.ToArray() ?? throw new ArgumentNullException(nameof(value));
     }
 
+    /// <summary>
+    /// What the components refuse about each other (<see cref="ISearchCompositionCheck"/>), one message each; empty when they fit.
+    /// <see cref="Run"/> refuses such a composition; call this first to refuse it before any data is read.
+    /// </summary>
+    public IReadOnlyList<string> CompositionProblems()
+    {
+        var participants = Participants();
+        return [.. participants.OfType<ISearchCompositionCheck>().SelectMany(c => c.CheckComposition(participants))];
+    }
+
     /// <summary>Runs the search on <paramref name="data"/> and returns the selected genotype with the per-epoch history.</summary>
     /// <param name="data">Search data (training split for the weights, validation split for α).</param>
     /// <param name="progress">Receives a report after every step and at the end of every epoch (before that epoch's checkpoint is written).</param>
@@ -137,8 +147,8 @@ public sealed class SearchRunner
         if (validCount == 0) throw new ArgumentException("The validation split of the search data is empty.", nameof(data));
         var device = RunSupport.ResolveDevice(o.Device);
         var participants = Participants();
-        var compositionProblems = participants.OfType<ISearchCompositionCheck>().SelectMany(c => c.CheckComposition(participants)).ToArray();
-        if (compositionProblems.Length > 0) throw new ArgumentException("Invalid search composition: " + string.Join(" ", compositionProblems));
+        var compositionProblems = CompositionProblems();
+        if (compositionProblems.Count > 0) throw new ArgumentException("Invalid search composition: " + string.Join(" ", compositionProblems));
         var stateful = participants.OfType<IStatefulSearchComponent>().ToArray();
         var duplicate = stateful.GroupBy(s => s.StateName).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null)

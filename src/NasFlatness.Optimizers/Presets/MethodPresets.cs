@@ -55,7 +55,7 @@ public static class MethodPresets
     public static MethodPreset NaDarts { get; } = new("na-darts",
         "NA-DARTS (reconstruction: mean validation loss over α and 4 logit-swap neighbours at radius 1), DARTS defaults, genotype of the last epoch.",
         NaDartsOptimizer.OptimizerName, settings: new PresetSearchSettings { Selection = SelectionRule.LastEpoch },
-        reference: "Nguyen et al., neighbourhood-aware DARTS (BMVC 2021); reconstruction, no public code.");
+        reference: "Wang, Cao, Li, Kitani, Neighborhood-Aware Neural Architecture Search (NA-DARTS; arXiv 2105.06369, BMVC 2021); reconstruction, no public code.");
 
     /// <summary>DARTS + A²M.</summary>
     public static MethodPreset DartsA2M { get; } = Darts.WithA2M();

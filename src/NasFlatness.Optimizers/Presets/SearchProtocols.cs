@@ -26,13 +26,17 @@ public sealed record SearchProtocol
     /// <summary>Protocol name (e.g. <c>cpu-nb201</c>).</summary>
     public required string Name { get; init; }
 
+    /// <summary>Registry name of the search space the protocol is sized for.</summary>
+    /// <value>Default <c>nas-bench-201</c>.</value>
+    public string Space { get; init; } = "nas-bench-201";
+
     /// <summary>One-line description.</summary>
     public required string Description { get; init; }
 
-    /// <summary>Initial channels C of the NAS-Bench-201 supernet (paper 16).</summary>
+    /// <summary>Initial channels C of the supernet (paper 16).</summary>
     public required int Channels { get; init; }
 
-    /// <summary>Cells per stage N (paper 5).</summary>
+    /// <summary>Cells: per stage N in NAS-Bench-201 (paper 5), in total in the DARTS space (paper 8).</summary>
     public required int CellsPerStage { get; init; }
 
     /// <summary>Weight-training images (paper 25,000).</summary>
@@ -199,8 +203,33 @@ public static class SearchProtocols
         EpochValidationBatches = 2,
     };
 
+    /// <summary>
+    /// <c>quick-darts</c>: the command-line tool's default for the DARTS space, derived the way <see cref="QuickNb201"/> is — a first
+    /// search of a few minutes on 2 cores: C = 8, 5 cells (reductions at cells 1 and 3), 640 + 640 images, batch 64 (10 steps per
+    /// epoch), 10 epochs (100 α steps for DARTS), end-of-epoch validation on 2 batches; α-lr = paper α-lr × paper α steps / α steps
+    /// (DARTS: 3e-4 × 19,550 / 100 ≈ 5.87e-2), so α may travel as far as in the DARTS paper's 50-epoch search (docs/protocol.md).
+    /// </summary>
+    public static SearchProtocol QuickDarts { get; } = new()
+    {
+        Name = "quick-darts",
+        Space = "darts",
+        Description = "First DARTS-space search on CPU, a few minutes: C = 8, 5 cells, 640 + 640 images, batch 64, 10 epochs, α-lr × steps as in the paper.",
+        Channels = 8,
+        CellsPerStage = 5,
+        TrainExamples = 640,
+        ValidationExamples = 640,
+        BatchSize = 64,
+        Epochs = 10,
+        EpochValidationBatches = 2,
+    };
+
     /// <summary>Every protocol.</summary>
-    public static IReadOnlyList<SearchProtocol> All { get; } = [CpuNb201, QuickNb201];
+    public static IReadOnlyList<SearchProtocol> All { get; } = [CpuNb201, QuickNb201, QuickDarts];
+
+    /// <summary>The protocol the command-line tool uses for <paramref name="space"/> when none is named: <c>quick-nb201</c> for
+    /// <c>nas-bench-201</c>, <c>quick-darts</c> for <c>darts</c>, null for other spaces.</summary>
+    public static SearchProtocol? DefaultFor(string space) =>
+        All.FirstOrDefault(p => p.Name.StartsWith("quick-", StringComparison.Ordinal) && string.Equals(p.Space, space, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>The protocol names.</summary>
     public static IReadOnlyList<string> Names { get; } = All.Select(p => p.Name).ToArray();

@@ -67,7 +67,8 @@ public static class ZeroOrderPlusPlusPresets
     {
         ArgumentNullException.ThrowIfNull(registry);
         foreach (var size in Enum.GetValues<ParameterBudgetSize>())
-            registry.Regularizers.Add(NameOf(size), _ => Penalty(size), $"ZO-DARTS++ parameter penalty, {size.ToString().ToLowerInvariant()} budget of the supernet, λ = 15/τ_t from the switch epoch");
+            registry.Regularizers.Add(NameOf(size), _ => Penalty(size), $"ZO-DARTS++ parameter penalty, {size.ToString().ToLowerInvariant()} budget of the supernet, λ = 15/τ_t from the switch epoch",
+                SupernetFeatures.ParameterBudgetModel);
         foreach (var preset in All) registry.Presets.Add(preset);
         registry.Presets.AddAlias("zo-darts-plus-plus", ZoDartsPlusPlus.Name).AddAlias("zodarts++", ZoDartsPlusPlus.Name);
         return registry;

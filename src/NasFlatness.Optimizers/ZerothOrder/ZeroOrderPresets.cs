@@ -6,9 +6,9 @@ namespace NasFlatness.Optimizers;
 /// The zeroth-order presets <c>zo-darts</c> (softmax) and <c>zo-darts+</c> (sparsemax with temperature annealing), with the
 /// official ZO-DARTS settings: rounds of R = 10 weight steps (<see cref="EveryKStepsSchedule"/>), Adam 1.5e-2 with betas
 /// (0.5, 0.999) and weight decay 1e-3 (the last two are the <see cref="SearchOptions"/> defaults), SGD 0.1 → 0.001 with batch 256
-/// (the repository's <c>DARTS.config</c>), genotype of the last epoch. The official code searches with batch statistics only: build
-/// the space with <c>Nb201Options.TrackRunningStats = false</c> (presets cannot set space options; <see cref="ZeroOrderDarts"/>
-/// refuses a supernet whose search-cell BatchNorms track running statistics). See docs/methods-zo.md.
+/// (the repository's <c>DARTS.config</c>), genotype of the last epoch. The official code searches with batch statistics only: the
+/// optimizer is registered with <see cref="SupernetFeatures.BatchStatisticsOnly"/>, so a registry-built space has no running statistics
+/// (a space built by hand needs <c>TrackRunningStats = false</c>; <see cref="ZeroOrderDarts"/> refuses one that tracks them). See docs/methods-zo.md.
 /// </summary>
 public static class ZeroOrderPresets
 {
@@ -50,7 +50,8 @@ public static class ZeroOrderPresets
     public static NasFlatnessRegistry AddZeroOrderMethods(this NasFlatnessRegistry registry)
     {
         ArgumentNullException.ThrowIfNull(registry);
-        registry.Optimizers.Add(ZeroOrderDarts.OptimizerName, _ => new ZeroOrderDarts(), "ZO-DARTS zeroth-order hypergradient (clean shadow network)");
+        registry.Optimizers.Add(ZeroOrderDarts.OptimizerName, _ => new ZeroOrderDarts(), "ZO-DARTS zeroth-order hypergradient (clean shadow network)",
+            SupernetFeatures.BatchStatisticsOnly);
         registry.Activations
             .Add(SparsemaxActivation.ActivationName, _ => new SparsemaxActivation(), "sparsemax(α/τ), τ = 1.5·0.9^⌊t/5⌋ (ZO-DARTS+ NAS-Bench-201)")
             .Add(SparsemaxActivation.MedMnistActivationName, _ => SparsemaxActivation.MedMnist(), "sparsemax(α/τ), τ = 1.5·0.75^⌊t/5⌋ (ZO-DARTS+ MedMNIST)");

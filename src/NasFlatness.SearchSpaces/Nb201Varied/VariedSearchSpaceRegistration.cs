@@ -11,8 +11,8 @@ public static class VariedSearchSpaceRegistration
     {
         ArgumentNullException.ThrowIfNull(registry);
         var defaults = (options ?? new Nb201VariedOptions()).Clone();
-        registry.SearchSpaces.Add(Nb201VariedSearchSpace.SpaceName, c => new Nb201VariedSearchSpace(c.GetService<Nb201VariedOptions>() ?? defaults),
-            "ZO-DARTS++ size-variable NAS-Bench-201 space (per-stage cells, 7/5/3 kernels, 1..N cells per stage)");
+        registry.SearchSpaces.Add(Nb201VariedSearchSpace.SpaceName, c => new Nb201VariedSearchSpace((c.GetService<Nb201VariedOptions>() ?? defaults).WithBatchStatisticsOnly(c.BatchStatisticsOnly)),
+            "ZO-DARTS++ size-variable NAS-Bench-201 space (per-stage cells, 7/5/3 kernels, 1..N cells per stage)", SupernetFeatures.ParameterBudgetModel);
         return registry;
     }
 }
