@@ -84,7 +84,8 @@ public sealed class MethodMatrixTests(ITestOutputHelper output) : IDisposable
             Assert.Single(err.Split('\n', StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("error:", StringComparison.Ordinal));
             return;
         }
-        SearchEvaluateAndReport(space, ["--method", preset], preset, Registry.Presets.Get(preset).Schedule);
+        var p = Registry.Presets.Get(preset);
+        SearchEvaluateAndReport(space, ["--method", preset], preset, p.Schedule, MethodMatrix.Channels(space, p.PartialChannels is not null));
     }
 
     [Theory]
@@ -93,7 +94,7 @@ public sealed class MethodMatrixTests(ITestOutputHelper output) : IDisposable
     {
         var words = composition.Split(' ');
         int at = Array.IndexOf(words, "--schedule");
-        SearchEvaluateAndReport(space, words, composition, at >= 0 ? words[at + 1] : null);
+        SearchEvaluateAndReport(space, words, composition, at >= 0 ? words[at + 1] : null, MethodMatrix.Channels(space, partialChannels: false));
     }
 
     [Theory]
@@ -109,19 +110,20 @@ public sealed class MethodMatrixTests(ITestOutputHelper output) : IDisposable
         Assert.DoesNotContain("/nonexistent", err, StringComparison.Ordinal);
     }
 
-    private void SearchEvaluateAndReport(string space, string[] method, string label, string? schedule)
+    private void SearchEvaluateAndReport(string space, string[] method, string label, string? schedule, int channels)
     {
+        string c = channels.ToString(CultureInfo.InvariantCulture);
         // DARTS-PRIME's dynamic schedule first lets its threshold grow past the running gradient information (θ × 1.05 per
         // minibatch without an α step), which takes tens of minibatches: it gets 100 steps instead of 10.
-        string images = schedule == DynamicUpdateSchedule.ScheduleName ? "800" : "80";
+        string images = MethodMatrix.Images(space, schedule).ToString(CultureInfo.InvariantCulture);
         int cells = space == DartsSearchSpace.SpaceName ? 3 : space == Nb201VariedSearchSpace.SpaceName ? 2 : 1;
         var folder = Path.Combine(_root, "search");
-        // One epoch of 80 images at batch 8: 10 steps, one ZO round of 10; warm-up 0 so that every method updates α from the start
+        // One epoch at batch 8 (MethodMatrix.Images); warm-up 0 so that every method updates α from the start
         // (α is compared with its value when the search started); the ZO-DARTS++ space switches its mixtures on at once.
         string[] args =
         [
-            "search", "--space", space, .. method, "--protocol", "none", "--channels", "4", "--cells", cells.ToString(CultureInfo.InvariantCulture),
-            "--epochs", "1", "--train-examples", images, "--valid-examples", "80", "--batch-size", "8", "--warmup", "0", "--validation-batches", "1",
+            "search", "--space", space, .. method, "--protocol", "none", "--channels", c, "--cells", cells.ToString(CultureInfo.InvariantCulture),
+            "--epochs", "1", "--train-examples", images, "--valid-examples", "16", "--batch-size", "8", "--warmup", "0", "--validation-batches", "1",
             "--threads", "1", "--seed", "0",
             "--data", TestData.Cifar10, "-o", folder, "--json",
         ];
@@ -144,7 +146,7 @@ public sealed class MethodMatrixTests(ITestOutputHelper output) : IDisposable
         Assert.True(before.Zip(after).Max(p => Math.Abs(p.First - p.Second)) > 1e-6, $"{space} {label}: α did not move");
 
         // The recorded C and N are the flags given, and the recorded options build a supernet of exactly the recorded size.
-        Assert.Equal("4", manifest.Settings["Channels"]);
+        Assert.Equal(c, manifest.Settings["Channels"]);
         Assert.Equal(cells.ToString(CultureInfo.InvariantCulture), manifest.Settings["Cells"]);
         var optionsJson = manifest.Settings["SearchSpaceOptions"];
         ISearchSpace rebuilt = space switch
@@ -160,14 +162,14 @@ public sealed class MethodMatrixTests(ITestOutputHelper output) : IDisposable
         }
         using (var json = JsonDocument.Parse(optionsJson))
         {
-            Assert.Equal(4, json.RootElement.GetProperty("Channels").GetInt32());
+            Assert.Equal(channels, json.RootElement.GetProperty("Channels").GetInt32());
             Assert.Equal(cells, json.RootElement.GetProperty(space == DartsSearchSpace.SpaceName ? "Cells" : "CellsPerStage").GetInt32());
         }
 
         // The found cell trains with evaluate and, on NAS-Bench-201, is in the table.
         var evaluation = Path.Combine(_root, "evaluate");
         var (evalCode, _, evalErr) = Tool.Run("evaluate", "-g", genotype, "--epochs", "1", "--train-examples", "16", "--test-examples", "16", "--batch-size", "8",
-            "--channels", "4", "--cells", space == DartsSearchSpace.SpaceName ? "3" : cells.ToString(CultureInfo.InvariantCulture), "--threads", "1",
+            "--channels", c, "--cells", space == DartsSearchSpace.SpaceName ? "3" : cells.ToString(CultureInfo.InvariantCulture), "--threads", "1",
             "--data", TestData.Cifar10, "-o", evaluation, "--json");
         Assert.True(evalCode == ExitCodes.Ok, $"evaluate {genotype}: {evalErr}");
         Assert.Equal(genotype, RunManifest.Read(Path.Combine(evaluation, RunManifest.FileName)).Outcome.Genotype);

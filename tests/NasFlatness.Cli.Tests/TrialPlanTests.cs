@@ -131,6 +131,26 @@ public sealed class TrialPlanTests
     }
 
     [Fact]
+    public void A_plan_on_the_zo_darts_plus_plus_space_carries_its_switch_epoch_into_every_trial()
+    {
+        using var tmp = new TempFolder();
+        var (code, _, err) = Tool.Run("plan", "--space", "nas-bench-201-varied", "--method", "zo-darts++", "--method", "zo-darts++-small", "--seeds", "0",
+            "--channels", "4", "--cells", "2", "--train-examples", "80", "--valid-examples", "16", "--epochs", "3", "--switch-epoch", "1", "--threads", "1",
+            "--data", TestData.Cifar10, "--out", tmp["p.jsonl"], "--results", tmp["results"]);
+        Assert.True(code == 0, err);
+        var plan = TrialPlan.Load(tmp["p.jsonl"]);
+        Assert.Equal(2, plan.Trials.Count);
+        foreach (var trial in plan.Trials)
+        {
+            Assert.Equal("1", trial.Options["switch-epoch"]);
+            Assert.Equal(1, TrialOptions.ToRequest(trial).SwitchEpoch);
+            var line = TrialOptions.SearchCommandLine(trial);
+            Assert.Equal("1", line[Array.IndexOf(line, "--switch-epoch") + 1]);
+            Assert.Equal("nas-bench-201-varied", line[Array.IndexOf(line, "--space") + 1]);
+        }
+    }
+
+    [Fact]
     public void An_index_out_of_range_or_missing_is_a_clear_error()
     {
         using var tmp = new TempFolder();

@@ -17,7 +17,8 @@ namespace NasFlatness.Tests;
 
 /// <summary>
 /// The method matrix through <c>AddNasFlatness</c>: every preset on every space from configuration, validated at start. A
-/// supported combination resolves a runner of the configured size that moves α in a tiny search; a refused one fails host
+/// supported combination resolves a runner of the configured size with the preset's components (and, on NAS-Bench-201 and the
+/// ZO-DARTS++ space, moves α in a tiny search; the DARTS-space searches run in the tool's matrix); a refused one fails host
 /// start naming <c>NasFlatness:SearchSpace</c> and the missing supernet feature (<see cref="MethodMatrix.Refused"/>).
 /// </summary>
 [Collection(TorchCollection.Name)]
@@ -25,12 +26,16 @@ public sealed class MethodMatrixTests
 {
     private static readonly NasFlatnessRegistry Registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces().AddBuiltInMethods();
 
-    private static readonly Lazy<CifarSearchData> Data = new(() =>
-        new CifarSearchData(TestData.Cifar10Train, new CifarSearchDataOptions { MaxTrainExamples = 80, MaxValidationExamples = 80 }));
+    private static readonly Dictionary<int, CifarSearchData> DataByImages = [];
 
-    // DARTS-PRIME's dynamic schedule lets its threshold grow for tens of minibatches before its first α step: 100 steps.
-    private static readonly Lazy<CifarSearchData> LongerData = new(() =>
-        new CifarSearchData(TestData.Cifar10Train, new CifarSearchDataOptions { MaxTrainExamples = 800, MaxValidationExamples = 80 }));
+    /// <summary>The search data of <see cref="MethodMatrix.Images"/> training images and 16 for α.</summary>
+    private static CifarSearchData DataFor(string space, string? schedule)
+    {
+        int images = MethodMatrix.Images(space, schedule);
+        if (!DataByImages.TryGetValue(images, out var data))
+            DataByImages[images] = data = new CifarSearchData(TestData.Cifar10Train, new CifarSearchDataOptions { MaxTrainExamples = images, MaxValidationExamples = 16 });
+        return data;
+    }
 
     public static TheoryData<string, string> Presets()
     {
@@ -52,11 +57,13 @@ public sealed class MethodMatrixTests
             _ => "Nb201:CellsPerStage",
         };
         string channelsKey = cellsKey[..cellsKey.IndexOf(':', StringComparison.Ordinal)] + ":Channels";
+        var expected = Registry.Presets.Get(preset);
+        int c = MethodMatrix.Channels(space, expected.PartialChannels is not null);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["NasFlatness:SearchSpace"] = space,
             ["NasFlatness:Method"] = preset,
-            [$"NasFlatness:{channelsKey}"] = "4",
+            [$"NasFlatness:{channelsKey}"] = c.ToString(CultureInfo.InvariantCulture),
             [$"NasFlatness:{cellsKey}"] = cells.ToString(CultureInfo.InvariantCulture),
             ["NasFlatness:Nb201Varied:SwitchEpoch"] = "0",
             // Explicit values win over the preset's: one epoch of 10 steps of 8 images (one ZO round), α updated from the start.
@@ -80,7 +87,6 @@ public sealed class MethodMatrixTests
         }
         validator.Validate();
         var runner = provider.GetRequiredService<SearchRunner>();
-        var expected = Registry.Presets.Get(preset);
         Assert.Equal(expected.Optimizer, runner.Optimizer.Name);
         Assert.Equal(expected.Regularizers, runner.Regularizers.Select(r => r.Name));
         var (channels, builtCells, trackRunningStats) = runner.SearchSpace switch
@@ -90,12 +96,14 @@ public sealed class MethodMatrixTests
             Nb201VariedSearchSpace s => (s.Options.Channels, s.Options.CellsPerStage, s.Options.TrackRunningStats),
             var other => throw new InvalidOperationException(other.Name),
         };
-        Assert.Equal((4, cells), (channels, builtCells));
+        Assert.Equal((c, cells), (channels, builtCells));
         // ZO-DARTS brings the batch-statistics supernet its official code searches with.
         if (expected.Optimizer == ZeroOrderDarts.OptimizerName) Assert.False(trackRunningStats);
 
+        // The DARTS-space searches themselves run in the tool's matrix (the same runner); here the costly space is composed and checked only.
+        if (space == DartsSearchSpace.SpaceName) return;
         torch.set_num_threads(1);
-        var result = runner.Run(expected.Schedule == DynamicUpdateSchedule.ScheduleName ? LongerData.Value : Data.Value);
+        var result = runner.Run(DataFor(space, expected.Schedule));
         Assert.True(result.Epochs.Sum(e => e.ArchitectureUpdates) > 0);
         var start = alpha.Start!;
         var end = result.Epochs[^1].Architecture;

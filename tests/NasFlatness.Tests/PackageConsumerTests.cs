@@ -259,5 +259,22 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         Assert.True(reproCode == 0, reproText);
         Assert.Contains(genotype, reproText, StringComparison.Ordinal);
         Assert.Contains("\"match\":true", reproText, StringComparison.Ordinal);
+
+        // The methods that did not run from the tool before 0.2.0: PC-DARTS, ZO-DARTS(+) on NAS-Bench-201, ZO-DARTS++ on its space
+        // (with its switch epoch and sizes), and evaluate on the ZO-DARTS++ cell found.
+        string tiny = $"--channels 4 --train-examples 80 --valid-examples 16 --batch-size 8 --warmup 0 --threads 1 --data \"{data}\" --json";
+        foreach (var method in new[] { "pc-darts", "zo-darts", "zo-darts+" })
+        {
+            var (code, text) = Run(tool, $"search --method {method} --epochs 1 {tiny} --output {method}", work, 300);
+            Assert.True(code == 0, text);
+            Assert.Contains("\"event\":\"result\"", text, StringComparison.Ordinal);
+        }
+        var (variedCode, variedText) = Run(tool, $"search --space nas-bench-201-varied --method zo-darts++ --cells 2 --epochs 2 --switch-epoch 1 {tiny} --output varied", work, 300);
+        Assert.True(variedCode == 0, variedText);
+        string variedCell = Regex.Match(variedText, "\"event\":\"result\",\"genotype\":\"([^\"]+)\"").Groups[1].Value;
+        Assert.StartsWith("cells=", variedCell, StringComparison.Ordinal);
+        var (evaluateCode, evaluateText) = Run(tool, $"evaluate -g \"{variedCell}\" --channels 4 --epochs 1 --train-examples 16 --test-examples 16 --batch-size 8 --threads 1 --data \"{data}\" --output varied-evaluation --json", work, 300);
+        Assert.True(evaluateCode == 0, evaluateText);
+        Assert.Contains("\"event\":\"result\"", evaluateText, StringComparison.Ordinal);
     }
 }

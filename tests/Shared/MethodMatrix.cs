@@ -25,4 +25,19 @@ internal static class MethodMatrix
         [("nas-bench-201-varied", "pc-darts-a2m-repo")] = "PerCellPartialChannels",
         [("nas-bench-201-varied", "pc-darts-a2m-repo+a2m")] = "PerCellPartialChannels",
     };
+
+    /// <summary>
+    /// Training images of a matrix search at batch 8: 800 (100 steps) for DARTS-PRIME's dynamic schedule, whose threshold grows for
+    /// tens of minibatches before its first α step; 80 (10 steps) for a ZO round of 10 and the cheap spaces; 24 (3 steps) in the
+    /// costly DARTS space (8 operations on 14 edges per cell).
+    /// </summary>
+    public static int Images(string space, string? schedule) => schedule switch
+    {
+        "dynamic" => 800,
+        "every-10-steps" => 80,
+        _ => space == "darts" ? 24 : 80,
+    };
+
+    /// <summary>Supernet channels C of a matrix search: 4, or 8 for partial channels in the DARTS space, whose C / K must be even (K = 4).</summary>
+    public static int Channels(string space, bool partialChannels) => space == "darts" && partialChannels ? 8 : 4;
 }

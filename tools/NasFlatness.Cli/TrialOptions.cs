@@ -15,7 +15,7 @@ internal static class TrialOptions
     [
         "space", "method", "optimizer", "regularizer", "activation", "schedule", "dataset", "data", "epochs", "train-examples", "valid-examples",
         "batch-size", "channels", "cells", "arch-lr", "weight-lr", "warmup", "validation-batches", "device", "seed", "threads", "protocol",
-        "alpha-hessian-every", "weight-sharpness", "weight-rho",
+        "alpha-hessian-every", "weight-sharpness", "weight-rho", "switch-epoch",
     ];
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
@@ -59,6 +59,7 @@ internal static class TrialOptions
         if (r.AlphaHessianEvery is int h) o["alpha-hessian-every"] = I(h);
         if (r.WeightSharpness is { } sharpness) o["weight-sharpness"] = sharpness;
         if (r.WeightRho is double rho) o["weight-rho"] = D(rho);
+        if (r.SwitchEpoch is int se) o["switch-epoch"] = I(se);
         return o;
     }
 
@@ -112,6 +113,7 @@ internal static class TrialOptions
             AlphaHessianEvery = N("alpha-hessian-every"),
             WeightSharpness = S("weight-sharpness"),
             WeightRho = F("weight-rho"),
+            SwitchEpoch = N("switch-epoch"),
             Protocol = S("protocol") is { } pn && !string.Equals(pn, "none", StringComparison.OrdinalIgnoreCase) ? pn : null,
         };
     }
