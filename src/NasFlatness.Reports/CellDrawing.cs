@@ -6,9 +6,9 @@ using NasFlatness.SearchSpaces.Nb201.EarlyExit;
 namespace NasFlatness.Reports;
 
 /// <summary>
-/// Draws cells and networks as standalone SVG (no scripts, no external references). The layout is deterministic: a node's
-/// column is the length of the longest path to it from an input (outputs in the last column), nodes of a column keep their
-/// order; edges that skip columns are drawn as arcs. Every edge carries its operation as a label in the operation's colour
+/// Draws cells and networks as standalone SVG (no scripts, no external references). The layout is deterministic: inputs in
+/// the first column, every other node in its own column in topological order (ties in the order given), outputs in the last
+/// column; edges that skip columns are drawn as arcs. Every edge carries its operation as a label in the operation's colour
 /// (<see cref="OperationColors"/>); <c>none</c> edges are drawn faint and dashed without a label.
 /// </summary>
 /// <remarks>
