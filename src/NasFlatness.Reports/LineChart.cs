@@ -41,7 +41,7 @@ internal static class LineChart
         }
         var xTicks = integerX ? Ticks(x0, x1, 8).Where(t => Math.Abs(t - Math.Round(t)) < 1e-9).ToList() : Ticks(x0, x1, 6);
         foreach (double t in xTicks)
-            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{SvgText.N(X(t))}\" y=\"{SvgText.N(top + plotH + 14)}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#444\">{Format(t, x1 - x0)}</text>");
+            sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{SvgText.N(X(t))}\" y=\"{SvgText.N(top + plotH + 14)}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#444\">{(integerX ? t.ToString("0", CultureInfo.InvariantCulture) : Format(t, x1 - x0))}</text>");
         sb.Append(CultureInfo.InvariantCulture, $"\n<text x=\"{SvgText.N(left + plotW / 2)}\" y=\"{SvgText.N(top + plotH + 30)}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#333\">{SvgText.E(xLabel)}</text>");
         sb.Append(CultureInfo.InvariantCulture, $"<text transform=\"translate(13,{SvgText.N(top + plotH / 2)}) rotate(-90)\" text-anchor=\"middle\" font-size=\"11\" fill=\"#333\">{SvgText.E(yLabel)}</text>\n");
         foreach (var s in series)

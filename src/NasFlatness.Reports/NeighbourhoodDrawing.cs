@@ -17,9 +17,9 @@ internal static class NeighbourhoodDrawing
         ["none"] = "none", ["skip_connect"] = "skip", ["nor_conv_1x1"] = "1×1", ["nor_conv_3x3"] = "3×3", ["avg_pool_3x3"] = "pool",
     };
 
-    public static string Svg(Nb201Genotype centre, Nb201Table table)
+    public static string Svg(Nb201Genotype centre, Nb201Table table, string centreLabel)
     {
-        const double size = 560, middle = size / 2, radius = 205;
+        const double radius = 205, size = 2 * (radius + 30), middle = size / 2;
         double own = table.Get(centre).Cifar10TestAccuracy;
         var neighbours = new List<(Nb201Genotype Genotype, int Edge, double Accuracy)>();
         for (int e = 0; e < Nb201Genotype.EdgeCount; e++)
@@ -55,7 +55,7 @@ internal static class NeighbourhoodDrawing
         sb.Append("<g class=\"spokes\">").Append(spokes).Append("</g>\n").Append(nodes);
         sb.Append(CultureInfo.InvariantCulture, $"<g class=\"centre\" data-genotype=\"{SvgText.E(centre.ToString())}\" data-accuracy=\"{own.ToString("R", CultureInfo.InvariantCulture)}\">");
         sb.Append(CultureInfo.InvariantCulture, $"<circle cx=\"{SvgText.N(middle)}\" cy=\"{SvgText.N(middle)}\" r=\"38\" fill=\"#fcf3cf\" stroke=\"#222\" stroke-width=\"2\"/>");
-        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{SvgText.N(middle)}\" y=\"{SvgText.N(middle - 4)}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#222\">found cell</text>");
+        sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{SvgText.N(middle)}\" y=\"{SvgText.N(middle - 4)}\" text-anchor=\"middle\" font-size=\"11\" fill=\"#222\">{SvgText.E(centreLabel)}</text>");
         sb.Append(CultureInfo.InvariantCulture, $"<text x=\"{SvgText.N(middle)}\" y=\"{SvgText.N(middle + 12)}\" text-anchor=\"middle\" font-size=\"13\" font-weight=\"bold\" fill=\"#222\">{own.ToString("F2", CultureInfo.InvariantCulture)} %</text></g>\n");
         int better = neighbours.Count(n => n.Accuracy > own);
         sb.Append(CultureInfo.InvariantCulture,

@@ -200,7 +200,8 @@ public static class RunReport
                   [new ChartSeries("NB201 CIFAR-10", LineChart.SeriesColour(0), [.. manifest.Epochs.Select(e => e.Epoch + 1.0)], accuracy)], legend: false))
               .Append("</figure></div>\n");
         }
-        sb.Append("<h3>The found cell among its radius-1 neighbours</h3>\n<figure>").Append(NeighbourhoodDrawing.Svg(cell, table)).Append("</figure>\n</section>\n");
+        string which = manifest.Kind == "search" ? "found cell" : "cell";
+        sb.Append("<h3>The ").Append(which).Append(" among its radius-1 neighbours</h3>\n<figure>").Append(NeighbourhoodDrawing.Svg(cell, table, which)).Append("</figure>\n</section>\n");
     }
 
     private static void AlphaSection(StringBuilder sb, RunManifest manifest, string space, Func<double[], double[]> activation)
