@@ -27,15 +27,11 @@ internal static class Report
     /// <summary>One record per (method, seed): the first wins if a run was repeated.</summary>
     public static IReadOnlyList<RunRecord> Unique(IReadOnlyList<RunRecord> records) => records.GroupBy(r => (r.Method, r.Seed)).Select(g => g.First()).ToList();
 
-    /// <summary>Paired t-test of treated − host: mean difference, t and the two-sided p (Student's t with n − 1 degrees of freedom, MathNet).</summary>
+    /// <summary>Paired t-test of treated − host: mean difference, t and the two-sided p (Student's t with n − 1 degrees of freedom; NasFlatness.Reports).</summary>
     public static (double MeanDifference, double T, double PValue) PairedT(IReadOnlyList<double> host, IReadOnlyList<double> treated)
     {
-        var d = host.Zip(treated, (h, t) => t - h).ToArray();
-        if (d.Length < 2) return (d.Length == 1 ? d[0] : double.NaN, double.NaN, double.NaN);
-        double mean = d.Average(), sd = Math.Sqrt(d.Sum(x => (x - mean) * (x - mean)) / (d.Length - 1));
-        if (sd == 0) return (mean, double.NaN, double.NaN);
-        double t = mean / (sd / Math.Sqrt(d.Length));
-        return (mean, t, 2 * (1 - MathNet.Numerics.Distributions.StudentT.CDF(0, 1, d.Length - 1, Math.Abs(t))));
+        var result = NasFlatness.Reports.PairedTTest.Test(host, treated);
+        return (result.MeanDifference, result.T, result.PValue);
     }
 
     public static int Order(string method)

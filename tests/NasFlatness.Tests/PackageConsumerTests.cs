@@ -39,7 +39,7 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
     private static readonly string[] Packages =
     [
         "NasFlatness.Core", "NasFlatness.SearchSpaces", "NasFlatness.Optimizers", "NasFlatness.Data", "NasFlatness.Landscape",
-        "NasFlatness.Extensions.DependencyInjection",
+        "NasFlatness.Extensions.DependencyInjection", "NasFlatness.Reports",
     ];
 
     private static string RepositoryRoot()
@@ -128,8 +128,8 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
 
         // A second consumer on the same packages runs public API the sample does not touch: a protocol's derived α-lr
         // (Optimizers), a trial plan (Core), JPEG compression through the Data package's native Skia assets, the ML.NET
-        // surrogate (Landscape), a ZO-DARTS++ genotype (SearchSpaces), a found cell's neighbourhood flatness (Landscape) and an
-        // epoch's named metrics in the run manifest (Core).
+        // surrogate (Landscape), a ZO-DARTS++ genotype (SearchSpaces), a found cell's neighbourhood flatness (Landscape), an
+        // epoch's named metrics in the run manifest (Core) and a DARTS cell drawing (Reports).
         string surface = Directory.CreateDirectory(Path.Combine(_temp, "surface")).FullName;
         File.Copy(Path.Combine(app, "Consumer.csproj"), Path.Combine(surface, "Surface.csproj"));
         File.Copy(Path.Combine(app, "nuget.config"), Path.Combine(surface, "nuget.config"));
@@ -140,6 +140,7 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
             using NasFlatness.Landscape.MultiObjective;
             using NasFlatness.Landscape;
             using NasFlatness.Optimizers;
+            using NasFlatness.Reports;
             using NasFlatness.Reproducibility;
             using NasFlatness.Search;
             using NasFlatness.Trials;
@@ -161,14 +162,15 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
             var varied = new Nb201VariedGenotype(new int[18], new int[18], [1, 2, 3]);
             var quality = Nb201CellQualityMeter.Embedded.Measure("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|nor_conv_1x1~0|nor_conv_1x1~1|nor_conv_3x3~2|");
             var epoch = new EpochManifest { Metrics = { [ArchitectureHessianObserver.MetricName] = 0.25 } };
+            int drawnEdges = System.Text.RegularExpressions.Regex.Matches(CellDrawing.Svg(DartsGenotype.DartsV2), "<g class=\"edge\"").Count;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"lr {lr:R} trials {plan.Count} jpeg {string.Join("x", jpeg.shape)} change {change:F4} predict {surrogate.Predict([10, 1]):F1} varied {Nb201VariedGenotype.Parse(varied.ToString()).Equals(varied)} r1 {quality.Radius1.NeighborMean:F2} metric {epoch.Metrics["alpha-hessian-max-eigenvalue"]:R}"));
+                $"lr {lr:R} trials {plan.Count} jpeg {string.Join("x", jpeg.shape)} change {change:F4} predict {surrogate.Predict([10, 1]):F1} varied {Nb201VariedGenotype.Parse(varied.ToString()).Equals(varied)} r1 {quality.Radius1.NeighborMean:F2} metric {epoch.Metrics["alpha-hessian-max-eigenvalue"]:R} edges {drawnEdges}"));
             """);
         var (surfaceBuild, surfaceBuildText) = Run("dotnet", "build -c Release", surface, 600);
         Assert.True(surfaceBuild == 0, surfaceBuildText);
         var (surfaceCode, surfaceText) = Run("dotnet", $"\"{Path.Combine(surface, "bin", "Release", "net10.0", "Surface.dll")}\"", surface, 300);
         Assert.True(surfaceCode == 0, surfaceText);
-        var line = Regex.Match(surfaceText, @"lr (\S+) trials (\d+) jpeg (\S+) change (\S+) predict (\S+) varied (\S+) r1 (\S+) metric (\S+)");
+        var line = Regex.Match(surfaceText, @"lr (\S+) trials (\d+) jpeg (\S+) change (\S+) predict (\S+) varied (\S+) r1 (\S+) metric (\S+) edges (\d+)");
         Assert.True(line.Success, surfaceText);
         Assert.Equal(3e-4 * 19_550 / 320, double.Parse(line.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 12);
         Assert.Equal("4", line.Groups[2].Value);
@@ -179,6 +181,7 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         // The README's seed-0 cell: radius-1 neighbour mean 91.54 % (docs/cli.md); the metric under the observer's public key.
         Assert.Equal("91.54", line.Groups[7].Value);
         Assert.Equal("0.25", line.Groups[8].Value);
+        Assert.Equal("16", line.Groups[9].Value); // DARTS_V2: 8 operation edges in each of its two cells, none of them 'none'
         string dll = Path.Combine(app, "bin", "Release", "net10.0", "Consumer.dll");
 
         // Uninterrupted.
@@ -252,6 +255,8 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         string manifest = Path.Combine(work, "run", "manifest.json");
         Assert.True(File.Exists(manifest), searchText);
         Assert.True(File.Exists(Path.Combine(work, "run", "alpha.png")));
+        Assert.True(File.Exists(Path.Combine(work, "run", "cell.svg")), searchText);
+        Assert.True(File.Exists(Path.Combine(work, "run", "report.html")), searchText);
         string genotype = Regex.Match(searchText, "\"event\":\"result\",\"genotype\":\"([^\"]+)\"").Groups[1].Value;
         Assert.Matches(@"^\|[a-z_0-9x]+~0\|\+", genotype);
 

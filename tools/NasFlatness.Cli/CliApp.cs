@@ -177,6 +177,8 @@ internal static class CliApp
         root.Subcommands.Add(PlanCommand.Create(args, Output));
         root.Subcommands.Add(RunTrialCommand.Create(Output));
         root.Subcommands.Add(CollectCommand.Create(args, Output));
+        root.Subcommands.Add(DrawCommand.Create(Output));
+        root.Subcommands.Add(ReportCommand.Create(Output));
         return root;
     }
 

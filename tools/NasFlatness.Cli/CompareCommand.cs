@@ -13,7 +13,7 @@ internal static class CompareCommand
         var seeds = new Option<string>("--seeds") { Description = "Comma-separated seeds.", DefaultValueFactory = _ => "0" };
         var command = new Command("compare",
             "Run several method presets × seeds with the same budget; writes each run's folder (manifest.json, alpha.png), results.csv, results.md, " +
-            "accuracy.png (NAS-Bench-201 accuracy per seed) and sharpening.png (mean max mixing weight over the epochs), and a comparison manifest.json.\n\n" +
+            "accuracy.png (NAS-Bench-201 accuracy per seed) and sharpening.png (mean max mixing weight over the epochs), a comparison manifest.json and report.html (linking every run's page).\n\n" +
             "Examples:\n  nasflatness compare --method darts --method beta-darts --method darts+a2m --seeds 0,1,2 --epochs 10 --arch-lr 3e-2\n" +
             "  nasflatness compare --method pc-darts --method pc-darts+a2m --seeds 0 --epochs 2 --json")
         {

@@ -24,13 +24,8 @@ internal sealed record ComparisonRow(string Method, int Seed, RunManifest Manife
         epochs.Select(e => e.Metrics.TryGetValue(ArchitectureHessianObserver.MetricName, out var v) ? v : (double?)null).LastOrDefault(v => v is not null);
 
     /// <summary>A row from a search manifest: the preset name, or the optimizer and regularizers joined by '+'.</summary>
-    public static ComparisonRow FromManifest(RunManifest manifest, string folder)
-    {
-        var c = manifest.Composition;
-        string method = c.GetValueOrDefault("Method") is { Length: > 0 } preset ? preset
-            : string.Join("+", new[] { c.GetValueOrDefault("Optimizer") ?? "" }.Concat((c.GetValueOrDefault("Regularizers") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)));
-        return new ComparisonRow(method, manifest.Seed, manifest, folder);
-    }
+    public static ComparisonRow FromManifest(RunManifest manifest, string folder) =>
+        new(NasFlatness.Reports.ComparisonRun.MethodOf(manifest), manifest.Seed, manifest, folder);
 }
 
 /// <summary>The report of <c>compare</c> and <c>collect</c>: results.csv, results.md, accuracy.png, sharpening.png, a comparison manifest and a console table.</summary>
@@ -103,6 +98,7 @@ internal static class ComparisonReport
         };
         var path = Path.Combine(folder, RunManifest.FileName);
         manifest.Write(path);
+        ReportFiles.TryWriteComparison(folder, rows, o);
         if (!o.Json)
         {
             o.Console.Write(table);

@@ -105,6 +105,8 @@ internal static class EvaluateCommand
                     ["Cells"] = n.ToString(CultureInfo.InvariantCulture),
                 },
                 Dataset = fingerprint,
+                // The training curve, for the report page (no validation split: NaN).
+                Epochs = [.. result.Epochs.Select(e => new EpochManifest { Epoch = e.Epoch, TrainLoss = e.TrainLoss, TrainAccuracy = e.TrainAccuracy, ValidationLoss = double.NaN, ValidationAccuracy = double.NaN, Seconds = e.Duration.TotalSeconds })],
                 Outcome = new RunOutcome
                 {
                     Genotype = g.ToString(), SpaceName = g.SpaceName, SelectedEpoch = result.Epochs.Count - 1,
@@ -121,6 +123,7 @@ internal static class EvaluateCommand
             }
             var path = Path.Combine(folder, RunManifest.FileName);
             manifest.Write(path);
+            ReportFiles.TryWriteRun(folder, o);
             o.Event("result", new { genotype = g.ToString(), testAccuracy = result.TestAccuracy, testLoss = result.TestLoss, parameters = result.ParameterCountWithoutAuxiliary, nb201Cifar10 = tableAccuracy, manifest = path });
             string tableText = tableAccuracy is double a ? FormattableString.Invariant($"; NAS-Bench-201 table (200 epochs, full data): {a:F2} %") : "";
             o.Line(Markup.Escape(FormattableString.Invariant(

@@ -13,7 +13,7 @@ internal static class SearchCommand
         var registry = new NasFlatnessRegistry().AddBuiltInMethods();
         var command = new Command("search",
             "Search a cell: bilevel DARTS-style search with a method preset or an optimizer plus regularizers. Shows the largest mixing weight of every edge as it " +
-            "sharpens and the time left; writes manifest.json, alpha.png (max mixing weight per edge over the epochs) and epochs.jsonl to --output; on NAS-Bench-201 " +
+            "sharpens and the time left; writes manifest.json, alpha.png (max mixing weight per edge over the epochs), epochs.jsonl, cell.svg (the found cell) and report.html (the run's page) to --output; on NAS-Bench-201 " +
             "with CIFAR-10 prints the found cell's table accuracy and its rank among the 15,625 cells.\n\n" +
             "Presets and the paper/protocol they reproduce:\n" + string.Join("\n", registry.Presets.All.Select(p => $"  {p.Name,-24} {p.Reference}")) + "\n\n" +
             "The sizes not given come from the space's protocol — quick-nb201 on nas-bench-201 (C = 8, N = 1, 1,280 + 1,280 images, 16 epochs, about 2 minutes on 2 cores), " +

@@ -309,6 +309,7 @@ internal static class SearchJob
         AlphaPlot.Save(png, $"{method} on {runner.SearchSpace.Name}: max mixing weight per edge", series, initial is not null, observer.EdgeLabels(series.FirstOrDefault()?.Length ?? 0));
         var manifestPath = Path.Combine(folder, RunManifest.FileName);
         manifest.Write(manifestPath);
+        ReportFiles.TryWriteRun(folder, o, activate);
 
         o.Event("result", new
         {
