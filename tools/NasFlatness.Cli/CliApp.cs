@@ -170,6 +170,7 @@ internal static class CliApp
         root.Subcommands.Add(PlanCommand.Create(args, Output));
         root.Subcommands.Add(RunTrialCommand.Create(Output));
         root.Subcommands.Add(CollectCommand.Create(args, Output));
+        root.Subcommands.Add(ExportCommand.Create(Output));
         return root;
     }
 
