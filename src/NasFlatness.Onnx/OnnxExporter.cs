@@ -110,7 +110,8 @@ public static class OnnxExporter
                 ? "ExitThresholds apply to early-exit networks only."
                 : $"ExitThresholds needs {earlyExit.ExitCount - 1} thresholds (one per early exit), got {t.Count}.", nameof(options));
 
-        bool wasTraining = network.training;
+        // Each module's own mode, restored afterwards (an early-exit network may have its backbone and exits in different modes).
+        var modes = network.modules().Prepend(network).Select(m => (Module: m, Training: m.training)).ToArray();
         network.eval();
         try
         {
@@ -136,7 +137,7 @@ public static class OnnxExporter
         }
         finally
         {
-            network.train(wasTraining);
+            foreach (var (module, training) in modes) module.train(training);
         }
     }
 

@@ -18,7 +18,8 @@ namespace NasFlatness.Benchmarks.Onnx;
 /// running the model NasFlatness.Onnx exported from the same network, at batch 1 and 64, one thread each. Networks: the
 /// NAS-Bench-201 network of the benchmark's best CIFAR-10 cell at the benchmark's size (C = 16, N = 5) and the DARTS_V2
 /// network at a CPU-sized C = 16, 8 cells (the paper trains C = 36, 20 cells). Random weights; 3×32×32 random inputs.
-/// Short in-process job (docs/performance.md, docs/export.md).
+/// TorchSharp runs with oneDNN where the library's kernel check allows it (the setup prints which). Short in-process job
+/// (docs/performance.md, docs/export.md).
 /// </summary>
 [Config(typeof(ShortInProcess))]
 [MedianColumn]
@@ -46,7 +47,6 @@ public class OnnxInferenceBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        TorchRuntime.EnsureCorrectCpuKernels();
         torch.set_num_threads(1);
         torch.manual_seed(0);
         _network = Network == "nb201"
@@ -55,6 +55,9 @@ public class OnnxInferenceBenchmarks
             : new DartsSearchSpace(new DartsSpaceOptions { NetworkChannels = 16, NetworkCells = 8, AuxiliaryHead = false })
                 .CreateNetwork(DartsGenotype.DartsV2, DatasetInfo.Cifar10);
         _network.eval();
+        // TorchSharp at its best here: oneDNN on when every convolution shape of this network passes the library's check.
+        TorchRuntime.EnsureCorrectCpuKernels(_network);
+        Console.WriteLine($"// {Network}: oneDNN {(TorchRuntime.OneDnnDisabled ? "off (" + TorchRuntime.OneDnnFailure + ")" : "on")}");
         var model = OnnxExporter.ExportToBytes(_network, [3, 32, 32]);
         _session = new InferenceSession(model, new SessionOptions { IntraOpNumThreads = 1, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL });
         var data = new float[Batch * 3 * 32 * 32];
