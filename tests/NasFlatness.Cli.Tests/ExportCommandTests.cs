@@ -100,6 +100,7 @@ public sealed class ExportCommandTests(EvaluatedFolder evaluated) : IClassFixtur
         { ["export", "--genotype", "|bogus_op~0|+|none~0|none~1|+|none~0|none~1|none~2|", "--weights", "WEIGHTS", "-o", "OUT"], "bogus_op" },
         { ["export", "--genotype", "|nor_conv_1x1~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|", "--weights", "WEIGHTS", "--channels", "4", "-o", "OUT"], "do not fit" },
         { ["export", "--genotype", EvaluatedFolder.Cell, "--weights", "WEIGHTS", "--channels", "8", "-o", "OUT"], "do not fit" },
+        { ["export", "--genotype", "DARTS_V2", "--weights", "WEIGHTS", "--channels", "4", "-o", "OUT"], "do not fit" },
         { ["export", "--genotype", EvaluatedFolder.Cell, "--weights", "WEIGHTS", "--channels", "4", "-o", "WEIGHTS/model.onnx"], "does not exist" },
         { ["export", "--genotype", EvaluatedFolder.Cell, "--weights", "WEIGHTS", "--channels", "4", "-o", "FOLDER"], "is a folder" },
         { ["export", "--genotype", EvaluatedFolder.Cell, "-o", "OUT"], "--weights" },

@@ -91,9 +91,12 @@ internal static class ExportCommand
                 int c = parse.GetValue(channels);
                 if (c < 1) throw new CliInputException($"--channels {c} is invalid: must be at least 1.");
                 if (parse.GetValue(cells) is < 1) throw new CliInputException("--cells must be at least 1.");
+                var datasetName = parse.GetValue(dataset);
+                bool cifar10 = string.IsNullOrWhiteSpace(datasetName) || datasetName.Trim().Equals("cifar10", StringComparison.OrdinalIgnoreCase);
                 description = Describe(CliGenotypes.Parse(genotypeText), c, parse.GetValue(cells), auxiliaryHead: true,
-                    DataSource.Resolve(parse.GetValue(dataset), parse.GetValue(data)));
+                    cifar10 ? null : DataSource.Resolve(datasetName, parse.GetValue(data))); // CIFAR-10's shape and normalisation need no files
             }
+            NasFlatness.Advanced.TorchRuntime.EnsureCorrectCpuKernels(); // the CLI's kernel policy (and no NNPACK warnings)
             using var network = Load(description, weightsPath);
             cancellationToken.ThrowIfCancellationRequested();
             Write(network, description, path, options, manifestHash);
@@ -122,11 +125,12 @@ internal static class ExportCommand
         o.Text($"onnx: {model}");
     }
 
-    private static NetworkDescription Describe(Genotype genotype, int channels, int? cells, bool auxiliaryHead, DataSource source)
+    /// <summary>The description of a network; <paramref name="source"/> null means CIFAR-10.</summary>
+    private static NetworkDescription Describe(Genotype genotype, int channels, int? cells, bool auxiliaryHead, DataSource? source)
     {
         bool nb201 = genotype is Nb201Genotype;
         int n = cells ?? (nb201 ? 1 : 5);
-        if (source.Kind == "cifar10")
+        if (source is null || source.Kind == "cifar10")
         {
             var info = DatasetInfo.Cifar10;
             return new NetworkDescription(genotype.SpaceName, genotype.ToString(), channels, n, auxiliaryHead && !nb201, info.Channels, info.Height, info.Width, info.ClassCount,
