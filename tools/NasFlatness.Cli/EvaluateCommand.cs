@@ -35,7 +35,7 @@ internal static class EvaluateCommand
         var onnx = new Option<bool>("--onnx") { Description = "Also write the trained network as model.onnx next to its weights (docs/export.md)." };
         var command = new Command("evaluate",
             "Train a genotype's network from scratch (EvaluationTrainer: SGD with cosine schedule, cutout and drop-path and the auxiliary head for DARTS networks) and report test accuracy and size; " +
-            "NAS-Bench-201 cells also show their table accuracy. Writes manifest.json.\n\n" +
+            "NAS-Bench-201 cells also show their table accuracy. Writes manifest.json, the trained weights.bin and network.json (with --onnx also model.onnx).\n\n" +
             "Examples:\n  nasflatness evaluate --genotype DARTS_V2 --epochs 2 --train-examples 512\n" +
             "  nasflatness evaluate -g '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|' --channels 16 --cells 5 --epochs 200 --device cuda")
         {
