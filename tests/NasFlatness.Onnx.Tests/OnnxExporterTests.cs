@@ -18,8 +18,8 @@ namespace NasFlatness.Onnx.Tests;
 [Collection(TorchCollection.Name)]
 public sealed class OnnxExporterTests
 {
-    // Every NAS-Bench-201 operation, none included; the second leaves node 1 without inputs (zeros).
-    private const string Nb201AllOps = "|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|none~2|";
+    // Every NAS-Bench-201 operation, none included, each on a path to the output; the second leaves node 1 without inputs (zeros).
+    private const string Nb201AllOps = "|nor_conv_3x3~0|+|none~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|avg_pool_3x3~2|";
     private const string Nb201EmptyNode = "|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|";
 
     // Every DARTS operation in both cells (none, pools, skip = FactorizedReduce on reduction edges, sep and dil convs).
