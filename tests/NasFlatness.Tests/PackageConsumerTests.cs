@@ -39,7 +39,7 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
     private static readonly string[] Packages =
     [
         "NasFlatness.Core", "NasFlatness.SearchSpaces", "NasFlatness.Optimizers", "NasFlatness.Data", "NasFlatness.Landscape",
-        "NasFlatness.Extensions.DependencyInjection", "NasFlatness.Reports",
+        "NasFlatness.Extensions.DependencyInjection", "NasFlatness.Reports", "NasFlatness.Onnx",
     ];
 
     private static string RepositoryRoot()
@@ -281,5 +281,13 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         var (evaluateCode, evaluateText) = Run(tool, $"evaluate -g \"{variedCell}\" --channels 4 --epochs 1 --train-examples 16 --test-examples 16 --batch-size 8 --threads 1 --data \"{data}\" --output varied-evaluation --json", work, 300);
         Assert.True(evaluateCode == 0, evaluateText);
         Assert.Contains("\"event\":\"result\"", evaluateText, StringComparison.Ordinal);
+        // The found cell trained briefly with --onnx, then exported again from the evaluation folder (issue 22).
+        var (evalCode, evalText) = Run(tool, $"evaluate --genotype \"{genotype}\" --channels 4 --epochs 1 --train-examples 64 --test-examples 64 --threads 1 --data \"{data}\" --output eval --onnx --json", work, 300);
+        Assert.True(evalCode == 0, evalText);
+        Assert.True(new FileInfo(Path.Combine(work, "eval", "model.onnx")).Length > 0, evalText);
+        var (exportCode, exportText) = Run(tool, "export eval -o found.onnx --json", work, 300);
+        Assert.True(exportCode == 0, exportText);
+        Assert.Contains("\"event\":\"exported\"", exportText, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(work, "eval", "model.onnx")), File.ReadAllBytes(Path.Combine(work, "found.onnx"))); // same weights, same metadata
     }
 }

@@ -179,6 +179,7 @@ internal static class CliApp
         root.Subcommands.Add(CollectCommand.Create(args, Output));
         root.Subcommands.Add(DrawCommand.Create(Output));
         root.Subcommands.Add(ReportCommand.Create(Output));
+        root.Subcommands.Add(ExportCommand.Create(Output));
         return root;
     }
 

@@ -32,24 +32,20 @@ internal static class EvaluateCommand
         var seed = new Option<int>("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
         var threads = new Option<int?>("--threads") { Description = "libtorch CPU threads." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Folder for per-epoch checkpoints; an interrupted run resumes." };
-        var outputOption = new Option<string?>("--output", "-o") { Description = "Folder for manifest.json (default results/evaluate-<time>)." };
+        var outputOption = new Option<string?>("--output", "-o") { Description = "Folder for manifest.json, network.json and the trained weights.bin (default results/evaluate-<time>)." };
+        var onnx = new Option<bool>("--onnx") { Description = "Also write the trained network as model.onnx next to its weights (docs/export.md)." };
         var command = new Command("evaluate",
             "Train a genotype's network from scratch (EvaluationTrainer: SGD with cosine schedule, cutout and drop-path and the auxiliary head for DARTS networks) and report test accuracy and size; " +
-            "NAS-Bench-201 cells also show their table accuracy. Writes manifest.json.\n\n" +
+            "NAS-Bench-201 cells also show their table accuracy. Writes manifest.json, the trained weights.bin and network.json (with --onnx also model.onnx).\n\n" +
             "Examples:\n  nasflatness evaluate --genotype DARTS_V2 --epochs 2 --train-examples 512\n" +
             "  nasflatness evaluate -g '|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|' --channels 16 --cells 5 --epochs 200 --device cuda")
         {
-            genotype, dataset, data, epochs, trainExamples, testExamples, batch, lr, channels, cells, device, seed, threads, checkpoint, outputOption,
+            genotype, dataset, data, epochs, trainExamples, testExamples, batch, lr, channels, cells, device, seed, threads, checkpoint, outputOption, onnx,
         };
         command.SetAction((parse, cancellationToken) =>
         {
             var o = output(parse);
-            var text = parse.GetValue(genotype)!.Trim();
-            Genotype g = text.StartsWith('|') ? Nb201Genotype.Parse(text)
-                : text.StartsWith("Genotype", StringComparison.Ordinal) ? DartsGenotype.Parse(text)
-                : text.StartsWith("cells=", StringComparison.Ordinal) ? Nb201VariedGenotype.Parse(text)
-                : DartsGenotype.Published.ContainsKey(text) ? DartsGenotype.FromName(text)
-                : throw new CliInputException($"--genotype '{ErrorText.Echo(text, 120)}' is neither a NAS-Bench-201 arch string (|op~0|+…), DARTS Genotype(...) text, a ZO-DARTS++ cell (cells=N |op~0|+… / … / …) nor a published name ({string.Join(", ", DartsGenotype.Published.Keys)}).");
+            Genotype g = CliGenotypes.Parse(parse.GetValue(genotype)!);
             bool nb201 = g is Nb201Genotype;
             var options = new EvaluationOptions
             {
@@ -63,12 +59,7 @@ internal static class EvaluateCommand
             if (parse.GetValue(threads) is < 1) errors.Add("--threads must be at least 1.");
             // A ZO-DARTS++ genotype carries its cells per stage; --cells is the supernet's N, the upper bound of those counts.
             int c = parse.GetValue(channels), n = parse.GetValue(cells) ?? (g is Nb201VariedGenotype v ? v.CellsPerStage.Max() : nb201 ? 1 : 5);
-            ISearchSpace space = g switch
-            {
-                Nb201Genotype => new Nb201SearchSpace(new Nb201Options { Channels = c, CellsPerStage = n }),
-                Nb201VariedGenotype => new Nb201VariedSearchSpace(new Nb201VariedOptions { Channels = c, CellsPerStage = n }),
-                _ => new DartsSearchSpace(new DartsSpaceOptions { NetworkChannels = c, NetworkCells = n }),
-            };
+            var space = CliGenotypes.SpaceFor(g, c, n);
             if (errors.Count > 0) throw new CliInputException(string.Join(" ", errors.Select(SearchJob.AsFlag)));
             if (options.Device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
                 throw new CliInputException($"--device {options.Device}: CUDA is not available on this machine.");
@@ -123,6 +114,7 @@ internal static class EvaluateCommand
             }
             var path = Path.Combine(folder, RunManifest.FileName);
             manifest.Write(path);
+            ExportCommand.SaveEvaluation(folder, network, g, c, n, source, path, parse.GetValue(onnx), o);
             ReportFiles.TryWriteRun(folder, o);
             o.Event("result", new { genotype = g.ToString(), testAccuracy = result.TestAccuracy, testLoss = result.TestLoss, parameters = result.ParameterCountWithoutAuxiliary, nb201Cifar10 = tableAccuracy, manifest = path });
             string tableText = tableAccuracy is double a ? FormattableString.Invariant($"; NAS-Bench-201 table (200 epochs, full data): {a:F2} %") : "";
