@@ -1,7 +1,7 @@
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 
 namespace NasFlatness.SearchSpaces;
 
@@ -67,7 +67,7 @@ public static class NodeBatchNormSpaceOptions
 public static class BuiltInSearchSpaces
 {
     /// <summary>
-    /// Adds <c>nas-bench-201</c>, <c>darts</c> and <c>nas-bench-201-varied</c> (ZO-DARTS++, <see cref="VariedSearchSpaceRegistration"/>). Each factory takes its options from the context's services when there
+    /// Adds <c>nas-bench-201</c>, <c>darts</c> and <c>nas-bench-201-varied</c> (ZO-DARTS++, <see cref="ZoDartsPlusPlusRegistration"/>). Each factory takes its options from the context's services when there
     /// are some (<see cref="Nb201Options"/>, <see cref="DartsSpaceOptions"/>), else from the arguments here, else the
     /// defaults, and applies the context's partial-channel variant (a PC-DARTS preset's) and, for NAS-Bench-201, its node BatchNorm
     /// (the unit-clamp presets'; the DARTS cell has none).
