@@ -43,15 +43,7 @@ internal sealed class ParetoSearchCheckpoint
     /// <summary>Writes to a temporary file beside <paramref name="path"/>, then renames it over <paramref name="path"/>.</summary>
     public void Write(string path)
     {
-        string full = Path.GetFullPath(path);
-        if (Path.GetDirectoryName(full) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
-        string temporary = full + ".tmp";
-        using (var stream = File.Create(temporary))
-        {
-            JsonSerializer.Serialize(stream, this, s_json);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, full, overwrite: true);
+        AtomicFile.Write(path, stream => JsonSerializer.Serialize(stream, this, s_json));
     }
 
     public static ParetoSearchCheckpoint Read(string path)

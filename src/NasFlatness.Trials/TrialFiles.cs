@@ -15,23 +15,6 @@ internal static class TrialFiles
     };
 
     /// <summary>Writes <paramref name="text"/> to a temporary file beside <paramref name="path"/>, flushes it, and renames it over <paramref name="path"/>.</summary>
-    public static void WriteAtomically(string path, string text)
-    {
-        var temporary = $"{path}.{Environment.ProcessId}.tmp";
-        try
-        {
-            using (var s = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-                s.Write(bytes);
-                s.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            throw;
-        }
-    }
+    public static void WriteAtomically(string path, string text) =>
+        AtomicFile.Write(path, s => s.Write(System.Text.Encoding.UTF8.GetBytes(text)), uniqueTemporary: true);
 }

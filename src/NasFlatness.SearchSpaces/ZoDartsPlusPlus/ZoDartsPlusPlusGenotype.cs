@@ -15,7 +15,7 @@ namespace NasFlatness.Genotypes;
 public sealed class ZoDartsPlusPlusGenotype : Genotype
 {
     /// <summary>The name of the search space whose genotypes these are.</summary>
-    public const string Space = "nas-bench-201-varied";
+    public const string Space = SpaceNames.ZoDartsPlusPlus;
 
     // Registers the text format so that genotypes of this space read back from JSON (see GenotypeFormats).
     static ZoDartsPlusPlusGenotype() => GenotypeFormats.Register(Space, text => Parse(text));

@@ -1,9 +1,27 @@
-namespace NasFlatness.Landscape.Internal;
+namespace NasFlatness;
 
-/// <summary>Small descriptive statistics used by the landscape metrics.</summary>
-internal static class Stats
+/// <summary>
+/// The one statistics helper of NasFlatness: mean ± sample standard deviation for reports; the population statistics, ranks,
+/// correlations and quantiles behind the landscape metrics (internal).
+/// </summary>
+public static class SummaryStatistics
 {
-    public static double Mean(ReadOnlySpan<double> x)
+    /// <summary>
+    /// Mean and sample standard deviation (n − 1) of <paramref name="values"/>, NaN values left out; (NaN, NaN) when none is
+    /// left, and a standard deviation of 0 for a single value.
+    /// </summary>
+    public static (double Mean, double Std) MeanAndStd(IEnumerable<double> values)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        var v = values.Where(x => !double.IsNaN(x)).ToArray();
+        if (v.Length == 0) return (double.NaN, double.NaN);
+        double mean = Mean(v);
+        double squares = 0;
+        foreach (var x in v) squares += (x - mean) * (x - mean);
+        return (mean, v.Length > 1 ? Math.Sqrt(squares / (v.Length - 1)) : 0);
+    }
+
+    internal static double Mean(ReadOnlySpan<double> x)
     {
         if (x.Length == 0) return double.NaN;
         double s = 0;
@@ -12,7 +30,7 @@ internal static class Stats
     }
 
     /// <summary>Population standard deviation (divides by n, like numpy's default).</summary>
-    public static double Std(ReadOnlySpan<double> x, double mean)
+    internal static double Std(ReadOnlySpan<double> x, double mean)
     {
         if (x.Length == 0) return double.NaN;
         double s = 0;
@@ -20,7 +38,7 @@ internal static class Stats
         return Math.Sqrt(s / x.Length);
     }
 
-    public static (double Min, double Max) MinMax(ReadOnlySpan<double> x)
+    internal static (double Min, double Max) MinMax(ReadOnlySpan<double> x)
     {
         if (x.Length == 0) return (double.NaN, double.NaN);
         double min = double.PositiveInfinity, max = double.NegativeInfinity;
@@ -33,7 +51,7 @@ internal static class Stats
     }
 
     /// <summary>Ranks 1..n, ties get the average of the ranks they span.</summary>
-    public static double[] Ranks(ReadOnlySpan<double> x)
+    internal static double[] Ranks(ReadOnlySpan<double> x)
     {
         int n = x.Length;
         var order = new int[n];
@@ -53,7 +71,7 @@ internal static class Stats
         return ranks;
     }
 
-    public static double Pearson(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    internal static double Pearson(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
     {
         double mx = Mean(x), my = Mean(y);
         double sxy = 0, sxx = 0, syy = 0;
@@ -68,10 +86,10 @@ internal static class Stats
     }
 
     /// <summary>Spearman rank correlation (Pearson correlation of average ranks).</summary>
-    public static double Spearman(ReadOnlySpan<double> x, ReadOnlySpan<double> y) => Pearson(Ranks(x), Ranks(y));
+    internal static double Spearman(ReadOnlySpan<double> x, ReadOnlySpan<double> y) => Pearson(Ranks(x), Ranks(y));
 
     /// <summary>Quantile with linear interpolation between order statistics (numpy's default).</summary>
-    public static double Quantile(ReadOnlySpan<double> x, double q)
+    internal static double Quantile(ReadOnlySpan<double> x, double q)
     {
         if (x.Length == 0) return double.NaN;
         var sorted = x.ToArray();
