@@ -9,14 +9,7 @@ internal static class Report
 {
     private static string F(double v, string format = "F2") => double.IsNaN(v) ? "–" : v.ToString(format, CultureInfo.InvariantCulture);
 
-    public static (double Mean, double Std) Stats(IEnumerable<double> values)
-    {
-        var v = values.Where(x => !double.IsNaN(x)).ToArray();
-        if (v.Length == 0) return (double.NaN, double.NaN);
-        double mean = v.Average();
-        double std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
-        return (mean, std);
-    }
+    public static (double Mean, double Std) Stats(IEnumerable<double> values) => SummaryStatistics.MeanAndStd(values);
 
     private static string MeanStd(IEnumerable<double> values, string format = "F2")
     {

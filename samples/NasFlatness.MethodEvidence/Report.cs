@@ -9,11 +9,8 @@ internal static class Report
 
     private static string MeanStd(IEnumerable<double> values, string format = "F2")
     {
-        var v = values.Where(x => !double.IsNaN(x)).ToArray();
-        if (v.Length == 0) return "–";
-        double mean = v.Average();
-        double std = v.Length > 1 ? Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)) : 0;
-        return $"{F(mean, format)} ± {F(std, format)}";
+        var (mean, std) = SummaryStatistics.MeanAndStd(values);
+        return double.IsNaN(mean) ? "–" : $"{F(mean, format)} ± {F(std, format)}";
     }
 
     private static readonly string[] Preferred = ["darts", "zo-darts", "zo-darts+", "zo-darts+@0.2M", "zo-darts+@0.4M", "zo-darts+@0.6M", "darts+prox", "darts-prime"];

@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using NasFlatness.Data;
-using NasFlatness.Evaluation.EarlyExit;
+using NasFlatness.MultiObjective.Nachos;
 using NasFlatness.Genotypes;
-using NasFlatness.Landscape.MultiObjective;
+using NasFlatness.MultiObjective;
+using NasFlatness.MultiObjective.FlatNas;
 using NasFlatness.Samples;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201.EarlyExit;
 using ScottPlot;
 using Spectre.Console;
 

@@ -25,13 +25,8 @@ internal static class ResultFiles
         return sb.ToString();
     }
 
-    /// <summary>Writes <paramref name="record"/> to <paramref name="path"/> atomically (temporary file, then rename).</summary>
-    public static void WriteAtomic<T>(string path, T record)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(record, Json));
-        File.Move(temp, path, overwrite: true);
-    }
+    /// <summary>Writes <paramref name="record"/> to <paramref name="path"/> atomically and durably (the library's <see cref="AtomicFile"/>).</summary>
+    public static void WriteAtomic<T>(string path, T record) => AtomicFile.WriteAllText(path, JsonSerializer.Serialize(record, Json));
 
     /// <summary>Reads records from result folders (every <c>*.json</c>, in ordinal name order), single JSON files and JSON-lines files.</summary>
     public static IReadOnlyList<T> ReadAll<T>(IEnumerable<string> paths)

@@ -8,7 +8,7 @@ namespace NasFlatness;
 /// total length said), control characters escaped (<c>\n</c>, <c>\t</c>, <c>\u001b</c> …), so a 10 kB argument or a
 /// terminal escape sequence cannot flood or garble an error line.
 /// </summary>
-public static class ErrorText
+internal static class ErrorText
 {
     /// <summary>The most characters of an input an error message repeats.</summary>
     public const int MaxLength = 200;

@@ -1,7 +1,7 @@
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 
 namespace NasFlatness.Extensions.DependencyInjection;
 
@@ -52,7 +52,7 @@ public sealed class NasFlatnessOptions
     public DartsSpaceOptions Darts { get; set; } = new();
 
     /// <summary>Options of the ZO-DARTS++ space (used when <see cref="SearchSpace"/> is <c>nas-bench-201-varied</c>).</summary>
-    public Nb201VariedOptions Nb201Varied { get; set; } = new();
+    public ZoDartsPlusPlusOptions ZoDartsPlusPlus { get; set; } = new();
 
     /// <summary>Options of the bilevel search loop.</summary>
     public SearchOptions Search { get; set; } = new();

@@ -47,8 +47,8 @@ internal sealed class NasFlatnessOptionsValidator(NasFlatnessRegistry registry, 
             var nb201 = IsSpace(options, Nb201SearchSpaceName) ? options.Nb201.WithPartialChannels(preset) : options.Nb201;
             failures.AddRange(SearchOptionsResolution.WithoutKnockOns(nb201.Validate()).Select(e => prefix + "Nb201:" + e));
         }
-        if (options.Nb201Varied is null) failures.Add(prefix + "Nb201Varied is missing.");
-        else failures.AddRange(SearchOptionsResolution.WithoutKnockOns(options.Nb201Varied.Validate()).Select(e => prefix + "Nb201Varied:" + e));
+        if (options.ZoDartsPlusPlus is null) failures.Add(prefix + "ZoDartsPlusPlus is missing.");
+        else failures.AddRange(SearchOptionsResolution.WithoutKnockOns(options.ZoDartsPlusPlus.Validate()).Select(e => prefix + "ZoDartsPlusPlus:" + e));
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

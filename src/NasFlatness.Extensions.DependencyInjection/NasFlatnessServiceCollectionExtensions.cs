@@ -59,7 +59,7 @@ public static class NasFlatnessServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<NasFlatnessOptions>, NasFlatnessOptionsValidator>());
         services.TryAddTransient(sp => sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value.Nb201);
         services.TryAddTransient(sp => sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value.Darts);
-        services.TryAddTransient(sp => sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value.Nb201Varied);
+        services.TryAddTransient(sp => sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value.ZoDartsPlusPlus);
         services.TryAddSingleton<ISearchSpace>(sp => sp.GetRequiredService<SearchRunner>().SearchSpace);
         services.TryAddSingleton<IArchitectureOptimizer>(sp => sp.GetRequiredService<SearchRunner>().Optimizer);
         // A new runner (with new optimizer, regularizer and schedule instances) per resolution: stateful components never leak between searches.

@@ -1,8 +1,8 @@
 using NasFlatness.Genotypes;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201.EarlyExit;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.MultiObjective.Nachos;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 using NasFlatness.SearchSpaces.Operations;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -21,7 +21,7 @@ internal static class BuiltInExporters
     {
         output = module switch
         {
-            Nb201Network or Nb201VariedNetwork or Nb201EarlyExitNetwork => Nb201Shaped(g, module, x),
+            Nb201Network or ZoDartsPlusPlusNetwork or Nb201EarlyExitNetwork => Nb201Shaped(g, module, x),
             DartsNetwork darts => Darts(g, darts, x),
             Stem => g.Conv(Conv(module, "conv"), x, Bn(module, "bn")),
             ReluConvBn => g.Conv(Conv(module, "conv"), g.Relu(x), Bn(module, "bn")),
@@ -74,8 +74,8 @@ internal static class BuiltInExporters
             {
                 Nb201Network n => n.Genotype.Operations.Select(IsNb201None).ToArray(),
                 Nb201EarlyExitNetwork n => n.Genotype.Operations.Select(IsNb201None).ToArray(),
-                Nb201VariedNetwork n => Enumerable.Range(stage * Nb201VariedGenotype.EdgeCount, Nb201VariedGenotype.EdgeCount)
-                    .Select(i => n.Genotype.Operations[i] == Nb201VariedGenotype.None).ToArray(),
+                ZoDartsPlusPlusNetwork n => Enumerable.Range(stage * ZoDartsPlusPlusGenotype.EdgeCount, ZoDartsPlusPlusGenotype.EdgeCount)
+                    .Select(i => n.Genotype.Operations[i] == ZoDartsPlusPlusGenotype.None).ToArray(),
                 _ => throw new InvalidOperationException($"Unexpected network {network.GetType().Name}."),
             };
             outputs.Add(Nb201Cell(g, layer, none, input));

@@ -3,12 +3,11 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Google.Protobuf;
-using NasFlatness.Evaluation.EarlyExit;
+using NasFlatness.MultiObjective.Nachos;
 using NasFlatness.Genotypes;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201.EarlyExit;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 using TorchSharp;
 using static TorchSharp.torch;
 using Proto = global::Onnx;
@@ -238,7 +237,7 @@ public static class OnnxExporter
         {
             Nb201Network n => (Genotype)n.Genotype,
             Nb201EarlyExitNetwork n => n.Genotype,
-            Nb201VariedNetwork n => n.Genotype,
+            ZoDartsPlusPlusNetwork n => n.Genotype,
             DartsNetwork n => n.Genotype,
             _ => null,
         };

@@ -36,16 +36,16 @@ internal static class AlphaRows
                 : columns == DartsGenotype.OperationNames.Length - 1 ? [.. DartsGenotype.OperationNames.Where(o => o != "none")] : Generic("op");
             return new AlphaRow(t, r, string.Create(CultureInfo.InvariantCulture, $"{(t == 0 ? "normal" : "reduce")}: {CellGraphs.DartsNodeId(node + 2)} ← {CellGraphs.DartsNodeId(input)}"), ops, true);
         }
-        if (space == Nb201VariedGenotype.Space && alpha.Count == 3)
+        if (space == ZoDartsPlusPlusGenotype.Space && alpha.Count == 3)
         {
-            int stage = r / Nb201VariedGenotype.EdgeCount + 1;
+            int stage = r / ZoDartsPlusPlusGenotype.EdgeCount + 1;
             if (t == 2) return new AlphaRow(t, r, string.Create(CultureInfo.InvariantCulture, $"stage {r + 1}: depth"),
                 [.. Enumerable.Range(1, columns).Select(i => string.Create(CultureInfo.InvariantCulture, $"{i} cell{(i == 1 ? "" : "s")}"))], false);
-            var (to, from) = Nb201Genotype.Edges[r % Nb201VariedGenotype.EdgeCount];
+            var (to, from) = Nb201Genotype.Edges[r % ZoDartsPlusPlusGenotype.EdgeCount];
             string edge = string.Create(CultureInfo.InvariantCulture, $"stage {stage}: {to}←{from}");
             return t == 0
-                ? new AlphaRow(t, r, edge, Nb201VariedGenotype.OperationNames, true)
-                : new AlphaRow(t, r, edge + " kernel", [.. Nb201VariedGenotype.KernelSizes.Select(k => string.Create(CultureInfo.InvariantCulture, $"nor_conv_{k}x{k}"))], true);
+                ? new AlphaRow(t, r, edge, ZoDartsPlusPlusGenotype.OperationNames, true)
+                : new AlphaRow(t, r, edge + " kernel", [.. ZoDartsPlusPlusGenotype.KernelSizes.Select(k => string.Create(CultureInfo.InvariantCulture, $"nor_conv_{k}x{k}"))], true);
         }
         return new AlphaRow(t, r, string.Create(CultureInfo.InvariantCulture, $"α[{t}] row {r}"), Generic("choice"), false);
     }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using NasFlatness.Genotypes;
-using NasFlatness.SearchSpaces.Nb201.EarlyExit;
+using NasFlatness.MultiObjective.Nachos;
 
 namespace NasFlatness.Reports;
 
@@ -27,7 +27,7 @@ public static class CellDrawing
     {
         ArgumentNullException.ThrowIfNull(genotype);
         var cells = CellGraphs.From(genotype);
-        return genotype is Nb201VariedGenotype varied
+        return genotype is ZoDartsPlusPlusGenotype varied
             ? Compose(genotype.ToString(), cells, VariedStages(varied))
             : Compose(genotype.ToString(), cells, null);
     }
@@ -70,10 +70,10 @@ public static class CellDrawing
 
     private sealed record MacroRow(string Title, IReadOnlyList<Block> Blocks);
 
-    private static MacroRow VariedStages(Nb201VariedGenotype varied)
+    private static MacroRow VariedStages(ZoDartsPlusPlusGenotype varied)
     {
         var blocks = new List<Block> { new("stem", "stem", null) };
-        for (int s = 0; s < Nb201VariedGenotype.StageCount; s++)
+        for (int s = 0; s < ZoDartsPlusPlusGenotype.StageCount; s++)
         {
             if (s > 0) blocks.Add(new Block("reduction", "reduce", null));
             int cells = varied.CellsPerStage[s];

@@ -19,7 +19,7 @@ public static class CellGraphs
             ICellGraphSource source => source.ToCellGraphs(),
             Nb201Genotype nb201 => [Nb201(nb201)],
             DartsGenotype darts => [Darts(darts, reduction: false), Darts(darts, reduction: true)],
-            Nb201VariedGenotype varied => [.. Enumerable.Range(0, Nb201VariedGenotype.StageCount).Select(s => VariedStage(varied, s))],
+            ZoDartsPlusPlusGenotype varied => [.. Enumerable.Range(0, ZoDartsPlusPlusGenotype.StageCount).Select(s => VariedStage(varied, s))],
             _ => throw new ArgumentException(
                 $"A genotype of the space '{genotype.SpaceName}' ({genotype.GetType().Name}) cannot be drawn: implement {nameof(ICellGraphSource)} on it to describe its cells as graphs.", nameof(genotype)),
         };
@@ -37,7 +37,7 @@ public static class CellGraphs
         ArgumentNullException.ThrowIfNull(text);
         text = text.Trim();
         space ??= text.StartsWith('|') ? Nb201Genotype.Space
-            : text.StartsWith("cells=", StringComparison.Ordinal) ? Nb201VariedGenotype.Space
+            : text.StartsWith("cells=", StringComparison.Ordinal) ? ZoDartsPlusPlusGenotype.Space
             : text.StartsWith("Genotype", StringComparison.Ordinal) || DartsGenotype.Published.ContainsKey(text) ? DartsGenotype.Space
             : throw new ArgumentException(
                 $"'{(text.Length <= 80 ? text : text[..80] + "…")}' is neither a NAS-Bench-201 arch string (|op~0|+…), a DARTS Genotype(...) or published name ({string.Join(", ", DartsGenotype.Published.Keys)}) nor a nas-bench-201-varied genotype (cells=N |…| / …); name its space.", nameof(text));
@@ -45,10 +45,10 @@ public static class CellGraphs
         {
             Nb201Genotype.Space => Nb201Genotype.Parse(text),
             DartsGenotype.Space => DartsGenotype.Published.ContainsKey(text) ? DartsGenotype.FromName(text) : DartsGenotype.Parse(text),
-            Nb201VariedGenotype.Space => Nb201VariedGenotype.Parse(text),
+            ZoDartsPlusPlusGenotype.Space => ZoDartsPlusPlusGenotype.Parse(text),
             _ when GenotypeFormats.IsRegistered(space) => GenotypeFormats.Parse(space, text),
             _ => throw new ArgumentException(
-                $"The space '{space}' is unknown: expected {Nb201Genotype.Space}, {DartsGenotype.Space}, {Nb201VariedGenotype.Space} or a space registered with GenotypeFormats.Register.", nameof(space)),
+                $"The space '{space}' is unknown: expected {Nb201Genotype.Space}, {DartsGenotype.Space}, {ZoDartsPlusPlusGenotype.Space} or a space registered with GenotypeFormats.Register.", nameof(space)),
         };
     }
 
@@ -100,18 +100,18 @@ public static class CellGraphs
     }
 
     /// <summary>Stage <paramref name="stage"/> (0-based) of a ZO-DARTS++ genotype: its NB201-shaped cell with the chosen kernels, named with the kept depth.</summary>
-    public static CellGraph VariedStage(Nb201VariedGenotype genotype, int stage)
+    public static CellGraph VariedStage(ZoDartsPlusPlusGenotype genotype, int stage)
     {
         ArgumentNullException.ThrowIfNull(genotype);
         ArgumentOutOfRangeException.ThrowIfNegative(stage);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(stage, Nb201VariedGenotype.StageCount);
-        var operations = Enumerable.Range(0, Nb201VariedGenotype.EdgeCount).Select(e =>
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(stage, ZoDartsPlusPlusGenotype.StageCount);
+        var operations = Enumerable.Range(0, ZoDartsPlusPlusGenotype.EdgeCount).Select(e =>
         {
-            int i = stage * Nb201VariedGenotype.EdgeCount + e;
+            int i = stage * ZoDartsPlusPlusGenotype.EdgeCount + e;
             int op = genotype.Operations[i];
-            return op == Nb201VariedGenotype.KernelVariable
+            return op == ZoDartsPlusPlusGenotype.KernelVariable
                 ? string.Create(CultureInfo.InvariantCulture, $"nor_conv_{genotype.Kernels[i]}x{genotype.Kernels[i]}")
-                : Nb201VariedGenotype.OperationNames[op];
+                : ZoDartsPlusPlusGenotype.OperationNames[op];
         }).ToArray();
         int cells = genotype.CellsPerStage[stage];
         return Nb201Like(string.Create(CultureInfo.InvariantCulture, $"stage {stage + 1}: {cells} cell{(cells == 1 ? "" : "s")}"), operations);

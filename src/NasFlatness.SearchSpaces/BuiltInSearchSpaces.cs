@@ -1,7 +1,7 @@
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 
 namespace NasFlatness.SearchSpaces;
 
@@ -84,8 +84,8 @@ public static class BatchStatisticsSpaceOptions
         return o;
     }
 
-    /// <summary>The ZO-DARTS++ space's options with <see cref="Nb201VariedOptions.TrackRunningStats"/> off when <paramref name="batchStatisticsOnly"/> is true.</summary>
-    public static Nb201VariedOptions WithBatchStatisticsOnly(this Nb201VariedOptions options, bool batchStatisticsOnly)
+    /// <summary>The ZO-DARTS++ space's options with <see cref="ZoDartsPlusPlusOptions.TrackRunningStats"/> off when <paramref name="batchStatisticsOnly"/> is true.</summary>
+    public static ZoDartsPlusPlusOptions WithBatchStatisticsOnly(this ZoDartsPlusPlusOptions options, bool batchStatisticsOnly)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Clone();
@@ -98,7 +98,7 @@ public static class BatchStatisticsSpaceOptions
 public static class BuiltInSearchSpaces
 {
     /// <summary>
-    /// Adds <c>nas-bench-201</c>, <c>darts</c> and <c>nas-bench-201-varied</c> (ZO-DARTS++, <see cref="VariedSearchSpaceRegistration"/>). Each factory takes its options from the context's services when there
+    /// Adds <c>nas-bench-201</c>, <c>darts</c> and <c>nas-bench-201-varied</c> (ZO-DARTS++, <see cref="ZoDartsPlusPlusRegistration"/>). Each factory takes its options from the context's services when there
     /// are some (<see cref="Nb201Options"/>, <see cref="DartsSpaceOptions"/>), else from the arguments here, else the
     /// defaults, and applies the context's partial-channel variant (a PC-DARTS preset's) and, for NAS-Bench-201, its node BatchNorm
     /// (the unit-clamp presets'; the DARTS cell has none), and the batch-statistics need of ZO-DARTS.
@@ -107,7 +107,7 @@ public static class BuiltInSearchSpaces
     /// <param name="nb201">NAS-Bench-201 options used when the context has none.</param>
     /// <param name="darts">DARTS-space options used when the context has none.</param>
     /// <param name="varied">ZO-DARTS++ space options used when the context has none.</param>
-    public static NasFlatnessRegistry AddBuiltInSearchSpaces(this NasFlatnessRegistry registry, Nb201Options? nb201 = null, DartsSpaceOptions? darts = null, Nb201VariedOptions? varied = null)
+    public static NasFlatnessRegistry AddBuiltInSearchSpaces(this NasFlatnessRegistry registry, Nb201Options? nb201 = null, DartsSpaceOptions? darts = null, ZoDartsPlusPlusOptions? varied = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         var nb201Defaults = (nb201 ?? new Nb201Options()).Clone();

@@ -7,7 +7,7 @@ using NasFlatness.Reproducibility;
 using NasFlatness.SearchSpaces;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -116,7 +116,7 @@ public sealed class MethodMatrixTests(ITestOutputHelper output) : IDisposable
         // DARTS-PRIME's dynamic schedule first lets its threshold grow past the running gradient information (θ × 1.05 per
         // minibatch without an α step), which takes tens of minibatches: it gets 100 steps instead of 10.
         string images = MethodMatrix.Images(space, schedule).ToString(CultureInfo.InvariantCulture);
-        int cells = space == DartsSearchSpace.SpaceName ? 3 : space == Nb201VariedSearchSpace.SpaceName ? 2 : 1;
+        int cells = space == DartsSearchSpace.SpaceName ? 3 : space == ZoDartsPlusPlusSearchSpace.SpaceName ? 2 : 1;
         var folder = Path.Combine(_root, "search");
         // One epoch at batch 8 (MethodMatrix.Images); warm-up 0 so that every method updates α from the start
         // (α is compared with its value when the search started); the ZO-DARTS++ space switches its mixtures on at once.
@@ -127,7 +127,7 @@ public sealed class MethodMatrixTests(ITestOutputHelper output) : IDisposable
             "--threads", "1", "--seed", "0",
             "--data", TestData.Cifar10, "-o", folder, "--json",
         ];
-        if (space == Nb201VariedSearchSpace.SpaceName) args = [.. args, "--switch-epoch", "0"];
+        if (space == ZoDartsPlusPlusSearchSpace.SpaceName) args = [.. args, "--switch-epoch", "0"];
         var (code, stdout, err) = Tool.Run(args);
         output.WriteLine($"{space} {label}: exit {code}\n{err}");
         Assert.True(code == ExitCodes.Ok, $"{space} {label} exited {code}: {err}");
@@ -152,7 +152,7 @@ public sealed class MethodMatrixTests(ITestOutputHelper output) : IDisposable
         ISearchSpace rebuilt = space switch
         {
             DartsSearchSpace.SpaceName => new DartsSearchSpace(JsonSerializer.Deserialize<DartsSpaceOptions>(optionsJson, RunManifest.JsonOptions)),
-            Nb201VariedSearchSpace.SpaceName => new Nb201VariedSearchSpace(JsonSerializer.Deserialize<Nb201VariedOptions>(optionsJson, RunManifest.JsonOptions)),
+            ZoDartsPlusPlusSearchSpace.SpaceName => new ZoDartsPlusPlusSearchSpace(JsonSerializer.Deserialize<ZoDartsPlusPlusOptions>(optionsJson, RunManifest.JsonOptions)),
             _ => new Nb201SearchSpace(JsonSerializer.Deserialize<Nb201Options>(optionsJson, RunManifest.JsonOptions)),
         };
         using (var supernet = rebuilt.CreateSupernet(NasFlatness.DatasetInfo.Cifar10))

@@ -86,7 +86,7 @@ public sealed class RunManifestTests
     public void EnvironmentIsCapturedAndDifferencesAreListedOldToNew()
     {
         var here = RunEnvironment.Capture("cpu");
-        Assert.Equal("0.1.0", here.LibraryVersion);
+        Assert.Equal("0.2.0", here.LibraryVersion);
         Assert.False(string.IsNullOrEmpty(here.TorchSharpVersion));
         Assert.StartsWith("2.", here.LibTorchVersion);
         Assert.True(here.Threads >= 1);

@@ -9,7 +9,7 @@ using NasFlatness.Search;
 using NasFlatness.SearchSpaces;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 using TorchSharp;
 using Xunit;
 
@@ -49,11 +49,11 @@ public sealed class MethodMatrixTests
     [MemberData(nameof(Presets))]
     public void Every_preset_composes_from_configuration_on_every_space_that_offers_what_it_needs(string space, string preset)
     {
-        int cells = space == DartsSearchSpace.SpaceName ? 3 : space == Nb201VariedSearchSpace.SpaceName ? 2 : 1;
+        int cells = space == DartsSearchSpace.SpaceName ? 3 : space == ZoDartsPlusPlusSearchSpace.SpaceName ? 2 : 1;
         string cellsKey = space switch
         {
             DartsSearchSpace.SpaceName => "Darts:Cells",
-            Nb201VariedSearchSpace.SpaceName => "Nb201Varied:CellsPerStage",
+            ZoDartsPlusPlusSearchSpace.SpaceName => "ZoDartsPlusPlus:CellsPerStage",
             _ => "Nb201:CellsPerStage",
         };
         string channelsKey = cellsKey[..cellsKey.IndexOf(':', StringComparison.Ordinal)] + ":Channels";
@@ -65,7 +65,7 @@ public sealed class MethodMatrixTests
             ["NasFlatness:Method"] = preset,
             [$"NasFlatness:{channelsKey}"] = c.ToString(CultureInfo.InvariantCulture),
             [$"NasFlatness:{cellsKey}"] = cells.ToString(CultureInfo.InvariantCulture),
-            ["NasFlatness:Nb201Varied:SwitchEpoch"] = "0",
+            ["NasFlatness:ZoDartsPlusPlus:SwitchEpoch"] = "0",
             // Explicit values win over the preset's: one epoch of 10 steps of 8 images (one ZO round), α updated from the start.
             ["NasFlatness:Search:Epochs"] = "1",
             ["NasFlatness:Search:EpochValidationBatches"] = "1",
@@ -93,7 +93,7 @@ public sealed class MethodMatrixTests
         {
             Nb201SearchSpace s => (s.Options.Channels, s.Options.CellsPerStage, s.Options.TrackRunningStats),
             DartsSearchSpace s => (s.Options.Channels, s.Options.Cells, s.Options.TrackRunningStats),
-            Nb201VariedSearchSpace s => (s.Options.Channels, s.Options.CellsPerStage, s.Options.TrackRunningStats),
+            ZoDartsPlusPlusSearchSpace s => (s.Options.Channels, s.Options.CellsPerStage, s.Options.TrackRunningStats),
             var other => throw new InvalidOperationException(other.Name),
         };
         Assert.Equal((c, cells), (channels, builtCells));

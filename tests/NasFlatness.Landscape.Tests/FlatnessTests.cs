@@ -181,10 +181,10 @@ public sealed class FlatnessTests
     public void SpearmanOnHandWorkedExamples()
     {
         // No ties: ρ = 1 − 6Σd²/(n(n²−1)); x ranks 1..5, y ranks 2,1,4,3,5 → Σd² = 4 → ρ = 1 − 24/120 = 0.8.
-        Assert.Equal(0.8, Internal.Stats.Spearman([1, 2, 3, 4, 5], [20, 10, 40, 30, 50]), 1e-12);
+        Assert.Equal(0.8, SummaryStatistics.Spearman([1, 2, 3, 4, 5], [20, 10, 40, 30, 50]), 1e-12);
         // Ties: x = [1, 2, 2, 3] ranks 1, 2.5, 2.5, 4; y = [1, 2, 3, 4] → Pearson of ranks = 0.9486832980505138.
-        Assert.Equal(0.9486832980505138, Internal.Stats.Spearman([1, 2, 2, 3], [1, 2, 3, 4]), 1e-12);
-        Assert.Equal(-1, Internal.Stats.Spearman([1, 2, 3], [3, 2, 1]), 1e-12);
+        Assert.Equal(0.9486832980505138, SummaryStatistics.Spearman([1, 2, 2, 3], [1, 2, 3, 4]), 1e-12);
+        Assert.Equal(-1, SummaryStatistics.Spearman([1, 2, 3], [3, 2, 1]), 1e-12);
     }
 
     [Fact]

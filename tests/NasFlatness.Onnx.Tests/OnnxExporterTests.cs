@@ -1,12 +1,11 @@
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
 using NasFlatness.CustomSpace;
-using NasFlatness.Evaluation.EarlyExit;
+using NasFlatness.MultiObjective.Nachos;
 using NasFlatness.Genotypes;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201.EarlyExit;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 using NasFlatness.SearchSpaces.Operations;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -72,14 +71,14 @@ public sealed class OnnxExporterTests
         // Stage by stage: every operation, kernel sizes 7, 5 and 3, and 1/2/1 cells.
         int[] ops = [3, 0, 4, 1, 2, 3, /**/ 3, 2, 0, 4, 1, 1, /**/ 2, 3, 1, 0, 4, 3];
         int[] kernels = [7, 0, 0, 0, 0, 5, /**/ 3, 0, 0, 0, 0, 0, /**/ 0, 5, 0, 0, 0, 7];
-        var genotype = new Nb201VariedGenotype(ops, kernels, [1, 2, 1]);
+        var genotype = new ZoDartsPlusPlusGenotype(ops, kernels, [1, 2, 1]);
         torch.manual_seed(3);
-        using var network = new Nb201VariedSearchSpace(new Nb201VariedOptions { Channels = 4 }).CreateNetwork(genotype, DatasetInfo.Cifar10);
+        using var network = new ZoDartsPlusPlusSearchSpace(new ZoDartsPlusPlusOptions { Channels = 4 }).CreateNetwork(genotype, DatasetInfo.Cifar10);
         OnnxParity.PrepareBatchNorms(network, 3);
         var model = OnnxParity.ExportAndCompare(network, what: "varied");
         using var session = OnnxParity.Session(model, GraphOptimizationLevel.ORT_DISABLE_ALL);
         Assert.Equal(genotype.ToString(), session.ModelMetadata.CustomMetadataMap[OnnxExporter.GenotypeKey]);
-        Assert.Equal(Nb201VariedGenotype.Space, session.ModelMetadata.CustomMetadataMap[OnnxExporter.SpaceKey]);
+        Assert.Equal(ZoDartsPlusPlusGenotype.Space, session.ModelMetadata.CustomMetadataMap[OnnxExporter.SpaceKey]);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
 using NasFlatness.Data;
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 using TorchSharp;
 using Xunit;
 using Xunit.Abstractions;
@@ -20,7 +20,7 @@ public sealed class ZeroOrderPlusPlusTests(ITestOutputHelper output) : IDisposab
         try { Directory.Delete(_temp, recursive: true); } catch (IOException) { }
     }
 
-    private static Nb201VariedSearchSpace Space() => new(new Nb201VariedOptions { Channels = 4, CellsPerStage = 2, SwitchEpoch = 1 });
+    private static ZoDartsPlusPlusSearchSpace Space() => new(new ZoDartsPlusPlusOptions { Channels = 4, CellsPerStage = 2, SwitchEpoch = 1 });
 
     private static double SquaredDistance(IReadOnlyList<Tensor> a, IReadOnlyList<Tensor> b) =>
         a.Zip(b).Sum(x => (x.First.detach().to(float64) - x.Second.detach().to(float64)).square().sum().item<double>());
@@ -30,7 +30,7 @@ public sealed class ZeroOrderPlusPlusTests(ITestOutputHelper output) : IDisposab
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(3);
-        using var net = (Nb201VariedSupernet)Space().CreateSupernet(DatasetInfo.Cifar10);
+        using var net = (ZoDartsPlusPlusSupernet)Space().CreateSupernet(DatasetInfo.Cifar10);
         var state = new WeightOptimizerState(0.1, 0.9, 0);
         using var zo = new ZeroOrderDarts();
         var seen = new List<long>();
@@ -51,7 +51,7 @@ public sealed class ZeroOrderPlusPlusTests(ITestOutputHelper output) : IDisposab
         zo.OnEpochStarting(new EpochStart(1, 3, 4, 0.1, net) { WeightOptimizer = state });
         shadow = zo.Shadow!.ArchitectureParameters();
         Assert.Equal([90L, 150L], seen); // 90 + 54 + 3·N (153 with the code's N = 3)
-        Assert.True(((Nb201VariedSupernet)zo.Shadow).Switched);
+        Assert.True(((ZoDartsPlusPlusSupernet)zo.Shadow).Switched);
         Assert.Equal(zo.PerturbationSize * zo.PerturbationSize, SquaredDistance(alpha, shadow), 12);
         Assert.All(Enumerable.Range(1, 2), i => Assert.True(SquaredDistance([alpha[i]], [shadow[i]]) > 0));
     }
@@ -61,7 +61,7 @@ public sealed class ZeroOrderPlusPlusTests(ITestOutputHelper output) : IDisposab
     {
         using var scope = torch.NewDisposeScope();
         torch.manual_seed(4);
-        using var net = (Nb201VariedSupernet)Space().CreateSupernet(DatasetInfo.Cifar10);
+        using var net = (ZoDartsPlusPlusSupernet)Space().CreateSupernet(DatasetInfo.Cifar10);
         var activation = SparsemaxActivation.MedMnist();
         net.Activation = activation;
         activation.OnEpochStarting(new EpochStart(12, 50, 1, 0.1, net)); // the runner does this every epoch
@@ -91,7 +91,7 @@ public sealed class ZeroOrderPlusPlusTests(ITestOutputHelper output) : IDisposab
     {
         var registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces().AddBuiltInMethods();
         var runner = registry.CreateRunner(new SearchComposition { SearchSpace = "nas-bench-201-varied", Method = "zo-darts++-medium" });
-        Assert.IsType<Nb201VariedSearchSpace>(runner.SearchSpace);
+        Assert.IsType<ZoDartsPlusPlusSearchSpace>(runner.SearchSpace);
         Assert.IsType<ZeroOrderDarts>(runner.Optimizer);
         Assert.Equal(0.75, Assert.IsType<SparsemaxActivation>(runner.Activation).Decay);
         Assert.Equal(10, Assert.IsType<EveryKStepsSchedule>(runner.Schedule).K);
@@ -130,7 +130,7 @@ public sealed class ZeroOrderPlusPlusTests(ITestOutputHelper output) : IDisposab
         Assert.All(uninterrupted.Epochs, e => Assert.Equal(2, e.ArchitectureUpdates));
         // The initial α_mix and α_exit (the runner seeds torch before it builds the supernet).
         torch.manual_seed(1);
-        using var initial = (Nb201VariedSupernet)Space().CreateSupernet(DatasetInfo.Cifar10);
+        using var initial = (ZoDartsPlusPlusSupernet)Space().CreateSupernet(DatasetInfo.Cifar10);
         var initialMix = initial.AlphaMix.detach().to(float64).data<double>().ToArray();
         var initialExit = initial.AlphaExit.detach().to(float64).data<double>().ToArray();
         var (e0, e1, e2) = (uninterrupted.Epochs[0], uninterrupted.Epochs[1], uninterrupted.Epochs[2]);
@@ -140,7 +140,7 @@ public sealed class ZeroOrderPlusPlusTests(ITestOutputHelper output) : IDisposab
         Assert.NotEqual(initialMix, Flat(e1, 1));                                                   // α_mix and α_exit move from it
         Assert.NotEqual(initialExit, Flat(e1, 2));
         Assert.NotEqual(Flat(e1, 1), Flat(e2, 1));
-        var before = (Genotypes.Nb201VariedGenotype)e0.Genotype;
+        var before = (Genotypes.ZoDartsPlusPlusGenotype)e0.Genotype;
         Assert.Equal([2, 2, 2], before.CellsPerStage);
         Assert.All(before.Kernels.Where(k => k != 0), k => Assert.Equal(7, k));
         output.WriteLine(string.Join(Environment.NewLine, uninterrupted.Epochs.Select(e => $"{e.Epoch}: loss {e.TrainLoss:F4}, mean max p {e.MeanMaxWeight:F4}, {e.Genotype}")));

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using NasFlatness.Genotypes;
-using NasFlatness.SearchSpaces.Nb201.EarlyExit;
+using NasFlatness.MultiObjective.Nachos;
 using Xunit;
 
 namespace NasFlatness.Reports.Tests;
@@ -73,7 +73,7 @@ public sealed partial class CellDrawingTests
     public void A_varied_drawing_shows_three_stages_with_their_depth_kernels_and_the_network_row()
     {
         const string text = "cells=3 |nor_conv_7x7~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2| / cells=2 |nor_conv_5x5~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2| / cells=1 |nor_conv_1x1~0|+|skip_connect~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|";
-        var svg = CellDrawing.Svg(Nb201VariedGenotype.Parse(text));
+        var svg = CellDrawing.Svg(ZoDartsPlusPlusGenotype.Parse(text));
         var cells = SvgCells.Read(svg);
         Assert.Equal(["stage 1: 3 cells", "stage 2: 2 cells", "stage 3: 1 cell"], cells.Select(c => c.Name).ToArray());
         var stages = text.Split(" / ");

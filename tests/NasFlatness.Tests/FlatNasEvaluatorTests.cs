@@ -1,7 +1,9 @@
 using NasFlatness.Data;
 using NasFlatness.Evaluation;
 using NasFlatness.Genotypes;
-using NasFlatness.Landscape.MultiObjective;
+using NasFlatness.MultiObjective;
+using NasFlatness.MultiObjective.FlatNas;
+using NasFlatness.MultiObjective.Nachos;
 using NasFlatness.SearchSpaces.Nb201;
 using Xunit;
 

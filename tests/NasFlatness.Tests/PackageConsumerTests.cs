@@ -9,13 +9,14 @@ namespace NasFlatness.Tests;
 /// A console app outside the repository that references only the packed packages (a local folder feed, no project
 /// references) builds the custom-space sample's sources, searches with checkpoints, is killed after an epoch, resumes,
 /// and ends with the same α, genotype and losses as an uninterrupted run; a second such app runs public API of every
-/// package the sample does not reach (protocols, trial plans, JPEG corruption, the surrogate, ZO-DARTS++ genotypes).
+/// package the sample does not reach (protocols, trial plans, JPEG corruption, the surrogate, ZO-DARTS++ genotypes); a third, a
+/// DARTS user who references only what a NB201 search on CIFAR-10 needs, restores no ML.NET and no SkiaSharp native package.
 /// </summary>
 [Collection(TorchCollection.Name)]
 public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _temp = Directory.CreateTempSubdirectory("nasflatness-consumer-").FullName;
-    private readonly string _version = "0.1.0-consumer." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+    private readonly string _version = "0.2.0-consumer." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
 
     public void Dispose()
     {
@@ -39,8 +40,13 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
     private static readonly string[] Packages =
     [
         "NasFlatness.Core", "NasFlatness.SearchSpaces", "NasFlatness.Optimizers", "NasFlatness.Data", "NasFlatness.Landscape",
-        "NasFlatness.Extensions.DependencyInjection", "NasFlatness.Reports", "NasFlatness.Onnx",
+        "NasFlatness.MultiObjective", "NasFlatness.Trials", "NasFlatness.Extensions.DependencyInjection",
+        "NasFlatness.MultiObjective.MLNet", "NasFlatness.Data.Jpeg", "NasFlatness.Reports", "NasFlatness.Onnx",
     ];
+
+    /// <summary>What an app that searches NB201 with DARTS on CIFAR-10 and looks its cell up in the table references.</summary>
+    private static readonly string[] DartsUserPackages =
+        ["NasFlatness.Core", "NasFlatness.SearchSpaces", "NasFlatness.Optimizers", "NasFlatness.Data", "NasFlatness.Landscape"];
 
     private static string RepositoryRoot()
     {
@@ -79,10 +85,8 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
 
     private static string Tail(string text) => text.Length <= 3000 ? text : "…" + text[^3000..];
 
-    [Fact]
-    public void ConsumerOfThePackedPackagesSearchesACustomSpaceIsKilledAndResumesToTheSameResult()
+    private string PackFeed(string root)
     {
-        string root = RepositoryRoot();
         string feed = Directory.CreateDirectory(Path.Combine(_temp, "feed")).FullName;
         foreach (var id in Packages)
         {
@@ -90,45 +94,131 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
             Assert.True(code == 0, text);
         }
         Assert.Equal(Packages.Length, Directory.GetFiles(feed, "*.nupkg").Length);
+        return feed;
+    }
+
+    private static string ProjectFile(IEnumerable<string> packages, string version, string torchVersion) => $"""
+        <Project Sdk="Microsoft.NET.Sdk">
+          <PropertyGroup>
+            <OutputType>Exe</OutputType>
+            <TargetFramework>net10.0</TargetFramework>
+            <ImplicitUsings>enable</ImplicitUsings>
+            <Nullable>enable</Nullable>
+            <NoWarn>$(NoWarn);NU1603</NoWarn>
+          </PropertyGroup>
+          <ItemGroup>
+            {string.Join("\n    ", packages.Select(id => $"<PackageReference Include=\"{id}\" Version=\"{version}\" />"))}
+            <PackageReference Include="libtorch-cpu-linux-x64" Version="{torchVersion}" />
+          </ItemGroup>
+        </Project>
+        """;
+
+    private static string NugetConfig(string feed) => $"""
+        <?xml version="1.0" encoding="utf-8"?>
+        <configuration>
+          <packageSources>
+            <clear />
+            <add key="local-feed" value="{feed}" />
+            <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+          </packageSources>
+        </configuration>
+        """;
+
+    private static string TorchVersion(string root) =>
+        Regex.Match(File.ReadAllText(Path.Combine(root, "Directory.Packages.props")), "Include=\"libtorch-cpu-linux-x64\" Version=\"([^\"]+)\"").Groups[1].Value;
+
+    /// <summary>
+    /// The package ids in an app's restore (<c>obj/project.assets.json</c> "libraries"), and the closure of
+    /// <paramref name="from"/>'s dependencies among them, read from the same file.
+    /// </summary>
+    private static (HashSet<string> All, HashSet<string> Closure) RestoredPackages(string app, string from)
+    {
+        using var assets = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(app, "obj", "project.assets.json")));
+        var dependencies = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        foreach (var target in assets.RootElement.GetProperty("targets").EnumerateObject())
+            foreach (var library in target.Value.EnumerateObject())
+            {
+                var id = library.Name[..library.Name.IndexOf('/', StringComparison.Ordinal)];
+                if (!dependencies.TryGetValue(id, out var list)) dependencies[id] = list = [];
+                if (library.Value.TryGetProperty("dependencies", out var deps)) list.AddRange(deps.EnumerateObject().Select(d => d.Name));
+            }
+        var all = assets.RootElement.GetProperty("libraries").EnumerateObject()
+            .Select(l => l.Name[..l.Name.IndexOf('/', StringComparison.Ordinal)]).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var closure = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var pending = new Stack<string>([from]);
+        while (pending.TryPop(out var id))
+            if (closure.Add(id) && dependencies.TryGetValue(id, out var next)) foreach (var d in next) pending.Push(d);
+        return (all, closure);
+    }
+
+    /// <summary>
+    /// A DARTS user: an app that references only Core, SearchSpaces, Optimizers, Data and Landscape searches NB201 with DARTS on
+    /// CIFAR-10 and looks its cell up in the table; its restore holds no ML.NET package and no SkiaSharp native package that
+    /// TorchSharp does not bring itself.
+    /// </summary>
+    [Fact]
+    public void DartsUserOfThePackedPackagesRestoresNoMlNetAndNoSkiaNativePackage()
+    {
+        string root = RepositoryRoot();
+        string feed = PackFeed(root);
+        string app = Directory.CreateDirectory(Path.Combine(_temp, "darts-user")).FullName;
+        File.WriteAllText(Path.Combine(app, "DartsUser.csproj"), ProjectFile(DartsUserPackages, _version, TorchVersion(root)));
+        File.WriteAllText(Path.Combine(app, "nuget.config"), NugetConfig(feed));
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using NasFlatness.Data;
+            using NasFlatness.Genotypes;
+            using NasFlatness.Landscape;
+            using NasFlatness.Optimizers;
+            using NasFlatness.Search;
+            using NasFlatness.SearchSpaces.Nb201;
+
+            var images = CifarImages.Load(args[0]);
+            using var data = new CifarSearchData(images, new CifarSearchDataOptions { MaxTrainExamples = 64, MaxValidationExamples = 64 });
+            var space = new Nb201SearchSpace(new Nb201Options { Channels = 4, CellsPerStage = 1 });
+            var runner = new SearchRunner(space, new DartsFirstOrder(), [], new SearchOptions { Epochs = 1, BatchSize = 32, Device = "cpu" });
+            var genotype = runner.Run(data).GetGenotype<Nb201Genotype>();
+            Console.WriteLine($"cell {genotype} accuracy {Nb201Table.Embedded.Get(genotype).Cifar10TestAccuracy:F2}");
+            """);
+        var (buildCode, buildText) = Run("dotnet", "build -c Release", app, 600);
+        Assert.True(buildCode == 0, buildText);
+
+        var (all, torch) = RestoredPackages(app, "TorchSharp");
+        Assert.Contains("NasFlatness.Landscape", all);
+        Assert.Contains("TorchSharp", all);
+        Assert.DoesNotContain(all, id => id.StartsWith("Microsoft.ML", StringComparison.OrdinalIgnoreCase));
+        Assert.DoesNotContain(all, id => id.StartsWith("NasFlatness.MultiObjective", StringComparison.OrdinalIgnoreCase) || id == "NasFlatness.Data.Jpeg");
+        var skiaNative = all.Where(id => id.StartsWith("SkiaSharp.NativeAssets", StringComparison.OrdinalIgnoreCase)).ToArray();
+        Assert.All(skiaNative, id => Assert.Contains(id, torch)); // only what TorchSharp itself brings
+        Assert.DoesNotContain(all, id => id.StartsWith("SkiaSharp.NativeAssets.Linux", StringComparison.OrdinalIgnoreCase) && !torch.Contains(id));
+
+        var (code, text) = Run("dotnet", $"\"{Path.Combine(app, "bin", "Release", "net10.0", "DartsUser.dll")}\" \"{TestData.Cifar10}\"", app, 300);
+        Assert.True(code == 0, text);
+        var line = Regex.Match(text, @"cell (\S+) accuracy (\S+)");
+        Assert.True(line.Success, text);
+        // The accuracy printed is the table's own entry for the printed cell (checked against the library's table here).
+        var cell = NasFlatness.Genotypes.Nb201Genotype.Parse(line.Groups[1].Value);
+        Assert.Equal(NasFlatness.Landscape.Nb201Table.Embedded.Get(cell).Cifar10TestAccuracy.ToString("F2", System.Globalization.CultureInfo.InvariantCulture), line.Groups[2].Value);
+    }
+
+    [Fact]
+    public void ConsumerOfThePackedPackagesSearchesACustomSpaceIsKilledAndResumesToTheSameResult()
+    {
+        string root = RepositoryRoot();
+        string feed = PackFeed(root);
 
         // The consumer: the sample's sources, a project file with package references only, a feed of the packed packages.
         string app = Directory.CreateDirectory(Path.Combine(_temp, "consumer")).FullName;
         foreach (var source in Directory.GetFiles(Path.Combine(root, "samples", "NasFlatness.CustomSpace"), "*.cs"))
             File.Copy(source, Path.Combine(app, Path.GetFileName(source)));
-        string torchVersion = Regex.Match(File.ReadAllText(Path.Combine(root, "Directory.Packages.props")), "Include=\"libtorch-cpu-linux-x64\" Version=\"([^\"]+)\"").Groups[1].Value;
-        string references = string.Join("\n    ", Packages.Select(id => $"<PackageReference Include=\"{id}\" Version=\"{_version}\" />"));
-        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-                <NoWarn>$(NoWarn);NU1603</NoWarn>
-              </PropertyGroup>
-              <ItemGroup>
-                {references}
-                <PackageReference Include="libtorch-cpu-linux-x64" Version="{torchVersion}" />
-              </ItemGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local-feed" value="{feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-            </configuration>
-            """);
+        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), ProjectFile(Packages, _version, TorchVersion(root)));
+        File.WriteAllText(Path.Combine(app, "nuget.config"), NugetConfig(feed));
         var (buildCode, buildText) = Run("dotnet", "build -c Release", app, 600);
         Assert.True(buildCode == 0, buildText);
         Assert.DoesNotContain("ProjectReference", File.ReadAllText(Path.Combine(app, "Consumer.csproj")));
 
         // A second consumer on the same packages runs public API the sample does not touch: a protocol's derived α-lr
-        // (Optimizers), a trial plan (Core), JPEG compression through the Data package's native Skia assets, the ML.NET
-        // surrogate (Landscape), a ZO-DARTS++ genotype (SearchSpaces), a found cell's neighbourhood flatness (Landscape), an
+        // (Optimizers), a trial plan (Trials), JPEG compression through the Data.Jpeg satellite's Skia codec, the ML.NET
+        // surrogate (the MultiObjective.MLNet satellite), a ZO-DARTS++ genotype (SearchSpaces), a found cell's neighbourhood flatness (Landscape), an
         // epoch's named metrics in the run manifest (Core) and a DARTS cell drawing (Reports).
         string surface = Directory.CreateDirectory(Path.Combine(_temp, "surface")).FullName;
         File.Copy(Path.Combine(app, "Consumer.csproj"), Path.Combine(surface, "Surface.csproj"));
@@ -137,8 +227,8 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
             using System.Globalization;
             using NasFlatness.Data;
             using NasFlatness.Genotypes;
-            using NasFlatness.Landscape.MultiObjective;
             using NasFlatness.Landscape;
+            using NasFlatness.MultiObjective.MLNet;
             using NasFlatness.Optimizers;
             using NasFlatness.Reports;
             using NasFlatness.Reproducibility;
@@ -159,12 +249,12 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
             var surrogate = new TreeEnsembleSurrogate();
             double[][] features = [.. Enumerable.Range(0, 20).Select(i => new double[] { i, i % 3 })];
             surrogate.Fit(features, [.. features.Select(f => 2 * f[0])], seed: 0);
-            var varied = new Nb201VariedGenotype(new int[18], new int[18], [1, 2, 3]);
+            var varied = new ZoDartsPlusPlusGenotype(new int[18], new int[18], [1, 2, 3]);
             var quality = Nb201CellQualityMeter.Embedded.Measure("|skip_connect~0|+|skip_connect~0|skip_connect~1|+|nor_conv_1x1~0|nor_conv_1x1~1|nor_conv_3x3~2|");
             var epoch = new EpochManifest { Metrics = { [ArchitectureHessianObserver.MetricName] = 0.25 } };
             int drawnEdges = System.Text.RegularExpressions.Regex.Matches(CellDrawing.Svg(DartsGenotype.DartsV2), "<g class=\"edge\"").Count;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"lr {lr:R} trials {plan.Count} jpeg {string.Join("x", jpeg.shape)} change {change:F4} predict {surrogate.Predict([10, 1]):F1} varied {Nb201VariedGenotype.Parse(varied.ToString()).Equals(varied)} r1 {quality.Radius1.NeighborMean:F2} metric {epoch.Metrics["alpha-hessian-max-eigenvalue"]:R} edges {drawnEdges}"));
+                $"lr {lr:R} trials {plan.Count} jpeg {string.Join("x", jpeg.shape)} change {change:F4} predict {surrogate.Predict([10, 1]):F1} varied {ZoDartsPlusPlusGenotype.Parse(varied.ToString()).Equals(varied)} r1 {quality.Radius1.NeighborMean:F2} metric {epoch.Metrics["alpha-hessian-max-eigenvalue"]:R} edges {drawnEdges}"));
             """);
         var (surfaceBuild, surfaceBuildText) = Run("dotnet", "build -c Release", surface, 600);
         Assert.True(surfaceBuild == 0, surfaceBuildText);

@@ -7,7 +7,7 @@ using NasFlatness.Landscape;
 using NasFlatness.Reproducibility;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 using Spectre.Console;
 using TorchSharp;
 
@@ -58,7 +58,7 @@ internal static class EvaluateCommand
             if (nTest < 1) errors.Add($"--test-examples {nTest} is invalid: must be at least 1.");
             if (parse.GetValue(threads) is < 1) errors.Add("--threads must be at least 1.");
             // A ZO-DARTS++ genotype carries its cells per stage; --cells is the supernet's N, the upper bound of those counts.
-            int c = parse.GetValue(channels), n = parse.GetValue(cells) ?? (g is Nb201VariedGenotype v ? v.CellsPerStage.Max() : nb201 ? 1 : 5);
+            int c = parse.GetValue(channels), n = parse.GetValue(cells) ?? (g is ZoDartsPlusPlusGenotype v ? v.CellsPerStage.Max() : nb201 ? 1 : 5);
             var space = CliGenotypes.SpaceFor(g, c, n);
             if (errors.Count > 0) throw new CliInputException(string.Join(" ", errors.Select(SearchJob.AsFlag)));
             if (options.Device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())

@@ -8,7 +8,7 @@ using NasFlatness.Onnx;
 using NasFlatness.Reproducibility;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 using Spectre.Console;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,7 +24,7 @@ internal static class CliGenotypes
         text = text.Trim();
         return text.StartsWith('|') ? Nb201Genotype.Parse(text)
             : text.StartsWith("Genotype", StringComparison.Ordinal) ? DartsGenotype.Parse(text)
-            : text.StartsWith("cells=", StringComparison.Ordinal) ? Nb201VariedGenotype.Parse(text)
+            : text.StartsWith("cells=", StringComparison.Ordinal) ? ZoDartsPlusPlusGenotype.Parse(text)
             : DartsGenotype.Published.ContainsKey(text) ? DartsGenotype.FromName(text)
             : throw new CliInputException($"--genotype '{ErrorText.Echo(text, 120)}' is neither a NAS-Bench-201 arch string (|op~0|+…), DARTS Genotype(...) text, a ZO-DARTS++ cell (cells=N |op~0|+… / … / …) nor a published name ({string.Join(", ", DartsGenotype.Published.Keys)}).");
     }
@@ -34,7 +34,7 @@ internal static class CliGenotypes
     public static ISearchSpace SpaceFor(Genotype genotype, int channels, int cells, bool auxiliaryHead = true) => genotype switch
     {
         Nb201Genotype => new Nb201SearchSpace(new Nb201Options { Channels = channels, CellsPerStage = cells }),
-        Nb201VariedGenotype => new Nb201VariedSearchSpace(new Nb201VariedOptions { Channels = channels, CellsPerStage = cells }),
+        ZoDartsPlusPlusGenotype => new ZoDartsPlusPlusSearchSpace(new ZoDartsPlusPlusOptions { Channels = channels, CellsPerStage = cells }),
         _ => new DartsSearchSpace(new DartsSpaceOptions { NetworkChannels = channels, NetworkCells = cells, AuxiliaryHead = auxiliaryHead }),
     };
 }

@@ -4,7 +4,7 @@ using NasFlatness.Genotypes;
 using NasFlatness.Optimizers;
 using NasFlatness.Reports;
 using NasFlatness.Reproducibility;
-using NasFlatness.SearchSpaces.Nb201.EarlyExit;
+using NasFlatness.MultiObjective.Nachos;
 using TorchSharp;
 
 namespace NasFlatness.Cli;

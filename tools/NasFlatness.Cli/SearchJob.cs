@@ -11,7 +11,7 @@ using NasFlatness.Search;
 using NasFlatness.SearchSpaces;
 using NasFlatness.SearchSpaces.Darts;
 using NasFlatness.SearchSpaces.Nb201;
-using NasFlatness.SearchSpaces.Nb201Varied;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 using Spectre.Console;
 using TorchSharp;
 
@@ -73,11 +73,11 @@ internal static class SearchJob
         var errors = new List<string>();
         var nb201 = new Nb201Options { Channels = r.Channels, CellsPerStage = r.Cells };
         var darts = new DartsSpaceOptions { Channels = r.Channels, Cells = r.Cells };
-        var varied = new Nb201VariedOptions
+        var varied = new ZoDartsPlusPlusOptions
         {
             Channels = r.Channels, CellsPerStage = r.Cells, DerivationSeed = r.Seed,
             // The code switches at epoch 20 of 50; scaled to this run so that the mixtures and the budget penalty act in a short search.
-            SwitchEpoch = r.SwitchEpoch ?? (int)Math.Round(new Nb201VariedOptions().SwitchEpoch * (double)r.Epochs / SearchProtocol.PaperEpochs, MidpointRounding.AwayFromZero),
+            SwitchEpoch = r.SwitchEpoch ?? (int)Math.Round(new ZoDartsPlusPlusOptions().SwitchEpoch * (double)r.Epochs / SearchProtocol.PaperEpochs, MidpointRounding.AwayFromZero),
         };
         var registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces(nb201, darts, varied).AddBuiltInMethods();
         var composition = new SearchComposition
@@ -91,11 +91,11 @@ internal static class SearchJob
         errors.AddRange((r.Space switch
         {
             DartsSearchSpace.SpaceName => darts.Validate(),
-            Nb201VariedSearchSpace.SpaceName => varied.Validate(),
+            ZoDartsPlusPlusSearchSpace.SpaceName => varied.Validate(),
             _ => nb201.Validate(),
         }).Select(AsFlag));
-        if (r.SwitchEpoch is not null && r.Space != Nb201VariedSearchSpace.SpaceName)
-            errors.Add($"--switch-epoch applies only to --space {Nb201VariedSearchSpace.SpaceName} (the ZO-DARTS++ space), not to {r.Space}.");
+        if (r.SwitchEpoch is not null && r.Space != ZoDartsPlusPlusSearchSpace.SpaceName)
+            errors.Add($"--switch-epoch applies only to --space {ZoDartsPlusPlusSearchSpace.SpaceName} (the ZO-DARTS++ space), not to {r.Space}.");
         else if (r.SwitchEpoch is int switchEpoch && switchEpoch >= r.Epochs && r.Epochs >= 1)
             errors.Add($"--switch-epoch {switchEpoch} is invalid: the search has {r.Epochs} epochs (0 … {r.Epochs - 1}), so the kernel and depth mixtures would never be searched.");
         var options = new SearchOptions
@@ -466,7 +466,7 @@ internal sealed record SpaceShape(int Channels, int Cells, int? SwitchEpoch, str
     {
         Nb201SearchSpace s => new(s.Options.Channels, s.Options.CellsPerStage, null, Json(s.Options)),
         DartsSearchSpace s => new(s.Options.Channels, s.Options.Cells, null, Json(s.Options)),
-        Nb201VariedSearchSpace s => new(s.Options.Channels, s.Options.CellsPerStage, s.Options.SwitchEpoch, Json(s.Options)),
+        ZoDartsPlusPlusSearchSpace s => new(s.Options.Channels, s.Options.CellsPerStage, s.Options.SwitchEpoch, Json(s.Options)),
         _ => null,
     };
 

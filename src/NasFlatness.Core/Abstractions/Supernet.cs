@@ -2,6 +2,7 @@ using NasFlatness.Genotypes;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using NasFlatness.Advanced;
 
 namespace NasFlatness;
 

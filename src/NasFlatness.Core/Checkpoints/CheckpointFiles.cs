@@ -91,31 +91,15 @@ internal static class CheckpointFiles
     }
 
     /// <summary>Writes a binary file atomically (TorchSharp's save methods get a writer that leaves the stream open).</summary>
-    public static void WriteBinary(string path, Action<BinaryWriter> write)
+    public static void WriteBinary(string path, Action<BinaryWriter> write) => AtomicFile.Write(path, stream =>
     {
-        var tmp = path + ".tmp";
-        using (var stream = File.Create(tmp))
-        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
-        {
-            write(writer);
-            writer.Flush();
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
+        using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        write(writer);
+        writer.Flush();
+    });
 
     /// <summary>Writes a text file atomically and durably.</summary>
-    public static void WriteText(string path, string text)
-    {
-        var tmp = path + ".tmp";
-        using (var stream = File.Create(tmp))
-        {
-            var bytes = System.Text.Encoding.UTF8.GetBytes(text);
-            stream.Write(bytes);
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
+    public static void WriteText(string path, string text) => AtomicFile.WriteAllText(path, text);
 
     /// <summary>Writes the manifest atomically; after this the checkpoint refers to the new files.</summary>
     public static void WriteManifest<T>(string path, T manifest) => WriteText(path, JsonSerializer.Serialize(manifest, Json));

@@ -115,8 +115,8 @@ public sealed class MethodPreset
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(regularizer);
         if (Uses(regularizer)) throw new InvalidOperationException($"The preset '{Name}' already uses '{regularizer}'.");
-        if (requiresFirstOrder && !IsFirstOrder)
-            throw new InvalidOperationException($"'{regularizer}' needs a first-order optimizer and cannot be combined with '{Name}' (optimizer '{Optimizer}').");
+        if (FirstOrderRule.Violation(regularizer, requiresFirstOrder, Optimizer, IsFirstOrder) is { } violation)
+            throw new InvalidOperationException($"The preset '{Name}': {violation}");
         return new MethodPreset(Name + "+" + suffix, Description + " " + description, Optimizer, [.. Regularizers, regularizer],
             settings is null ? Settings : Settings.With(settings), PartialChannels, Activation, Schedule, IsFirstOrder, Reference, NodeBatchNorm);
     }

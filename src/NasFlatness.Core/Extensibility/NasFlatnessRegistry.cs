@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using NasFlatness.Search;
+using NasFlatness.Genotypes;
 
 namespace NasFlatness;
 
@@ -154,7 +155,7 @@ public sealed record SearchComposition
 {
     /// <summary>The search space name.</summary>
     /// <value>Default <c>nas-bench-201</c>.</value>
-    public string SearchSpace { get; init; } = "nas-bench-201";
+    public string SearchSpace { get; init; } = SpaceNames.Nb201;
 
     /// <summary>A method preset name; null composes from <see cref="Optimizer"/> and <see cref="Regularizers"/> alone.</summary>
     public string? Method { get; init; }

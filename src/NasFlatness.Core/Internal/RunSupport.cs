@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace NasFlatness.Internal;
 
-/// <summary>What the search runner and the evaluation trainer share: device resolution and the per-epoch random streams.</summary>
+/// <summary>What the trainers and data sets share: device resolution and the per-epoch random streams.</summary>
 internal static class RunSupport
 {
     /// <summary>
@@ -15,8 +15,17 @@ internal static class RunSupport
     /// <summary>The device named <paramref name="name"/>; a clear error when CUDA is asked for and not available.</summary>
     public static Device ResolveDevice(string name)
     {
-        if (name.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
-            throw new ArgumentException($"Device '{name}' was requested but CUDA is not available on this machine (use 'cpu', or install a CUDA backend package such as TorchSharp-cuda-linux).");
+        RequireAvailable(name);
         return torch.device(name);
+    }
+
+    /// <summary>
+    /// The one device check of the packages: an <see cref="ArgumentException"/> in one sentence when <paramref name="name"/> is
+    /// CUDA and CUDA is not available (null, the caller's default device, passes).
+    /// </summary>
+    public static void RequireAvailable(string? name)
+    {
+        if (name is not null && name.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
+            throw new ArgumentException($"Device '{ErrorText.Echo(name)}' was requested but CUDA is not available on this machine (use 'cpu', or install a CUDA backend package such as TorchSharp-cuda-linux).");
     }
 }

@@ -9,6 +9,7 @@ using NasFlatness.Genotypes;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using NasFlatness.Advanced;
 
 namespace NasFlatness.Search;
 
@@ -33,7 +34,7 @@ namespace NasFlatness.Search;
 /// SearchResult result = runner.Run(data);
 /// </code>
 /// </example>
-public sealed class SearchRunner
+public sealed partial class SearchRunner
 {
     private readonly ISearchSpace _space;
     private readonly IArchitectureOptimizer _optimizer;
@@ -69,10 +70,8 @@ public sealed class SearchRunner
         _options.ThrowIfInvalid();
         foreach (var r in _regularizers)
         {
-            if (r.RequiresFirstOrderOptimizer && !optimizer.IsFirstOrder)
-                throw new ArgumentException(
-                    $"Regularizer '{r.Name}' evaluates the architecture gradient at perturbed α and needs a first-order optimizer, but '{optimizer.Name}' is not first order.",
-                    nameof(regularizers));
+            if (FirstOrderRule.Violation(r.Name, r.RequiresFirstOrderOptimizer, optimizer.Name, optimizer.IsFirstOrder) is { } violation)
+                throw new ArgumentException(violation, nameof(regularizers));
         }
         _logger = (ILogger?)logger ?? NullLogger.Instance;
     }
@@ -353,45 +352,6 @@ public sealed class SearchRunner
     }
 
     /// <summary>
-    /// Refuses a checkpoint written with other settings, naming every difference: space, optimizer, regularizers,
-    /// activation, schedule, stateful components, and every search option except where the checkpoint lives.
-    /// </summary>
-    private void CheckCompatible(SearchCheckpoint checkpoint, IReadOnlyList<IStatefulSearchComponent> stateful, ISearchDataset data,
-        int trainCount, int validCount, SupernetShape shape)
-    {
-        var o = _options;
-        var differences = new List<string>();
-        void Require(bool same, string what, object? saved, object? now)
-        {
-            if (!same) differences.Add(string.Create(CultureInfo.InvariantCulture, $"{what} = {saved ?? "null"}, but this search uses {now ?? "null"}"));
-        }
-        Require(checkpoint.Space == _space.Name, "space", checkpoint.Space, _space.Name);
-        Require(checkpoint.Optimizer == _optimizer.Name, "optimizer", checkpoint.Optimizer, _optimizer.Name);
-        Require(checkpoint.Regularizers.SequenceEqual(_regularizers.Select(r => r.Name)), "regularizers", string.Join(",", checkpoint.Regularizers), string.Join(",", _regularizers.Select(r => r.Name)));
-        Require(checkpoint.Activation == _activation.Name, "activation", checkpoint.Activation, _activation.Name);
-        Require(checkpoint.Schedule == _schedule.Name, "schedule", checkpoint.Schedule, _schedule.Name);
-        Require(checkpoint.StatefulComponents.SequenceEqual(stateful.Select(s => s.StateName)), "stateful components",
-            string.Join(",", checkpoint.StatefulComponents), string.Join(",", stateful.Select(s => s.StateName)));
-        foreach (var property in typeof(SearchOptions).GetProperties())
-        {
-            if (property.Name is nameof(SearchOptions.CheckpointDirectory) or nameof(SearchOptions.ResumeFromCheckpoint)) continue;
-            object? saved = property.GetValue(checkpoint.Options), now = property.GetValue(o);
-            Require(Equals(saved, now), property.Name, saved, now);
-        }
-        if (checkpoint.TrainImages is int savedTrain) Require(savedTrain == trainCount, "training images", savedTrain, trainCount);
-        if (checkpoint.ValidationImages is int savedValid) Require(savedValid == validCount, "validation images", savedValid, validCount);
-        if (checkpoint.DataFingerprint is not null || data.Fingerprint is not null)
-            Require(checkpoint.DataFingerprint == data.Fingerprint, "data", ErrorText.Echo(checkpoint.DataFingerprint), ErrorText.Echo(data.Fingerprint));
-        if (checkpoint.SupernetParameters is long savedParameters && checkpoint.SupernetTensors is int savedTensors && checkpoint.SupernetShape is not null
-            && (savedParameters != shape.Parameters || savedTensors != shape.Tensors || checkpoint.SupernetShape != shape.Digest))
-            differences.Add(string.Create(CultureInfo.InvariantCulture,
-                $"a supernet of {savedParameters:N0} parameters in {savedTensors} tensors, but this search builds one of {shape.Parameters:N0} parameters in {shape.Tensors} tensors{(savedParameters == shape.Parameters && savedTensors == shape.Tensors ? " of other shapes" : "")} (other channels, cells or space settings)"));
-        if (differences.Count > 0)
-            throw new InvalidOperationException(
-                $"The checkpoint in '{o.CheckpointDirectory}' was written with {string.Join("; ", differences)}. Use another {nameof(SearchOptions.CheckpointDirectory)}, or set {nameof(SearchOptions.ResumeFromCheckpoint)} = false to start over.");
-    }
-
-    /// <summary>
     /// The sharpness-aware part of a weight step, after pass 1's backward at w: move the weights to w + ε, take the gradient
     /// of the same batch's loss there, and restore the weights (bit-exact) and the buffers (pass 2's BatchNorm updates dropped).
     /// The weights' gradients are then g(w + ε), which the caller clips and steps.
@@ -408,155 +368,5 @@ public sealed class SearchRunner
         {
             sharpness.Restore();
         }
-    }
-
-    private static void RequireFinite(double value, string quantity, int epoch, int step)
-    {
-        if (!double.IsFinite(value))
-            throw new SearchDivergedException(quantity, value, epoch, step,
-                $"Lower {nameof(SearchOptions.WeightLearningRate)} or {nameof(SearchOptions.ArchitectureLearningRate)} and start over.");
-    }
-
-    private static void RequireFiniteArchitecture(IReadOnlyList<Parameter> architecture, int epoch, int step)
-    {
-        for (int i = 0; i < architecture.Count; i++)
-        {
-            using var finite = torch.isfinite(architecture[i]).all();
-            if (finite.item<bool>()) continue;
-            using var bad = architecture[i].detach().flatten();
-            using var mask = torch.isfinite(bad).logical_not().nonzero();
-            double value = bad[mask[0, 0].item<long>()].to(float64).item<double>();
-            throw new SearchDivergedException($"architecture parameter α[{i}]", value, epoch, step,
-                $"Lower {nameof(SearchOptions.ArchitectureLearningRate)} and start over.");
-        }
-    }
-
-    private bool ShouldStopEarly(IReadOnlyList<EpochRecord> history)
-    {
-        if (_options.Selection != SelectionRule.BestSupernetValidationLoss || history.Count == 0) return false;
-        int best = BestEpochIndex(history);
-        return history.Count - 1 - best >= _options.SelectionPatience;
-    }
-
-    private static int BestEpochIndex(IReadOnlyList<EpochRecord> history)
-    {
-        int best = 0;
-        for (int i = 1; i < history.Count; i++)
-            if (history[i].ValidationLoss < history[best].ValidationLoss) best = i;
-        return best;
-    }
-
-    private EpochRecord Select(IReadOnlyList<EpochRecord> history) =>
-        _options.Selection == SelectionRule.BestSupernetValidationLoss ? history[BestEpochIndex(history)] : history[^1];
-
-    private (double Loss, double Accuracy) EvaluateSupernet(Supernet supernet, ISearchDataset data, Device device, CancellationToken cancellationToken)
-    {
-        int count = data.Count(SearchSplit.Validation);
-        int batches = (count + _options.BatchSize - 1) / _options.BatchSize;
-        if (_options.EpochValidationBatches is int limit) batches = Math.Min(batches, limit);
-        if (batches == 0) return (double.NaN, double.NaN);
-        supernet.eval();
-        double lossSum = 0;
-        long correct = 0, seen = 0;
-        var indices = Enumerable.Range(0, count).ToArray();
-        var unused = new Random(0);
-        using (torch.no_grad())
-        {
-            for (int b = 0; b < batches; b++)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = torch.NewDisposeScope();
-                int start = b * _options.BatchSize, n = Math.Min(_options.BatchSize, count - start);
-                var batch = data.GetBatch(SearchSplit.Validation, indices.AsSpan(start, n), augment: false, unused, device);
-                var logits = supernet.forward(batch.Images);
-                lossSum += nn.functional.cross_entropy(logits, batch.Labels).to(float32).item<float>() * n;
-                correct += logits.argmax(1).eq(batch.Labels).sum().item<long>();
-                seen += n;
-            }
-        }
-        supernet.train();
-        return (lossSum / seen, (double)correct / seen);
-    }
-
-    internal static IReadOnlyList<double[][]> SnapshotArchitecture(IReadOnlyList<Parameter> architecture)
-    {
-        var result = new List<double[][]>(architecture.Count);
-        foreach (var a in architecture)
-        {
-            using var cpu = a.detach().to(float64).cpu();
-            var matrix = cpu.dim() == 1 ? cpu.unsqueeze(0) : cpu.reshape(cpu.shape[0], -1);
-            using (matrix)
-            {
-                var values = matrix.data<double>().ToArray();
-                int rows = (int)matrix.shape[0], cols = (int)matrix.shape[1];
-                var rowsArray = new double[rows][];
-                for (int r = 0; r < rows; r++) rowsArray[r] = values.AsSpan(r * cols, cols).ToArray();
-                result.Add(rowsArray);
-            }
-        }
-        return result;
-    }
-
-    /// <summary>Mean over edges of each edge's largest mixing weight, under the supernet's activation (edge-normalisation vectors and inactive tensors excluded).</summary>
-    internal static double MeanMaxWeight(Supernet supernet)
-    {
-        double sum = 0;
-        long rows = 0;
-        using var scope = torch.NewDisposeScope();
-        var architecture = supernet.ArchitectureParameters().Select(a => (Tensor)a.detach().to(float64)).ToArray();
-        var mixing = supernet.MixingWeights(architecture);
-        for (int i = 0; i < architecture.Length; i++)
-        {
-            if (architecture[i].dim() != 2) continue; // edge-normalisation vectors are not op mixtures
-            if (!supernet.IsArchitectureTensorActive(i)) continue; // not searched yet (ZO-DARTS++ before its switch)
-            var p = mixing[i].max(-1).values;
-            sum += p.sum().item<double>();
-            rows += p.shape[0];
-        }
-        return rows == 0 ? double.NaN : sum / rows;
-    }
-
-    private static int[] NextValidationIndices(int[] order, ref int cursor, int batchSize)
-    {
-        int n = Math.Min(batchSize, order.Length);
-        var indices = new int[n];
-        for (int i = 0; i < n; i++)
-        {
-            indices[i] = order[cursor];
-            cursor = (cursor + 1) % order.Length;
-        }
-        return indices;
-    }
-
-    private static int[] Permutation(int count, Random random)
-    {
-        var order = Enumerable.Range(0, count).ToArray();
-        random.Shuffle(order);
-        return order;
-    }
-
-    /// <summary>The architecture Adam over the supernet's active architecture tensors (<see cref="Supernet.IsArchitectureTensorActive"/>), re-created when that set changes.</summary>
-    private sealed class ArchitectureOptimizerSlot(Supernet supernet, SearchOptions options) : IDisposable
-    {
-        private OptimizerHelper? _current;
-        private bool[] _active = [];
-
-        public OptimizerHelper Current => _current ?? Renew();
-
-        public bool IsStale => !_active.SequenceEqual(ActiveFlags());
-
-        private bool[] ActiveFlags() => Enumerable.Range(0, supernet.ArchitectureParameters().Count).Select(supernet.IsArchitectureTensorActive).ToArray();
-
-        public OptimizerHelper Renew()
-        {
-            _current?.Dispose();
-            _active = ActiveFlags();
-            var all = supernet.ArchitectureParameters();
-            var active = all.Where((_, i) => _active[i]).ToArray();
-            _current = torch.optim.Adam(active, options.ArchitectureLearningRate, options.ArchitectureBeta1, options.ArchitectureBeta2, 1e-8, options.ArchitectureWeightDecay);
-            return _current;
-        }
-
-        public void Dispose() => _current?.Dispose();
     }
 }

@@ -1,7 +1,7 @@
 namespace NasFlatness.Search;
 
 /// <summary>Eigenvalues of a small real symmetric matrix by the cyclic Jacobi rotation method, in double precision.</summary>
-public static class SymmetricEigen
+internal static class SymmetricEigen
 {
     /// <summary>
     /// All eigenvalues of the symmetric matrix <paramref name="matrix"/> in descending order. The input is symmetrised as

@@ -1,3 +1,4 @@
+using NasFlatness.Internal;
 using NasFlatness.Evaluation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -56,7 +57,7 @@ public sealed class CifarClassificationData : IClassificationDataset
             throw new ArgumentException(FormattableString.Invariant($"{nameof(options.MaxTrainExamples)} = {options.MaxTrainExamples:N0} is more than the {train.Count:N0} training images; ask for at most {train.Count:N0}."), nameof(options));
         if (options.MaxTestExamples > test.Count)
             throw new ArgumentException(FormattableString.Invariant($"{nameof(options.MaxTestExamples)} = {options.MaxTestExamples:N0} is more than the {test.Count:N0} test images; ask for at most {test.Count:N0}."), nameof(options));
-        DataDevices.Require(options.Device);
+        RunSupport.RequireAvailable(options.Device);
         Info = train.Kind == CifarKind.Cifar10 ? DatasetInfo.Cifar10 : DatasetInfo.Cifar100;
         _device = torch.device(options.Device);
         _cutout = options.CutoutLength;

@@ -1,3 +1,4 @@
+using NasFlatness.Internal;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -74,7 +75,7 @@ public sealed class CifarSearchData : ISearchDataset
         if (options.MaxValidationExamples > images.Count - split)
             throw new ArgumentException(FormattableString.Invariant(
                 $"{nameof(options.MaxValidationExamples)} = {options.MaxValidationExamples:N0} is more than the {images.Count - split:N0} images of the validation split ({images.Count:N0} images at train portion {options.TrainPortion}); ask for at most {images.Count - split:N0}."), nameof(options));
-        DataDevices.Require(options.Device);
+        RunSupport.RequireAvailable(options.Device);
         _trainCount = Math.Min(split, options.MaxTrainExamples ?? int.MaxValue);
         _validationStart = split;
         _validationCount = Math.Min(images.Count - split, options.MaxValidationExamples ?? int.MaxValue);

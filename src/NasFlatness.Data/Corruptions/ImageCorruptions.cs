@@ -31,7 +31,7 @@ public enum Corruption
     Pixelate,
 
     /// <summary>
-    /// JPEG encode and decode at quality 80, 65, 58, 50, 40 (CIFAR-10-C's <c>jpeg_compression</c>), with Skia's codec; images
+    /// JPEG encode and decode at quality 80, 65, 58, 50, 40 (CIFAR-10-C's <c>jpeg_compression</c>), with the JPEG codec (<see cref="IJpegCodec"/>); images
     /// of 1 (greyscale JPEG) or 3 channels only. Computed on the CPU, one image at a time.
     /// </summary>
     JpegCompression,
@@ -40,7 +40,7 @@ public enum Corruption
 /// <summary>
 /// CIFAR-style image corruptions at severities 1–5 on device tensors of images in [0, 1] (<c>[B, C, H, W]</c>, float), with the
 /// CIFAR-10-C constants (FlatNAS <c>utility/corruptions.py</c>, docs/spec/secondary-methods.md §4.2; the blur σ from Hendrycks'
-/// <c>make_cifar_c.py</c>). Every result is clipped to [0, 1]. JPEG compression goes through Skia's JPEG codec (SkiaSharp, see
+/// <c>make_cifar_c.py</c>). Every result is clipped to [0, 1]. JPEG compression goes through a JPEG codec (<see cref="JpegCodec"/>; see
 /// <see cref="Jpeg"/>), so its output is quantised to bytes; the other corruptions' images are not quantised to bytes
 /// afterwards (CIFAR-10-C's files are).
 /// </summary>
@@ -65,6 +65,34 @@ public static class ImageCorruptions
     private static readonly double[] BrightnessShift = [0.05, 0.10, 0.15, 0.20, 0.30];
     private static readonly double[] PixelateScale = [0.95, 0.9, 0.85, 0.75, 0.65];
     private static readonly double[] JpegQuality = [80, 65, 58, 50, 40];
+
+    private static IJpegCodec? _jpegCodec;
+
+    /// <summary>
+    /// The codec behind <see cref="Corruption.JpegCompression"/> and <see cref="Jpeg"/>. Unset, it is the satellite package
+    /// <c>NasFlatness.Data.Jpeg</c>'s Skia codec when the app references that package; set it to use another codec.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Read while unset and no JPEG satellite package is referenced.</exception>
+    public static IJpegCodec JpegCodec
+    {
+        get => _jpegCodec ??= FindJpegCodec() ?? throw new InvalidOperationException(
+            "JPEG compression needs a JPEG codec: reference the NasFlatness.Data.Jpeg package (Skia's libjpeg-turbo), or set ImageCorruptions.JpegCodec to your own IJpegCodec.");
+        set => _jpegCodec = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    private static IJpegCodec? FindJpegCodec()
+    {
+        Type? type;
+        try
+        {
+            type = Type.GetType("NasFlatness.Data.Jpeg.SkiaJpegCodec, NasFlatness.Data.Jpeg", throwOnError: false);
+        }
+        catch (FileLoadException)
+        {
+            return null;
+        }
+        return type is null ? null : (IJpegCodec?)Activator.CreateInstance(type);
+    }
 
     /// <summary>Every corruption implemented, in declaration order.</summary>
     public static IReadOnlyList<Corruption> All { get; } = Enum.GetValues<Corruption>();
@@ -107,7 +135,7 @@ public static class ImageCorruptions
 
     /// <summary>
     /// <paramref name="images"/> (<c>[B, C, H, W]</c> in [0, 1], C = 1 or 3) quantised to bytes, JPEG-encoded at
-    /// <paramref name="quality"/> by Skia (libjpeg-turbo; 4:2:0 chroma subsampling for colour, greyscale for one channel) and
+    /// <paramref name="quality"/> by <see cref="JpegCodec"/> (Skia's: libjpeg-turbo, 4:2:0 chroma subsampling for colour, greyscale for one channel) and
     /// decoded, on the same device and dtype. <see cref="Corruption.JpegCompression"/> is this at the CIFAR-10-C qualities.
     /// </summary>
     /// <exception cref="ArgumentException">The images are not a 4-D floating-point batch of 1 or 3 channels.</exception>
@@ -117,8 +145,9 @@ public static class ImageCorruptions
         ArgumentNullException.ThrowIfNull(images);
         if (images.dim() != 4 || !images.is_floating_point())
             throw new ArgumentException($"JPEG compression takes floating-point images [B, C, H, W], got {images.dtype} of shape [{string.Join(", ", images.shape)}].", nameof(images));
+        var codec = JpegCodec;
         using var noGrad = torch.no_grad();
-        return JpegRoundTrip.Apply(images, quality);
+        return codec.RoundTrip(images, quality);
     }
 
     /// <summary>The generator seed of example <paramref name="index"/> under <paramref name="seed"/> (a 64-bit mix of the two).</summary>
@@ -142,6 +171,7 @@ public static class ImageCorruptions
         if (exampleSeeds.Count != images.shape[0])
             throw new ArgumentException($"{exampleSeeds.Count} seeds for {images.shape[0]} images.", nameof(exampleSeeds));
         double c = Parameter(corruption, severity);
+        var jpeg = corruption == Corruption.JpegCompression ? JpegCodec : null;
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var x = images.detach();
@@ -155,7 +185,7 @@ public static class ImageCorruptions
             Corruption.Contrast => Contrast(x, c),
             Corruption.Brightness => Brightness(x, c),
             Corruption.Pixelate => Pixelate(x, c),
-            Corruption.JpegCompression => JpegRoundTrip.Apply(x, (int)c),
+            Corruption.JpegCompression => jpeg!.RoundTrip(x, (int)c),
             _ => throw new ArgumentOutOfRangeException(nameof(corruption), corruption, "Unknown corruption."),
         };
         return result.clamp_(0.0, 1.0).MoveToOuterDisposeScope();

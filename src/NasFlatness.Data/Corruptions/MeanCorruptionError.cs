@@ -75,6 +75,7 @@ public static class MeanCorruptionError
         options ??= new MeanCorruptionErrorOptions();
         var corruptions = options.Corruptions ?? ImageCorruptions.All;
         if (corruptions.Count == 0) throw new ArgumentException($"{nameof(options.Corruptions)} is empty.", nameof(options));
+        if (corruptions.Contains(Corruption.JpegCompression)) _ = ImageCorruptions.JpegCodec; // no codec: fail before any compute
         if (options.Severities is null || options.Severities.Count == 0 || options.Severities.Any(s => s is < 1 or > 5))
             throw new ArgumentException($"{nameof(options.Severities)} must list severities in 1..5.", nameof(options));
         if (options.BatchSize < 1) throw new ArgumentException($"{nameof(options.BatchSize)} = {options.BatchSize} is invalid: must be at least 1.", nameof(options));

@@ -67,8 +67,8 @@ public sealed class ClassNeighborDistribution
         Radius = radius;
         MemberCount = memberCount;
         NeighborScores = Array.AsReadOnly(scores);
-        Mean = Internal.Stats.Mean(scores);
-        Std = Internal.Stats.Std(scores, Mean);
+        Mean = SummaryStatistics.Mean(scores);
+        Std = SummaryStatistics.Std(scores, Mean);
     }
 
     /// <summary>The accuracy class.</summary>

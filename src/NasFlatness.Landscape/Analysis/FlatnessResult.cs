@@ -66,8 +66,8 @@ public readonly record struct FlatnessStatistics(double Score, double NeighborMe
 {
     internal static FlatnessStatistics From(double score, ReadOnlySpan<double> neighbors)
     {
-        double mean = Internal.Stats.Mean(neighbors);
-        var (min, max) = Internal.Stats.MinMax(neighbors);
-        return new FlatnessStatistics(score, mean, Internal.Stats.Std(neighbors, mean), min, max, score - mean);
+        double mean = SummaryStatistics.Mean(neighbors);
+        var (min, max) = SummaryStatistics.MinMax(neighbors);
+        return new FlatnessStatistics(score, mean, SummaryStatistics.Std(neighbors, mean), min, max, score - mean);
     }
 }

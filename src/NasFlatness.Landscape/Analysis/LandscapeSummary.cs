@@ -80,7 +80,7 @@ public sealed class LandscapeSummary
         int n = scores.Length;
         var gaps = new double[n];
         for (int i = 0; i < n; i++) gaps[i] = scores[i] - means[i];
-        double threshold = Internal.Stats.Quantile(means, options.NeighborMeanQuantile);
+        double threshold = SummaryStatistics.Quantile(means, options.NeighborMeanQuantile);
         var flat = new bool[n];
         int flatCount = 0;
         for (int i = 0; i < n; i++)
@@ -91,7 +91,7 @@ public sealed class LandscapeSummary
         int k = Math.Min(options.TopK, n);
         var order = Enumerable.Range(0, n).OrderByDescending(i => scores[i]).ThenBy(i => i).Take(k);
         int topFlat = order.Count(i => flat[i]);
-        return new LandscapeSummary(radius, n, Internal.Stats.Spearman(scores, means), Internal.Stats.Spearman(scores, gaps),
-            Internal.Stats.Mean(gaps), threshold, flatCount, k, topFlat);
+        return new LandscapeSummary(radius, n, SummaryStatistics.Spearman(scores, means), SummaryStatistics.Spearman(scores, gaps),
+            SummaryStatistics.Mean(gaps), threshold, flatCount, k, topFlat);
     }
 }

@@ -49,9 +49,9 @@ public sealed class PathLevel<TGenotype> where TGenotype : notnull
         Level = level;
         Architectures = architectures;
         Scores = Array.AsReadOnly(scores);
-        Mean = Internal.Stats.Mean(scores);
-        Std = Internal.Stats.Std(scores, Mean);
-        (Min, Max) = Internal.Stats.MinMax(scores);
+        Mean = SummaryStatistics.Mean(scores);
+        Std = SummaryStatistics.Std(scores, Mean);
+        (Min, Max) = SummaryStatistics.MinMax(scores);
     }
 
     /// <summary>Steps from the start, 0..k.</summary>

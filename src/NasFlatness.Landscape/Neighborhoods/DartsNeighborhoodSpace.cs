@@ -26,7 +26,7 @@ public sealed class DartsNeighborhoodSpace : INeighborhoodSpace<DartsGenotype>
     }
 
     /// <inheritdoc />
-    public string Name => "darts";
+    public string Name => SpaceNames.Darts;
 
     /// <inheritdoc />
     public bool CanEnumerate => false;

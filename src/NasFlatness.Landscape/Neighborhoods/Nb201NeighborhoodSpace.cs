@@ -18,7 +18,7 @@ public sealed class Nb201NeighborhoodSpace : INeighborhoodSpace<Nb201Genotype>
     public static Nb201NeighborhoodSpace Instance { get; } = new();
 
     /// <inheritdoc />
-    public string Name => "nas-bench-201";
+    public string Name => SpaceNames.Nb201;
 
     /// <inheritdoc />
     public bool CanEnumerate => true;

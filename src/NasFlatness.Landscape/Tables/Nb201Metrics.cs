@@ -15,14 +15,17 @@ public static class Nb201Metrics
     /// <summary>Dataset name of ImageNet16-120.</summary>
     public const string ImageNet16 = "ImageNet16-120";
 
+    /// <summary>The metric name of test accuracy (in every dataset).</summary>
+    public const string TestAccuracyName = "test-accuracy";
+
     /// <summary>CIFAR-10 test accuracy in percent (200 epochs, seed average).</summary>
-    public static BenchmarkMetric Cifar10TestAccuracy { get; } = new(Cifar10, "test-accuracy", higherIsBetter: true);
+    public static BenchmarkMetric Cifar10TestAccuracy { get; } = new(Cifar10, TestAccuracyName, higherIsBetter: true);
 
     /// <summary>CIFAR-100 test accuracy in percent (200 epochs, seed average).</summary>
-    public static BenchmarkMetric Cifar100TestAccuracy { get; } = new(Cifar100, "test-accuracy", higherIsBetter: true);
+    public static BenchmarkMetric Cifar100TestAccuracy { get; } = new(Cifar100, TestAccuracyName, higherIsBetter: true);
 
     /// <summary>ImageNet16-120 test accuracy in percent (200 epochs, seed average).</summary>
-    public static BenchmarkMetric ImageNet16TestAccuracy { get; } = new(ImageNet16, "test-accuracy", higherIsBetter: true);
+    public static BenchmarkMetric ImageNet16TestAccuracy { get; } = new(ImageNet16, TestAccuracyName, higherIsBetter: true);
 
     /// <summary><c>cifar10-valid</c> validation accuracy in percent (final epoch).</summary>
     public static BenchmarkMetric Cifar10ValidValidAccuracy { get; } = new(Cifar10Valid, "valid-accuracy", higherIsBetter: true);

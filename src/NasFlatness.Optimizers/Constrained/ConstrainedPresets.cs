@@ -1,4 +1,5 @@
 using NasFlatness.Search;
+using NasFlatness.Genotypes;
 
 namespace NasFlatness.Optimizers;
 
@@ -85,7 +86,7 @@ public static class ConstrainedMethods
             .Add(AdmmRegularizer.RegularizerName, _ => new AdmmRegularizer(), "ADMM: (ρ/2)·‖p − Z + U‖, ρ = 0.1, Z and U every 10 α steps");
         registry.Schedules.Add(DynamicUpdateSchedule.ScheduleName, _ => new DynamicUpdateSchedule(), "DARTS-PRIME dynamic schedule from the weight-gradient norm (θ₀ = 1, m = 1.05, f = 10)");
         registry.Activations.Add(UnitClampActivation.ActivationName,
-            c => new UnitClampActivation(new UnitClampOptions { ExcludedColumns = c.SpaceName is "nas-bench-201" or "darts" ? [0] : [] }),
+            c => new UnitClampActivation(new UnitClampOptions { ExcludedColumns = c.SpaceName is SpaceNames.Nb201 or SpaceNames.Darts ? [0] : [] }),
             "clamp(α, 0, 1) per operation with permanent masking (Maile et al. v1 'CRB')");
         foreach (var preset in ConstrainedPresets.All) registry.Presets.Add(preset);
         foreach (var (alias, name) in ConstrainedPresets.Aliases) registry.Presets.AddAlias(alias, name);

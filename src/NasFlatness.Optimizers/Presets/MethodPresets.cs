@@ -89,9 +89,9 @@ public static class MethodPresets
     {
         if (TryGet(name, out var preset)) return preset!;
         var key = name is null ? "" : PresetCatalog.Normalize(name);
-        if (key.Contains("a2m", StringComparison.Ordinal) && key.Replace("+a2m", "", StringComparison.Ordinal) is var host && TryGet(host, out var h) && !h!.IsFirstOrder)
-            throw new ArgumentException(
-                $"'{name}' is not a valid method: A²M needs a first-order optimizer and is not defined with '{h.Name}' (the A²M code ignores --unrolled when A²M is on). Use 'darts+a2m'.", nameof(name));
+        if (key.Contains("a2m", StringComparison.Ordinal) && key.Replace("+a2m", "", StringComparison.Ordinal) is var host && TryGet(host, out var h)
+            && FirstOrderRule.Violation(A2MRegularizer.RegularizerName, requiresFirstOrder: true, h!.Optimizer, h.IsFirstOrder) is { } violation)
+            throw new ArgumentException($"'{name}' is not a valid method: {violation} Use 'darts+a2m'.", nameof(name));
         return Registry.Presets.Get(name!);
     }
 
@@ -134,9 +134,6 @@ public static class MethodPresetExtensions
     public static MethodPreset WithA2M(this MethodPreset preset)
     {
         ArgumentNullException.ThrowIfNull(preset);
-        if (!preset.IsFirstOrder)
-            throw new InvalidOperationException(
-                $"A²M cannot be combined with '{preset.Name}': A²M takes the architecture gradient at a perturbed α through a first-order gradient, and the A²M authors define it only with first-order DARTS (their code ignores --unrolled when A²M is on). Use 'darts+a2m'.");
         if (preset.Uses(A2MRegularizer.RegularizerName)) throw new InvalidOperationException($"The preset '{preset.Name}' already uses A²M.");
         return preset.WithRegularizer(A2MRegularizer.RegularizerName, "a2m",
             "With A²M (ρ = 1e-2 on NAS-Bench-201, 1e-1 in the DARTS space; ε = 1e-2) and the A²M code's selection rule (best supernet validation loss, patience 10).",

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NasFlatness.Genotypes;
 
 namespace NasFlatness.Optimizers;
 
@@ -23,7 +24,7 @@ public sealed class A2MOptions
     /// "darts", otherwise the NAS-Bench-201 value 1e-2.</summary>
     /// <param name="spaceName">The search space name, e.g. "nas-bench-201" or "darts".</param>
     public static A2MOptions ForSpace(string? spaceName) =>
-        spaceName is not null && spaceName.StartsWith("darts", StringComparison.OrdinalIgnoreCase) ? ForDarts() : ForNb201();
+        spaceName is not null && spaceName.StartsWith(SpaceNames.Darts, StringComparison.OrdinalIgnoreCase) ? ForDarts() : ForNb201();
 
     /// <summary>Returns a copy.</summary>
     public A2MOptions Clone() => (A2MOptions)MemberwiseClone();

@@ -15,7 +15,7 @@ public sealed class DartsSearchSpace : ISearchSpace
     private readonly DartsSpaceOptions _options;
 
     /// <summary>The space's name.</summary>
-    public const string SpaceName = "darts";
+    public const string SpaceName = SpaceNames.Darts;
 
     /// <summary>Creates the space; null options use the DARTS paper's shapes (search C = 16, 8 cells; evaluation C = 36, 20 cells).</summary>
     /// <exception cref="ArgumentException">The options are invalid.</exception>

@@ -13,7 +13,7 @@ namespace NasFlatness.Genotypes;
 public sealed class Nb201Genotype : Genotype
 {
     /// <summary>The name of the search space whose genotypes these are.</summary>
-    public const string Space = "nas-bench-201";
+    public const string Space = SpaceNames.Nb201;
 
     // Registers the text format so that genotypes of this space read back from JSON (see GenotypeFormats).
     static Nb201Genotype() => GenotypeFormats.Register(Space, text => Parse(text));

@@ -23,7 +23,7 @@ public sealed class Nb201SearchSpace : ISearchSpace
     }
 
     /// <summary>The space's name.</summary>
-    public const string SpaceName = "nas-bench-201";
+    public const string SpaceName = SpaceNames.Nb201;
 
     /// <inheritdoc />
     public string Name => SpaceName;

@@ -3,6 +3,7 @@ using NasFlatness.SearchSpaces.Operations;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using NasFlatness.Advanced;
 
 namespace NasFlatness.SearchSpaces.Nb201;
 

@@ -1,0 +1,103 @@
+using System.Globalization;
+
+namespace NasFlatness.MultiObjective.Nachos;
+
+/// <summary>Options of <see cref="NachosSearch.Create"/>.</summary>
+public sealed class NachosSearchOptions
+{
+    /// <summary>m<sub>max</sub>: the average-MAC limit in millions, enforced by NACHOS's adaptive penalty; null minimises the MACs unconstrained (the "noconstraints" ablation).</summary>
+    /// <value>Default null.</value>
+    public double? MacLimit { get; set; }
+
+    /// <summary>top1<sub>min</sub> (0..1): the accuracy constraint, a static penalty on the error; null: none.</summary>
+    /// <value>Default null.</value>
+    public double? MinimumAccuracy { get; set; }
+
+    /// <summary>Penalty factor P of both constraints.</summary>
+    /// <value>Default 10¹⁰ (the CNAS code).</value>
+    public double Penalty { get; set; } = PenaltyConstraint.DefaultPenalty;
+
+    /// <summary>The NSGA-II search; a missing <see cref="ParetoSearchOptions.HypervolumeReference"/> becomes [error limit or 100, MAC limit or the given cost reference].</summary>
+    /// <value>Default the CNAS defaults.</value>
+    public ParetoSearchOptions Search { get; set; } = new();
+
+    /// <summary>Every problem with the options, each naming the field; empty when valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (MacLimit is double m && !(m > 0 && double.IsFinite(m))) errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(MacLimit)} = {m} is invalid: must be positive, or null."));
+        if (MinimumAccuracy is double a && !(a is >= 0 and <= 1)) errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(MinimumAccuracy)} = {a} is invalid: must be in [0, 1], or null."));
+        if (!(Penalty >= 0 && double.IsFinite(Penalty))) errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(Penalty)} = {Penalty} is invalid: must be non-negative."));
+        if (Search is null) errors.Add($"{nameof(Search)} is missing.");
+        return errors;
+    }
+}
+
+/// <summary>
+/// The <c>nachos</c> entry point: NSGA-II over (NB201 cell, exit placement) with the objectives of NACHOS (CNAS <c>cnas.py</c>):
+/// top-1 error, with the accuracy constraint as a static penalty (error ≤ 100·(1 − top1<sub>min</sub>)), and the average MACs per
+/// inference with the adaptive penalty φ·c + (1 − φ)·max(0, c − m<sub>max</sub>)·P. Candidates are evaluated by any
+/// <see cref="IMultiObjectiveEvaluator{T}"/> with the <see cref="NachosMetrics"/> layout: <see cref="Nb201TableNachosEvaluator"/>
+/// (fast, synthetic accuracies) or <see cref="TrainedNachosEvaluator"/> (trains and tunes each early-exit network).
+/// </summary>
+/// <example>
+/// <code>
+/// var evaluator = new TrainedNachosEvaluator(data, new TrainedNachosEvaluatorOptions { MacLimit = 10, MinimumAccuracy = 0.3 });
+/// var search = NachosSearch.Create(evaluator, evaluator.Slots.Count, new NachosSearchOptions
+/// {
+///     MacLimit = 10, MinimumAccuracy = 0.3,
+///     Search = new ParetoSearchOptions { InitialSamples = 6, EvaluationsPerIteration = 3, PopulationSize = 6, Budget = 12 },
+/// });
+/// var result = search.Run();   // result.Front: the admissible Pareto set (metrics: error %, average MACs M, exit fractions)
+/// </code>
+/// </example>
+public static class NachosSearch
+{
+    /// <summary>The preset's name.</summary>
+    public const string Name = "nachos";
+
+    /// <summary>The two objectives: the (accuracy-constrained) error and the adaptively penalised average MACs.</summary>
+    public static IReadOnlyList<ISearchObjective> Objectives(NachosSearchOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfInvalid(options);
+        ISearchObjective error = options.MinimumAccuracy is double a
+            ? new PenaltyConstraint(NachosMetrics.Error, 100 * (1 - a), penalty: options.Penalty, name: string.Create(CultureInfo.InvariantCulture, $"error % (accuracy >= {a})"))
+            : new MetricObjective(NachosMetrics.Error, "error %");
+        ISearchObjective macs = options.MacLimit is double m
+            ? new AdaptivePenaltyObjective(NachosMetrics.AverageMacs, m, options.Penalty, string.Create(CultureInfo.InvariantCulture, $"average MACs M (adaptive, <= {m})"))
+            : new MetricObjective(NachosMetrics.AverageMacs, "average MACs M");
+        return [error, macs];
+    }
+
+    /// <summary>Creates the search.</summary>
+    /// <param name="evaluator">Measures candidates (metrics in the <see cref="NachosMetrics"/> layout).</param>
+    /// <param name="slotCount">Exit slots of the encoding (must match the evaluator's).</param>
+    /// <param name="options">Constraints and NSGA-II options.</param>
+    /// <param name="macReference">Hypervolume reference of the MAC objective when there is no MAC limit and no explicit reference (M).</param>
+    /// <param name="requireExit">Whether every candidate has an early exit (the official code's rule).</param>
+    /// <exception cref="ArgumentException">Invalid options or a slot count that does not match the evaluator's metrics.</exception>
+    public static ParetoSearch<NachosCandidate> Create(IMultiObjectiveEvaluator<NachosCandidate> evaluator, int slotCount, NachosSearchOptions options,
+        double? macReference = null, bool requireExit = true)
+    {
+        ArgumentNullException.ThrowIfNull(evaluator);
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfInvalid(options);
+        if (evaluator.MetricNames.Count != NachosMetrics.FirstFraction + slotCount + 1)
+            throw new ArgumentException($"The evaluator reports {evaluator.MetricNames.Count} metrics, but {slotCount} slots need {NachosMetrics.FirstFraction + slotCount + 1} (the NachosMetrics layout).", nameof(slotCount));
+        var search = options.Search.Clone();
+        if (search.HypervolumeReference is null)
+        {
+            double macs = options.MacLimit ?? macReference
+                ?? throw new ArgumentException($"Without a MAC limit, give {nameof(macReference)} or {nameof(NachosSearchOptions.Search)}.{nameof(ParetoSearchOptions.HypervolumeReference)}.", nameof(options));
+            search.HypervolumeReference = [options.MinimumAccuracy is double a ? 100 * (1 - a) : 100, macs];
+        }
+        return new ParetoSearch<NachosCandidate>(new NachosCandidateEncoding(slotCount, requireExit), evaluator, Objectives(options), search);
+    }
+
+    private static void ThrowIfInvalid(NachosSearchOptions options)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new ArgumentException("Invalid NACHOS search options: " + string.Join(" ", errors), nameof(options));
+    }
+}
