@@ -106,8 +106,8 @@ public static class BuiltInSearchSpaces
     /// <param name="registry">The registry.</param>
     /// <param name="nb201">NAS-Bench-201 options used when the context has none.</param>
     /// <param name="darts">DARTS-space options used when the context has none.</param>
-    /// <param name="varied">ZO-DARTS++ space options used when the context has none.</param>
-    public static NasFlatnessRegistry AddBuiltInSearchSpaces(this NasFlatnessRegistry registry, Nb201Options? nb201 = null, DartsSpaceOptions? darts = null, ZoDartsPlusPlusOptions? varied = null)
+    /// <param name="zoDartsPlusPlus">ZO-DARTS++ space options used when the context has none.</param>
+    public static NasFlatnessRegistry AddBuiltInSearchSpaces(this NasFlatnessRegistry registry, Nb201Options? nb201 = null, DartsSpaceOptions? darts = null, ZoDartsPlusPlusOptions? zoDartsPlusPlus = null)
     {
         ArgumentNullException.ThrowIfNull(registry);
         var nb201Defaults = (nb201 ?? new Nb201Options()).Clone();
@@ -118,7 +118,7 @@ public static class BuiltInSearchSpaces
                 SupernetFeatures.PartialChannels | SupernetFeatures.PerCellPartialChannels | SupernetFeatures.NodeBatchNorm)
             .Add(DartsSearchSpace.SpaceName, c => new DartsSearchSpace((c.GetService<DartsSpaceOptions>() ?? dartsDefaults).WithPartialChannels(c.PartialChannels).WithBatchStatisticsOnly(c.BatchStatisticsOnly)),
                 "DARTS space (normal and reduction cells, 14 edges each)", SupernetFeatures.PartialChannels);
-        registry.AddVariedSearchSpace(varied);
+        registry.AddVariedSearchSpace(zoDartsPlusPlus);
         return registry;
     }
 }

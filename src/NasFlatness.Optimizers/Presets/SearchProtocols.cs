@@ -204,16 +204,17 @@ public static class SearchProtocols
     };
 
     /// <summary>
-    /// <c>quick-darts</c>: the command-line tool's default for the DARTS space, derived the way <see cref="QuickNb201"/> is — a first
-    /// search of a few minutes on 2 cores: C = 8, 5 cells (reductions at cells 1 and 3), 640 + 640 images, batch 64 (10 steps per
-    /// epoch), 10 epochs (100 α steps for DARTS), end-of-epoch validation on 2 batches; α-lr = paper α-lr × paper α steps / α steps
-    /// (DARTS: 3e-4 × 19,550 / 100 ≈ 5.87e-2), so α may travel as far as in the DARTS paper's 50-epoch search (docs/protocol.md).
+    /// <c>quick-darts</c>: the command-line tool's default for the DARTS space, derived the way <see cref="QuickNb201"/> is — the
+    /// smallest first search in which α visibly moves: C = 8, 5 cells (reductions at cells 1 and 3), 640 + 640 images, batch 64
+    /// (10 steps per epoch), 10 epochs (100 α steps for DARTS), end-of-epoch validation on 2 batches; α-lr = paper α-lr × paper α
+    /// steps / α steps (DARTS: 3e-4 × 19,550 / 100 ≈ 5.87e-2), so α may travel as far as in the DARTS paper's 50-epoch search.
+    /// Measured (docs/protocol.md): DARTS' mean max softmax(α) 0.125 → 0.327, about 100 s per epoch on 2 busy cores.
     /// </summary>
     public static SearchProtocol QuickDarts { get; } = new()
     {
         Name = "quick-darts",
         Space = "darts",
-        Description = "First DARTS-space search on CPU, a few minutes: C = 8, 5 cells, 640 + 640 images, batch 64, 10 epochs, α-lr × steps as in the paper.",
+        Description = "First DARTS-space search on CPU, about 15 minutes: C = 8, 5 cells, 640 + 640 images, batch 64, 10 epochs, α-lr × steps as in the paper.",
         Channels = 8,
         CellsPerStage = 5,
         TrainExamples = 640,
