@@ -78,7 +78,7 @@ public sealed class EvaluationTrainer
         var sharpness = o.Sharpness == SharpnessAwareness.None ? null : new SharpnessAwareStep(weights, o.Sharpness, o.SharpnessRho, network);
         var shape = SupernetShape.Of(network);
         if (o.CheckpointDirectory is not null)
-            CheckpointLock.RequireFreeSpace(o.CheckpointDirectory, shape.CheckpointBytesNeeded, nameof(EvaluationOptions.CheckpointDirectory));
+            CheckpointLock.RequireFreeSpace(o.CheckpointDirectory, shape.FreeSpaceNeeded(o.CheckpointDirectory), nameof(EvaluationOptions.CheckpointDirectory));
 
         var history = new List<EvaluationEpoch>();
         var previous = TimeSpan.Zero;
