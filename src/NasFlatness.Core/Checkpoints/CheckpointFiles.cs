@@ -124,6 +124,8 @@ internal static class CheckpointFiles
     public static T? ReadManifest<T>(string path, string what, Func<T, int> format, int currentFormat)
         where T : class
     {
+        if (Directory.Exists(path))
+            throw new InvalidDataException($"{what} manifest '{path}' is a folder, not a file; remove it or choose another checkpoint folder. Nothing was computed.");
         if (!File.Exists(path)) return null;
         T? manifest;
         try

@@ -23,9 +23,9 @@ internal static class ComponentSettingsCheck
 
     /// <summary>
     /// Each difference between the <paramref name="saved"/> settings (null: a checkpoint that recorded none, nothing to
-    /// compare) and <paramref name="now"/>, one phrase each naming the component and setting.
+    /// compare) and <paramref name="now"/>, naming the component and setting (<c>regularizer 'a2m' setting rho</c>).
     /// </summary>
-    public static IEnumerable<string> Differences(Dictionary<string, Dictionary<string, string>>? saved, Dictionary<string, Dictionary<string, string>> now)
+    public static IEnumerable<CheckpointDifference> Differences(Dictionary<string, Dictionary<string, string>>? saved, Dictionary<string, Dictionary<string, string>> now)
     {
         if (saved is null) yield break;
         foreach (var component in saved.Keys.Union(now.Keys, StringComparer.Ordinal))
@@ -34,15 +34,14 @@ internal static class ComponentSettingsCheck
             var after = now.GetValueOrDefault(component);
             if (before is null || after is null)
             {
-                yield return $"{ErrorText.Echo(component)} declaring {(before is null ? "no settings" : Describe(before))}, but this search's declares {(after is null ? "none" : Describe(after))}";
+                yield return new($"{ErrorText.Echo(component)} settings", before is null ? "none declared" : Describe(before), after is null ? "none declared" : Describe(after));
                 continue;
             }
             foreach (var name in before.Keys.Union(after.Keys, StringComparer.Ordinal))
             {
                 var b = before.GetValueOrDefault(name);
                 var a = after.GetValueOrDefault(name);
-                if (b != a)
-                    yield return $"{ErrorText.Echo(component)} setting {ErrorText.Echo(name)} = {ErrorText.Echo(b ?? "(not declared)")}, but this search uses {ErrorText.Echo(a ?? "(not declared)")}";
+                if (b != a) yield return new($"{ErrorText.Echo(component)} setting {ErrorText.Echo(name)}", ErrorText.Echo(b ?? "(not declared)"), ErrorText.Echo(a ?? "(not declared)"));
             }
         }
     }
