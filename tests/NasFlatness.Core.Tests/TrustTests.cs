@@ -208,7 +208,7 @@ public sealed partial class ReliabilityTests
             new(Tiny.Space(4), new DartsFirstOrder(), [new CustomEntropy(lambda)], Options(folder, epochs: 2)) { Observers = observers };
         Assert.ThrowsAny<OperationCanceledException>(() => With(0.01, new StopAfter(1)).Run(data));
         var before = Snapshot(folder);
-        var ex = Assert.Throws<InvalidOperationException>(() => With(0.5).Run(data));
+        var ex = Assert.Throws<CheckpointMismatchException>(() => With(0.5).Run(data));
         Assert.Contains("regularizer 'custom-entropy' setting λ = 0.01, but this search uses 0.5", ex.Message);
         Assert.Equal(before, Snapshot(folder));
         Assert.Equal(2, With(0.01).Run(data).Epochs.Count); // the same λ resumes
@@ -221,7 +221,7 @@ public sealed partial class ReliabilityTests
         var folder = Folder();
         SearchRunner With(double rho) => new(Tiny.Space(4), new DartsFirstOrder(), [new A2MRegularizer(new A2MOptions { Rho = rho })], Options(folder));
         With(0.01).Run(data);
-        var ex = Assert.Throws<InvalidOperationException>(() => With(0.02).Run(data));
+        var ex = Assert.Throws<CheckpointMismatchException>(() => With(0.02).Run(data));
         Assert.Contains("regularizer 'a2m' setting rho = 0.01, but this search uses 0.02", ex.Message);
     }
 
