@@ -41,4 +41,42 @@ internal static class ErrorText
         if (input.Length > shown) sb.Append(CultureInfo.InvariantCulture, $"… ({input.Length:N0} characters in all)");
         return sb.ToString();
     }
+
+    /// <summary>
+    /// The known name closest to <paramref name="input"/> by edit distance (case-insensitive), when it is close enough to
+    /// be a typo (at most 2 edits, or a third of the name); null otherwise.
+    /// </summary>
+    /// <param name="input">What the user gave.</param>
+    /// <param name="known">The valid names.</param>
+    public static string? Closest(string? input, IEnumerable<string> known)
+    {
+        ArgumentNullException.ThrowIfNull(known);
+        if (string.IsNullOrEmpty(input) || input.Length > 100) return null;
+        var lower = input.ToLowerInvariant();
+        var best = known.Select(k => (Name: k, Distance: EditDistance(lower, k.ToLowerInvariant()))).OrderBy(x => x.Distance).FirstOrDefault();
+        return best.Name is not null && best.Distance > 0 && best.Distance <= Math.Max(2, input.Length / 3) ? best.Name : null;
+    }
+
+    /// <summary>The number of single-character insertions, deletions and substitutions turning <paramref name="a"/> into <paramref name="b"/>.</summary>
+    /// <param name="a">One string.</param>
+    /// <param name="b">The other.</param>
+    public static int EditDistance(string a, string b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var previous = new int[b.Length + 1];
+        var current = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) previous[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            current[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
+                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+            (previous, current) = (current, previous);
+        }
+        return previous[b.Length];
+    }
 }

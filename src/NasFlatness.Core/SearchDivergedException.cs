@@ -17,12 +17,25 @@ public sealed class SearchDivergedException : Exception
     /// <param name="step">Zero-based step within the epoch.</param>
     /// <param name="hint">What to try, appended to the message; null for none.</param>
     public SearchDivergedException(string quantity, double value, int epoch, int step, string? hint = null)
+        : this(quantity, value, epoch, step, hint, setting: null)
+    {
+    }
+
+    /// <summary>Creates the exception naming the <paramref name="setting"/> that drives the quantity.</summary>
+    /// <param name="quantity">What became non-finite.</param>
+    /// <param name="value">The offending value (NaN or ±∞).</param>
+    /// <param name="epoch">Zero-based epoch.</param>
+    /// <param name="step">Zero-based step within the epoch.</param>
+    /// <param name="hint">What to try, appended to the message; null for none.</param>
+    /// <param name="setting">The option that drives <paramref name="quantity"/>, e.g. <c>"WeightLearningRate"</c>; null when unknown.</param>
+    public SearchDivergedException(string quantity, double value, int epoch, int step, string? hint, string? setting)
         : base(Describe(quantity, value, epoch, step, hint))
     {
         Quantity = quantity;
         Value = value;
         Epoch = epoch;
         Step = step;
+        Setting = setting;
     }
 
     /// <summary>Creates the exception with a message only (for serialisation-style construction).</summary>
@@ -39,6 +52,12 @@ public sealed class SearchDivergedException : Exception
 
     /// <summary>What became non-finite (e.g. "training loss").</summary>
     public string Quantity { get; }
+
+    /// <summary>
+    /// The option (a property name of the run's options) whose value drives <see cref="Quantity"/>: <c>WeightLearningRate</c>
+    /// for a training loss, weight, BatchNorm statistic or validation metric, <c>ArchitectureLearningRate</c> for α; null when not known.
+    /// </summary>
+    public string? Setting { get; }
 
     /// <summary>The non-finite value (NaN or ±∞).</summary>
     public double Value { get; }

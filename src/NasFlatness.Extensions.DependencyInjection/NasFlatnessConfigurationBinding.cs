@@ -37,7 +37,7 @@ internal sealed class NasFlatnessConfigurationBinding(IConfiguration? configurat
             var property = properties.FirstOrDefault(p => string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase));
             if (property is null)
             {
-                var closest = properties.MinBy(p => Levenshtein.Distance(p.Name.ToLowerInvariant(), child.Key.ToLowerInvariant()));
+                var closest = properties.MinBy(p => ErrorText.EditDistance(p.Name.ToLowerInvariant(), child.Key.ToLowerInvariant()));
                 errors.Add($"{child.Path} is not a NasFlatness setting" +
                            (closest is null ? "." : $"; did you mean '{ParentPath(child)}{closest.Name}'?") +
                            $" Valid keys here: {string.Join(", ", properties.Select(p => p.Name))}.");
@@ -135,28 +135,5 @@ internal static class SearchOptionsResolution
             i += word.Length;
         }
         return false;
-    }
-}
-
-/// <summary>Edit distance for "did you mean" suggestions.</summary>
-internal static class Levenshtein
-{
-    /// <summary>The number of single-character insertions, deletions and substitutions turning <paramref name="a"/> into <paramref name="b"/>.</summary>
-    public static int Distance(string a, string b)
-    {
-        var previous = new int[b.Length + 1];
-        var current = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) previous[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
-            }
-            (previous, current) = (current, previous);
-        }
-        return previous[b.Length];
     }
 }

@@ -196,7 +196,7 @@ public sealed class TrialRunTests
         Assert.True(code == 0, err);
         var plan = TrialPlan.Load(tmp["plan.jsonl"]);
         (code, _, err) = Tool.Run("run-trial", "--plan", tmp["plan.jsonl"], "--index", "1", "--results", tmp["results"]);
-        Assert.Equal(ExitCodes.Failure, code);
+        Assert.Equal(ExitCodes.Diverged, code);
         Assert.Contains("diverged", err);
         var folder = TrialFolder.For(tmp["results"], plan.Trials[1]);
         Assert.Equal(TrialState.Failed, folder.State());

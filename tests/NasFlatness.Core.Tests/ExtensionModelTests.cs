@@ -146,7 +146,7 @@ public sealed class ExtensionModelTests : IDisposable
         // Without the state the search would differ: a fresh counter restarts its weight at 0.
         var o = Tiny.Options(epochs: 3);
         o.CheckpointDirectory = folder;
-        var ex = Assert.Throws<InvalidOperationException>(() => new SearchRunner(Tiny.Space(), new DartsFirstOrder(), options: o).Run(data));
+        var ex = Assert.Throws<CheckpointMismatchException>(() => new SearchRunner(Tiny.Space(), new DartsFirstOrder(), options: o).Run(data));
         Assert.Contains("regularizers = counting, but this search uses", ex.Message);
         Assert.Contains("stateful components = counting, but this search uses", ex.Message);
     }

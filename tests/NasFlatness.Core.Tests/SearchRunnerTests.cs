@@ -153,7 +153,7 @@ public sealed class SearchRunnerTests(ITestOutputHelper output) : IDisposable
         options.CheckpointDirectory = Path.Combine(_temp, "ckpt");
         new SearchRunner(Tiny.Space(), new DartsFirstOrder(), options: options).Run(data);
         options.Seed = 99;
-        var ex = Assert.Throws<InvalidOperationException>(() => new SearchRunner(Tiny.Space(), new DartsFirstOrder(), options: options).Run(data));
+        var ex = Assert.Throws<CheckpointMismatchException>(() => new SearchRunner(Tiny.Space(), new DartsFirstOrder(), options: options).Run(data));
         Assert.Contains("Seed = 1", ex.Message);
         Assert.Contains("uses 99", ex.Message);
     }

@@ -235,7 +235,7 @@ public sealed class SearchWeightSharpnessTests : IDisposable
         new SearchRunner(new LinearSpace(5), new DartsFirstOrder(), options: sam).Run(data);
         var plain = sam.Clone();
         plain.WeightSharpness = SharpnessAwareness.None;
-        var ex = Assert.Throws<InvalidOperationException>(() => new SearchRunner(new LinearSpace(5), new DartsFirstOrder(), options: plain).Run(data));
+        var ex = Assert.Throws<CheckpointMismatchException>(() => new SearchRunner(new LinearSpace(5), new DartsFirstOrder(), options: plain).Run(data));
         Assert.Contains("WeightSharpness = Sam, but this search uses None", ex.Message);
     }
 

@@ -9,7 +9,7 @@ namespace NasFlatness.Tests;
 
 /// <summary>Configuration never silently ignores the user: typos, presets over explicit values, paths in messages, knock-ons.</summary>
 [Collection(TorchCollection.Name)]
-public sealed class ConfigurationValidationTests
+public sealed partial class ConfigurationValidationTests
 {
     private static ServiceProvider Build(Dictionary<string, string?> values) =>
         new ServiceCollection().AddNasFlatness(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("NasFlatness")).BuildServiceProvider();
@@ -117,10 +117,10 @@ public sealed class ConfigurationValidationTests
     [Fact]
     public void LevenshteinDistanceMatchesHandWorkedExamples()
     {
-        Assert.Equal(3, NasFlatness.Extensions.DependencyInjection.Levenshtein.Distance("kitten", "sitting"));
-        Assert.Equal(2, NasFlatness.Extensions.DependencyInjection.Levenshtein.Distance("serach", "search"));
-        Assert.Equal(0, NasFlatness.Extensions.DependencyInjection.Levenshtein.Distance("", ""));
-        Assert.Equal(4, NasFlatness.Extensions.DependencyInjection.Levenshtein.Distance("", "abcd"));
+        Assert.Equal(3, ErrorText.EditDistance("kitten", "sitting"));
+        Assert.Equal(2, ErrorText.EditDistance("serach", "search"));
+        Assert.Equal(0, ErrorText.EditDistance("", ""));
+        Assert.Equal(4, ErrorText.EditDistance("", "abcd"));
     }
 
     [Fact]

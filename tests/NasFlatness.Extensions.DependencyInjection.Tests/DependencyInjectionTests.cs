@@ -202,9 +202,9 @@ public sealed class UserComponentRegistrationTests
         using (var provider = Build(new() { ["NasFlatness:Optimizer"] = "doubld", ["NasFlatness:Regularizers:0"] = "l3" }))
         {
             var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
-            Assert.True(ex.Message.Contains("Optimizer = 'doubld' is invalid: expected one of darts-1st, darts-2nd, na-darts", StringComparison.Ordinal), ex.Message);
-            Assert.True(Regex.IsMatch(ex.Message, "Optimizer = 'doubld' is invalid: expected one of [^.]*, doubled"), ex.Message);
-            Assert.True(Regex.IsMatch(ex.Message, "Regularizers = 'l3' is invalid: expected one of beta-decay, a2m, [^.]*, l2"), ex.Message);
+            Assert.True(ex.Message.Contains("Optimizer = 'doubld' is invalid (did you mean 'doubled'?): expected one of darts-1st, darts-2nd, na-darts", StringComparison.Ordinal), ex.Message);
+            Assert.True(Regex.IsMatch(ex.Message, @"Optimizer = 'doubld' is invalid \(did you mean 'doubled'\?\): expected one of [^.]*, doubled"), ex.Message);
+            Assert.True(Regex.IsMatch(ex.Message, @"Regularizers = 'l3' is invalid \(did you mean 'l2'\?\): expected one of beta-decay, a2m, [^.]*, l2"), ex.Message);
         }
     }
 }

@@ -20,6 +20,9 @@ internal static class ExitCodes
     /// <summary><c>collect</c>: the report was written, but some trials are not completed (listed, with their last error).</summary>
     public const int Incomplete = 3;
 
+    /// <summary>A search or evaluation diverged (a NaN or infinite loss, gradient, weight or α); the last good checkpoint is kept.</summary>
+    public const int Diverged = 3;
+
     /// <summary><c>run-trial</c>: another live launch holds the trial's claim; this launch ran nothing (EX_TEMPFAIL).</summary>
     public const int ClaimedElsewhere = 75;
 
@@ -123,28 +126,35 @@ internal static class CliApp
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            error.WriteLine($"error: {string.Join(" ", parse.Errors.Select(e => e.Message))}");
+            error.WriteLine(CliErrors.Line($"error: {string.Join(" ", parse.Errors.Select(e => e.Message))}"));
             error.WriteLine("Run 'nasflatness --help' (or '<command> --help') for usage and examples.");
             return ExitCodes.BadInput;
         }
+        // Ctrl-C and SIGTERM are handled by Interrupts, not by System.CommandLine (ProcessTerminationTimeout = null).
+        using var interrupts = Interrupts.Install(cancellationToken, error);
         try
         {
-            return parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false }, cancellationToken)
-                .GetAwaiter().GetResult();
+            return parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null },
+                interrupts.Token).GetAwaiter().GetResult();
         }
         catch (Exception ex) when (IsCancellation(ex))
         {
             error.WriteLine("cancelled: stopped; a search with --checkpoint resumes from its last completed epoch when run again.");
             return ExitCodes.Cancelled;
         }
+        catch (Exception ex) when (CliErrors.Translate(ex) is { } known)
+        {
+            error.WriteLine(known.Line);
+            return known.Code;
+        }
         catch (Exception ex) when (IsUserError(ex))
         {
-            error.WriteLine($"error: {WithoutParameterName(ex)}");
+            error.WriteLine(CliErrors.Line($"error: {WithoutParameterName(ex)}"));
             return ExitCodes.BadInput;
         }
         catch (Exception ex)
         {
-            error.WriteLine($"failed: {ex.GetType().Name}: {ex.Message}");
+            error.WriteLine(CliErrors.Line($"failed: {ex.GetType().Name}: {ex.Message}"));
             return ExitCodes.Failure;
         }
     }
@@ -165,7 +175,7 @@ internal static class CliApp
             "  nasflatness plan --method darts --method beta-darts --seeds 0,1,2 --epochs 10 --slurm --array-limit 4\n" +
             "  nasflatness run-trial --plan plan.jsonl --index 0\n" +
             "  nasflatness collect results --plan plan.jsonl\n\n" +
-            "Exit codes: 0 ok, 1 failure (reproduce: no match), 2 bad input, 3 collect: trials not completed, 75 run-trial: claimed by another launch, 130 cancelled.");
+            "Exit codes: 0 ok, 1 failure (reproduce: no match), 2 bad input, 3 diverged (collect: trials not completed), 75 run-trial: claimed by another launch, 130 cancelled.");
         root.Options.Add(JsonOption);
         root.Subcommands.Add(SearchCommand.Create(args, Output));
         root.Subcommands.Add(EvaluateCommand.Create(args, Output));
@@ -194,8 +204,9 @@ internal static class CliApp
         var message = ex.Message;
         if (ex is ArgumentException { ParamName: { } name })
         {
-            var suffix = $" (Parameter '{name}')";
-            if (message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
+            // " (Parameter 'x')", and for ArgumentOutOfRangeException a second line "Actual value was …", are API details.
+            int suffix = message.IndexOf($" (Parameter '{name}')", StringComparison.Ordinal);
+            if (suffix >= 0) message = message[..suffix];
         }
         return message;
     }

@@ -27,8 +27,7 @@ internal static class ReproduceCommand
             var o = cliOutput(parse);
             var path = parse.GetValue(manifestArgument)!;
             var original = RunManifest.Read(path);
-            if (original.Command.Count == 0)
-                throw new CliInputException($"The manifest '{path}' records no command (it was written by code, not by the nasflatness tool), so it cannot be re-run here.");
+            ReproducibleManifest.Require(original, path); // before any re-run: one error line, exit 2
             var folder = parse.GetValue(outputOption) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "reproduce-" + DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture));
             var replay = Replay(original.Command, folder, o.Json);
             o.Line($"[bold]reproduce[/] {Markup.Escape(string.Join(' ', replay))}");
@@ -76,18 +75,21 @@ internal static class ReproduceCommand
 
     private static void Compare(string prefix, RunManifest a, RunManifest b, string folderA, string folderB, List<string> differences)
     {
+        if (a.Kind != b.Kind) differences.Add($"{prefix}kind: {ErrorText.Echo(a.Kind)} → {ErrorText.Echo(b.Kind)}");
         if (a.Kind == "comparison")
         {
             if (a.Runs.Count != b.Runs.Count) { differences.Add($"{prefix}runs: {a.Runs.Count} → {b.Runs.Count}"); return; }
             for (int i = 0; i < a.Runs.Count; i++)
             {
+                ReproducibleManifest.RequireRunPath(a.Runs[i], i);
                 var ra = RunManifest.Read(Path.Combine(folderA, a.Runs[i]));
                 var rb = RunManifest.Read(Path.Combine(folderB, b.Runs[i]));
                 Compare($"{a.Runs[i]}: ", ra, rb, folderA, folderB, differences);
             }
             return;
         }
-        if (a.Outcome.Genotype != b.Outcome.Genotype) differences.Add($"{prefix}genotype: {a.Outcome.Genotype} → {b.Outcome.Genotype}");
+        if (a.Outcome.Genotype != b.Outcome.Genotype) differences.Add($"{prefix}genotype: {ErrorText.Echo(a.Outcome.Genotype)} → {ErrorText.Echo(b.Outcome.Genotype)}");
+        if (a.Outcome.SelectedEpoch != b.Outcome.SelectedEpoch) differences.Add($"{prefix}selected epoch: {a.Outcome.SelectedEpoch} → {b.Outcome.SelectedEpoch}");
         Same("final train loss", a.Outcome.TrainLoss, b.Outcome.TrainLoss);
         Same("final validation loss", a.Outcome.ValidationLoss, b.Outcome.ValidationLoss);
         foreach (var (key, value) in a.Outcome.Metrics)
@@ -96,10 +98,12 @@ internal static class ReproduceCommand
         }
         for (int e = 0; e < Math.Min(a.Epochs.Count, b.Epochs.Count); e++)
         {
-            if (a.Epochs[e].Genotype != b.Epochs[e].Genotype) differences.Add($"{prefix}epoch {e + 1} genotype: {a.Epochs[e].Genotype} → {b.Epochs[e].Genotype}");
+            if (a.Epochs[e].Genotype != b.Epochs[e].Genotype) differences.Add($"{prefix}epoch {e + 1} genotype: {ErrorText.Echo(a.Epochs[e].Genotype)} → {ErrorText.Echo(b.Epochs[e].Genotype)}");
+            Same($"epoch {e + 1} train loss", a.Epochs[e].TrainLoss, b.Epochs[e].TrainLoss);
+            Same($"epoch {e + 1} validation loss", a.Epochs[e].ValidationLoss, b.Epochs[e].ValidationLoss);
         }
         if (a.Epochs.Count != b.Epochs.Count) differences.Add($"{prefix}epochs: {a.Epochs.Count} → {b.Epochs.Count}");
-        if (a.Dataset?.Sha256 != b.Dataset?.Sha256) differences.Add($"{prefix}dataset fingerprint: {a.Dataset?.Sha256} → {b.Dataset?.Sha256}");
+        if (a.Dataset?.Sha256 != b.Dataset?.Sha256) differences.Add($"{prefix}dataset fingerprint: {ErrorText.Echo(a.Dataset?.Sha256)} → {ErrorText.Echo(b.Dataset?.Sha256)}");
 
         void Same(string what, double x, double y)
         {

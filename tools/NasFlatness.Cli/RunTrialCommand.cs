@@ -20,7 +20,7 @@ internal static class RunTrialCommand
         var command = new Command("run-trial",
             "Run one trial of a plan. Idempotent: a completed trial is skipped (exit 0); a trial another live launch is running is left alone (exit 75); otherwise the " +
             "trial is claimed (an OS lock the OS releases if the process dies), resumes from its checkpoint if an earlier launch was killed or preempted, and publishes " +
-            "manifest.json, alpha.png and epochs.jsonl into <results>/<trial id>/ atomically (manifest last). An error is kept in error.txt and status.json (exit 1).\n\n" +
+            "manifest.json, alpha.png and epochs.jsonl into <results>/<trial id>/ atomically (manifest last). An error is kept in error.txt and status.json (exit 1; 3 when the search diverged).\n\n" +
             "Examples:\n  nasflatness run-trial --plan plan.jsonl --index 3 --results results\n  SLURM_ARRAY_TASK_ID=3 nasflatness run-trial --plan plan.jsonl --json")
         {
             planOption, indexOption, resultsOption, hashOption,

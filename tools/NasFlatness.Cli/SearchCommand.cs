@@ -34,7 +34,8 @@ internal static class SearchCommand
             var o = output(parse);
             var request = a.Read(parse);
             var plan = SearchJob.Resolve(request);
-            SearchJob.Run(plan, args, request.Output ?? SearchArguments.DefaultOutput("search"), o, cancellationToken);
+            var folder = request.Output ?? SearchArguments.DefaultOutput("search");
+            OutputFolder.RemoveIfLeftEmpty(folder, () => SearchJob.Run(plan, args, folder, o, cancellationToken));
             return Task.FromResult(ExitCodes.Ok);
         });
         return command;

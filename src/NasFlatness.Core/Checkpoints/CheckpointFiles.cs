@@ -108,6 +108,8 @@ internal static class CheckpointFiles
     public static T? ReadManifest<T>(string path, string what, Func<T, int> format, int currentFormat)
         where T : class
     {
+        if (Directory.Exists(path))
+            throw new InvalidDataException($"{what} manifest '{path}' is a folder, not a file; remove it or choose another checkpoint folder. Nothing was computed.");
         if (!File.Exists(path)) return null;
         T? manifest;
         try
@@ -150,26 +152,28 @@ internal static class CheckpointFiles
     }
 
     /// <summary>
-    /// Verifies the files a manifest names: plain names, present, and (when the manifest records them) of the recorded
-    /// length and SHA-256. Every problem is an <see cref="InvalidDataException"/> naming the file.
+    /// Verifies the files a manifest names: plain names, present, and of the recorded
+    /// length and SHA-256; a manifest without <c>Files</c> is refused. Every problem is an <see cref="InvalidDataException"/> naming the file.
     /// </summary>
     public static void VerifyFiles(string directory, string manifestPath, IReadOnlyList<(string Field, string? Name)> files, List<FileRecord>? records)
     {
         foreach (var (field, name) in files) RequirePlainName(manifestPath, field, name);
-        if (records is not null)
+        // A current-format manifest always records its files; without them nothing would check their bytes.
+        if (records is null)
+            throw new InvalidDataException($"Checkpoint manifest '{manifestPath}' is corrupt: Files (the size and SHA-256 of every checkpoint file) is missing, so its files cannot be verified; the checkpoint is damaged or was edited.");
+        for (int i = 0; i < records.Count; i++)
         {
-            for (int i = 0; i < records.Count; i++)
-            {
-                if (records[i] is null) throw new InvalidDataException($"Checkpoint manifest '{manifestPath}': Files[{i}] is null.");
-                RequirePlainName(manifestPath, $"Files[{i}].Name", records[i].Name);
-            }
+            if (records[i] is null) throw new InvalidDataException($"Checkpoint manifest '{manifestPath}': Files[{i}] is null.");
+            RequirePlainName(manifestPath, $"Files[{i}].Name", records[i].Name);
+            if (records[i].Length < 0 || records[i].Sha256 is not { Length: 64 } hex || !hex.All(char.IsAsciiHexDigit))
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture,
+                    $"Checkpoint manifest '{manifestPath}': Files[{i}] has Length = {records[i].Length} and Sha256 = '{ErrorText.Echo(records[i].Sha256, 80)}', not a size and a 64-digit hex SHA-256; the checkpoint is damaged or was edited."));
         }
         foreach (var (field, name) in files)
         {
             var path = Path.Combine(directory, name!);
             if (!File.Exists(path))
                 throw new InvalidDataException($"Checkpoint file '{path}' ({field} of '{manifestPath}') is missing; the checkpoint is incomplete.");
-            if (records is null) continue; // written by a version that recorded no hashes
             var record = records.FirstOrDefault(r => r.Name == name)
                 ?? throw new InvalidDataException($"Checkpoint manifest '{manifestPath}' records no size and hash for {field} '{name}'; the checkpoint is corrupt or was edited.");
             var (length, hash) = Hash(path);
@@ -180,6 +184,13 @@ internal static class CheckpointFiles
                 throw new InvalidDataException($"Checkpoint file '{path}' does not have the SHA-256 recorded when it was written (its bytes changed); the checkpoint is corrupt.");
         }
     }
+
+    /// <summary>The longest run time a manifest may record (100 years): more is corrupt, and would overflow <see cref="TimeSpan"/>.</summary>
+    public const double MaxDurationSeconds = 100 * 365.25 * 86400;
+
+    /// <summary>The problem text for a <c>DurationSeconds</c> outside 0..<see cref="MaxDurationSeconds"/>.</summary>
+    public static string DurationProblem(double seconds) =>
+        string.Create(CultureInfo.InvariantCulture, $"DurationSeconds = {seconds} is not a run time between 0 and {MaxDurationSeconds:0} seconds (100 years)");
 
     /// <summary>Runs <paramref name="load"/>; a file that still cannot be read (e.g. written by a version without hashes) names itself.</summary>
     public static void LoadFile(string path, Action load)

@@ -55,8 +55,7 @@ internal sealed class CheckpointLock : IDisposable
         }
         catch (IOException ex) when (ex is not FileNotFoundException and not DirectoryNotFoundException && File.Exists(lockPath))
         {
-            throw new InvalidOperationException(
-                $"The checkpoint folder '{full}' is in use by another run ({Describe(ReadHolder(holderPath))}). Wait for it to finish, or use another {optionName}.", ex);
+            throw InUse(full, Describe(ReadHolder(holderPath)), optionName, ex);
         }
         catch (Exception ex) when (IsIo(ex))
         {
@@ -70,8 +69,7 @@ internal sealed class CheckpointLock : IDisposable
             if (ReadHolder(holderPath) is { } previous)
             {
                 if (IsAlive(previous))
-                    throw new InvalidOperationException(
-                        $"The checkpoint folder '{full}' is in use by another run ({Describe(previous)}). Wait for it to finish, or use another {optionName}.");
+                    throw InUse(full, Describe(previous), optionName, null);
                 log($"took over the stale lock of {Describe(previous)} in '{full}': that process is no longer running");
             }
             var me = new Holder(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow, Environment.ProcessPath);
@@ -117,6 +115,9 @@ internal sealed class CheckpointLock : IDisposable
             throw new IOException(string.Create(CultureInfo.InvariantCulture,
                 $"The checkpoint folder '{directory}' has {available / 1e6:F1} MB free, but a checkpoint needs about {needed / 1e6:F1} MB (two while one replaces the other); free space or choose another {optionName}. Nothing was computed."));
     }
+
+    private static CheckpointFolderInUseException InUse(string full, string holder, string optionName, Exception? cause) =>
+        new(full, holder, $"The checkpoint folder '{full}' is in use by another run ({holder}). Wait for it to finish, or use another {optionName}.", cause);
 
     private static void ProbeWritable(string directory)
     {

@@ -66,7 +66,8 @@ internal sealed class EvaluationCheckpoint : CheckpointFiles.IManifest
             Require(History[i]!.Epoch == i, $"History[{i}].Epoch = {History[i].Epoch}, expected {i}");
         }
         Require(ParameterCount >= 0, $"ParameterCount = {ParameterCount} is negative");
-        Require(double.IsFinite(DurationSeconds) && DurationSeconds >= 0, $"DurationSeconds = {DurationSeconds} is not a non-negative number");
+        Require(double.IsFinite(DurationSeconds) && DurationSeconds >= 0 && DurationSeconds <= CheckpointFiles.MaxDurationSeconds,
+            CheckpointFiles.DurationProblem(DurationSeconds));
         CheckpointFiles.VerifyFiles(directory, path, [(nameof(NetworkFile), NetworkFile), (nameof(OptimizerFile), OptimizerFile)], Files);
     }
 

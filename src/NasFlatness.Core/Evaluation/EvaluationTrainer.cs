@@ -79,7 +79,7 @@ public sealed class EvaluationTrainer
         var sharpness = o.Sharpness == SharpnessAwareness.None ? null : new SharpnessAwareStep(weights, o.Sharpness, o.SharpnessRho, network);
         var shape = SupernetShape.Of(network);
         if (o.CheckpointDirectory is not null)
-            CheckpointLock.RequireFreeSpace(o.CheckpointDirectory, shape.CheckpointBytesNeeded, nameof(EvaluationOptions.CheckpointDirectory));
+            CheckpointLock.RequireFreeSpace(o.CheckpointDirectory, shape.FreeSpaceNeeded(o.CheckpointDirectory), nameof(EvaluationOptions.CheckpointDirectory));
 
         var history = new List<EvaluationEpoch>();
         var previous = TimeSpan.Zero;
@@ -324,16 +324,16 @@ public sealed class EvaluationTrainer
     }
 
     private static SearchDivergedException Diverged(string quantity, double value, int epoch, int step) =>
-        new(quantity, value, epoch, step, $"Lower {nameof(EvaluationOptions.LearningRate)} and start over.");
+        new(quantity, value, epoch, step, $"Lower {nameof(EvaluationOptions.LearningRate)} and start over.", nameof(EvaluationOptions.LearningRate));
 
     /// <summary>Refuses a checkpoint written with other settings, naming every difference (every option but where the checkpoint lives).</summary>
     private void CheckCompatible(EvaluationCheckpoint checkpoint, long parameters, SupernetShape shape, int trainCount)
     {
         var o = _options;
-        var differences = new List<string>();
+        var differences = new List<CheckpointDifference>();
         void Require(bool same, string what, object? saved, object? now)
         {
-            if (!same) differences.Add(string.Create(CultureInfo.InvariantCulture, $"{what} = {saved ?? "null"}, but this run uses {now ?? "null"}"));
+            if (!same) differences.Add(new(what, string.Create(CultureInfo.InvariantCulture, $"{saved ?? "null"}"), string.Create(CultureInfo.InvariantCulture, $"{now ?? "null"}")));
         }
         Require(checkpoint.ParameterCount == parameters, "a network of parameter count", checkpoint.ParameterCount, parameters);
         if (checkpoint.ParameterTensors is int tensors && checkpoint.NetworkShape is { } digest && checkpoint.ParameterCount == parameters)
@@ -346,7 +346,7 @@ public sealed class EvaluationTrainer
             Require(Equals(saved, now), property.Name, saved, now);
         }
         if (differences.Count > 0)
-            throw new InvalidOperationException(
-                $"The evaluation checkpoint in '{o.CheckpointDirectory}' was written with {string.Join("; ", differences)}. Use another {nameof(EvaluationOptions.CheckpointDirectory)}, or set {nameof(EvaluationOptions.ResumeFromCheckpoint)} = false to start over.");
+            throw new CheckpointMismatchException(o.CheckpointDirectory!, differences,
+                $"The evaluation checkpoint in '{o.CheckpointDirectory}' was written with {string.Join("; ", differences.Select(d => $"{d.Setting} = {d.Saved}, but this run uses {d.Now}"))}. Use another {nameof(EvaluationOptions.CheckpointDirectory)}, or set {nameof(EvaluationOptions.ResumeFromCheckpoint)} = false to start over.");
     }
 }

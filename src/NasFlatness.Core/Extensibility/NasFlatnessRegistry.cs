@@ -225,12 +225,12 @@ public sealed class NasFlatnessRegistry
         void Known<T>(ComponentCatalog<T> catalog, string? name, string field) where T : class
         {
             if (name is not null && !catalog.Contains(name))
-                errors.Add($"{field} = '{Genotypes.GenotypeFormats.Abbreviate(name)}' is invalid: expected one of {catalog.KnownNames()}.");
+                errors.Add($"{field} = '{ErrorText.Echo(name, 120)}' is invalid{DidYouMean(name, catalog.Names)}: expected one of {catalog.KnownNames()}.");
         }
         Known(SearchSpaces, composition.SearchSpace, nameof(SearchComposition.SearchSpace));
         MethodPreset? preset = null;
         if (composition.Method is not null && !Presets.TryGet(composition.Method, out preset))
-            errors.Add($"Method = '{Genotypes.GenotypeFormats.Abbreviate(composition.Method)}' is invalid: expected one of {string.Join(", ", Presets.Names)}.");
+            errors.Add($"Method = '{ErrorText.Echo(composition.Method, 120)}' is invalid{DidYouMean(composition.Method, Presets.Names)}: expected one of {string.Join(", ", Presets.Names)}.");
         Known(Optimizers, composition.Optimizer, nameof(SearchComposition.Optimizer));
         if (preset is not null && composition.Optimizer is not null && !string.Equals(composition.Optimizer, preset.Optimizer, StringComparison.OrdinalIgnoreCase))
             errors.Add($"Optimizer = '{composition.Optimizer}' contradicts Method = '{composition.Method}', which uses '{preset.Optimizer}': set one of them.");
@@ -245,8 +245,34 @@ public sealed class NasFlatnessRegistry
             Known(Schedules, preset.Schedule, $"Method '{preset.Name}': schedule");
         }
         if (errors.Count == 0) errors.AddRange(MissingFeatures(composition, preset));
+        if (errors.Count == 0) errors.AddRange(FirstOrderProblems(composition, preset));
         return errors;
     }
+
+    /// <summary>
+    /// Regularizers that need a first-order optimizer (<see cref="IFlatnessRegularizer.RequiresFirstOrderOptimizer"/>) composed
+    /// with one that is not — found by creating the optimizer and regularizers (not the space); components that cannot be
+    /// created without services are left to <see cref="CreateRunner"/>.
+    /// </summary>
+    private IEnumerable<string> FirstOrderProblems(SearchComposition composition, MethodPreset? preset)
+    {
+        var (optimizerName, regularizerNames, _, _) = Resolve(composition, preset);
+        if (regularizerNames.Length == 0) return [];
+        var context = new ComponentContext { PartialChannels = preset?.PartialChannels, NodeBatchNorm = preset?.NodeBatchNorm ?? false, SpaceName = composition.SearchSpace };
+        try
+        {
+            if (Optimizers.Create(optimizerName, context).IsFirstOrder) return [];
+            return regularizerNames.Where(r => Regularizers.Create(r, context).RequiresFirstOrderOptimizer).Select(r =>
+                $"{nameof(SearchComposition.Regularizers)} = '{r}' needs a first-order optimizer (it evaluates the architecture gradient at perturbed α), " +
+                $"but {nameof(SearchComposition.Optimizer)} = '{optimizerName}'{(composition.Optimizer is null && preset is not null ? $" (of Method = '{preset.Name}')" : "")} is not first order.").ToArray();
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or NotSupportedException)
+        {
+            return []; // a component that needs services: CreateRunner checks the composition when it builds it
+        }
+    }
+
+    private static string DidYouMean(string name, IEnumerable<string> known) => ErrorText.Closest(name, known) is { } closest ? $" (did you mean '{closest}'?)" : "";
 
     private static (string Optimizer, string[] Regularizers, string Activation, string Schedule) Resolve(SearchComposition composition, MethodPreset? preset) => (
         composition.Optimizer ?? preset?.Optimizer ?? "darts-1st",

@@ -11,7 +11,7 @@ namespace NasFlatness.Search;
 /// (see <see cref="Genotypes.GenotypeFormats"/>), so any space's genotypes round-trip. Written through
 /// <see cref="CheckpointFiles.WriteCheckpoint{T}"/>: never half-written, never orphaned.
 /// </summary>
-internal sealed class SearchCheckpoint : CheckpointFiles.IManifest
+internal sealed partial class SearchCheckpoint : CheckpointFiles.IManifest
 {
     public const string ManifestName = "checkpoint.json";
     public const int CurrentFormat = 2;
@@ -24,6 +24,9 @@ internal sealed class SearchCheckpoint : CheckpointFiles.IManifest
     public string Activation { get; set; } = SoftmaxActivation.ActivationName;
     public string Schedule { get; set; } = EveryStepSchedule.ScheduleName;
     public string[] StatefulComponents { get; set; } = [];
+
+    /// <summary>The settings each component declared (<see cref="ISearchComponentSettings"/>), by component; null in checkpoints of earlier versions.</summary>
+    public Dictionary<string, Dictionary<string, string>>? ComponentSettings { get; set; }
     public required SearchOptions Options { get; set; }
     public required int CompletedEpochs { get; set; }
     public required List<EpochRecord> History { get; set; }
@@ -33,7 +36,7 @@ internal sealed class SearchCheckpoint : CheckpointFiles.IManifest
     public string StateFile { get; set; } = "";
     public required double DurationSeconds { get; set; }
 
-    /// <summary>Sizes and SHA-256 of the files, recorded at write time (null in checkpoints of earlier versions).</summary>
+    /// <summary>Sizes and SHA-256 of the files, recorded at write time (a manifest without them is refused as damaged).</summary>
     public List<CheckpointFiles.FileRecord>? Files { get; set; }
 
     /// <summary>Images of the training split the search ran on (null in checkpoints of earlier versions).</summary>
@@ -81,6 +84,8 @@ internal sealed class SearchCheckpoint : CheckpointFiles.IManifest
         Require(Activation is not null, "Activation is missing");
         Require(Schedule is not null, "Schedule is missing");
         Require(StatefulComponents is not null && StatefulComponents.All(r => r is not null), "StatefulComponents is missing or holds null");
+        var settingsProblem = ComponentSettingsCheck.Problem(ComponentSettings);
+        Require(settingsProblem is null, settingsProblem!);
         Require(Options is not null, "Options is missing");
         var optionErrors = Options!.Validate();
         Require(optionErrors.Count == 0, "its Options are invalid (" + string.Join(" ", optionErrors) + ")");
@@ -89,16 +94,9 @@ internal sealed class SearchCheckpoint : CheckpointFiles.IManifest
         Require(History is not null, "History is missing");
         Require(History!.Count == CompletedEpochs,
             string.Create(System.Globalization.CultureInfo.InvariantCulture, $"History holds {History.Count} epochs but CompletedEpochs = {CompletedEpochs}"));
-        for (int i = 0; i < History.Count; i++)
-        {
-            var e = History[i];
-            Require(e is not null, $"History[{i}] is null");
-            Require(e!.Epoch == i, $"History[{i}].Epoch = {e.Epoch}, expected {i}");
-            Require(e.Genotype is not null, $"History[{i}].Genotype is missing");
-            Require(e.Architecture is not null && e.Architecture.All(m => m is not null && m.All(r => r is not null)), $"History[{i}].Architecture is missing or holds null");
-            Require(e.Steps >= 1, $"History[{i}].Steps = {e.Steps} is not positive");
-        }
-        Require(double.IsFinite(DurationSeconds) && DurationSeconds >= 0, $"DurationSeconds = {DurationSeconds} is not a non-negative number");
+        ValidateHistory(Require);
+        Require(double.IsFinite(DurationSeconds) && DurationSeconds >= 0 && DurationSeconds <= CheckpointFiles.MaxDurationSeconds,
+            CheckpointFiles.DurationProblem(DurationSeconds));
         Require(TrainImages is null or >= 1 && ValidationImages is null or >= 1, "TrainImages / ValidationImages are not positive");
         Require(SupernetParameters is null or >= 0 && SupernetTensors is null or >= 0, "SupernetParameters / SupernetTensors are negative");
         CheckpointFiles.VerifyFiles(directory, path,

@@ -17,10 +17,10 @@ public sealed partial class SearchRunner
         int trainCount, int validCount, SupernetShape shape)
     {
         var o = _options;
-        var differences = new List<string>();
+        var differences = new List<CheckpointDifference>();
         void Require(bool same, string what, object? saved, object? now)
         {
-            if (!same) differences.Add(string.Create(CultureInfo.InvariantCulture, $"{what} = {saved ?? "null"}, but this search uses {now ?? "null"}"));
+            if (!same) differences.Add(new(what, string.Create(CultureInfo.InvariantCulture, $"{saved ?? "null"}"), string.Create(CultureInfo.InvariantCulture, $"{now ?? "null"}")));
         }
         Require(checkpoint.Space == _space.Name, "space", checkpoint.Space, _space.Name);
         Require(checkpoint.Optimizer == _optimizer.Name, "optimizer", checkpoint.Optimizer, _optimizer.Name);
@@ -29,6 +29,7 @@ public sealed partial class SearchRunner
         Require(checkpoint.Schedule == _schedule.Name, "schedule", checkpoint.Schedule, _schedule.Name);
         Require(checkpoint.StatefulComponents.SequenceEqual(stateful.Select(s => s.StateName)), "stateful components",
             string.Join(",", checkpoint.StatefulComponents), string.Join(",", stateful.Select(s => s.StateName)));
+        differences.AddRange(ComponentSettingsCheck.Differences(checkpoint.ComponentSettings, ComponentSettingsCheck.Of(Participants())));
         foreach (var property in typeof(SearchOptions).GetProperties())
         {
             if (property.Name is nameof(SearchOptions.CheckpointDirectory) or nameof(SearchOptions.ResumeFromCheckpoint)) continue;
@@ -41,31 +42,20 @@ public sealed partial class SearchRunner
             Require(checkpoint.DataFingerprint == data.Fingerprint, "data", ErrorText.Echo(checkpoint.DataFingerprint), ErrorText.Echo(data.Fingerprint));
         if (checkpoint.SupernetParameters is long savedParameters && checkpoint.SupernetTensors is int savedTensors && checkpoint.SupernetShape is not null
             && (savedParameters != shape.Parameters || savedTensors != shape.Tensors || checkpoint.SupernetShape != shape.Digest))
-            differences.Add(string.Create(CultureInfo.InvariantCulture,
-                $"a supernet of {savedParameters:N0} parameters in {savedTensors} tensors, but this search builds one of {shape.Parameters:N0} parameters in {shape.Tensors} tensors{(savedParameters == shape.Parameters && savedTensors == shape.Tensors ? " of other shapes" : "")} (other channels, cells or space settings)"));
+            differences.Add(new("supernet", string.Create(CultureInfo.InvariantCulture, $"{savedParameters:N0} parameters in {savedTensors} tensors"),
+                string.Create(CultureInfo.InvariantCulture, $"{shape.Parameters:N0} parameters in {shape.Tensors} tensors{(savedParameters == shape.Parameters && savedTensors == shape.Tensors ? " of other shapes" : "")}")));
         if (differences.Count > 0)
-            throw new InvalidOperationException(
-                $"The checkpoint in '{o.CheckpointDirectory}' was written with {string.Join("; ", differences)}. Use another {nameof(SearchOptions.CheckpointDirectory)}, or set {nameof(SearchOptions.ResumeFromCheckpoint)} = false to start over.");
+            throw new CheckpointMismatchException(o.CheckpointDirectory!, differences,
+                $"The checkpoint in '{o.CheckpointDirectory}' was written with {string.Join("; ", differences.Select(Describe))}. Use another {nameof(SearchOptions.CheckpointDirectory)}, or set {nameof(SearchOptions.ResumeFromCheckpoint)} = false to start over.");
+
+        static string Describe(CheckpointDifference d) => d.Setting == "supernet"
+            ? $"a supernet of {d.Saved}, but this search builds one of {d.Now} (other channels, cells or space settings)"
+            : $"{d.Setting} = {d.Saved}, but this search uses {d.Now}";
     }
 
     private static void RequireFinite(double value, string quantity, int epoch, int step)
     {
         if (!double.IsFinite(value))
-            throw new SearchDivergedException(quantity, value, epoch, step,
-                $"Lower {nameof(SearchOptions.WeightLearningRate)} or {nameof(SearchOptions.ArchitectureLearningRate)} and start over.");
-    }
-
-    private static void RequireFiniteArchitecture(IReadOnlyList<Parameter> architecture, int epoch, int step)
-    {
-        for (int i = 0; i < architecture.Count; i++)
-        {
-            using var finite = torch.isfinite(architecture[i]).all();
-            if (finite.item<bool>()) continue;
-            using var bad = architecture[i].detach().flatten();
-            using var mask = torch.isfinite(bad).logical_not().nonzero();
-            double value = bad[mask[0, 0].item<long>()].to(float64).item<double>();
-            throw new SearchDivergedException($"architecture parameter α[{i}]", value, epoch, step,
-                $"Lower {nameof(SearchOptions.ArchitectureLearningRate)} and start over.");
-        }
+            throw Divergence.WeightDriven(quantity, value, epoch, step);
     }
 }

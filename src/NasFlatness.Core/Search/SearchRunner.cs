@@ -133,7 +133,8 @@ public sealed partial class SearchRunner
     /// <exception cref="InvalidDataException">The checkpoint in the folder is damaged (the file and the problem are named).</exception>
     /// <exception cref="IOException">The checkpoint folder cannot be created or written or lacks space (found before any compute), or a
     /// checkpoint could not be written (the message names the folder and the cause).</exception>
-    /// <exception cref="SearchDivergedException">A training loss, weight-gradient norm or α became NaN or infinite; the last checkpoint is intact.</exception>
+    /// <exception cref="SearchDivergedException">A training loss, weight-gradient norm or α became NaN or infinite, or an epoch ended with
+    /// non-finite weights, BatchNorm statistics, training loss or validation metrics; the last good checkpoint is intact.</exception>
     /// <exception cref="OperationCanceledException">The search was cancelled.</exception>
     public SearchResult Run(ISearchDataset data, IProgress<SearchProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -175,7 +176,7 @@ public sealed partial class SearchRunner
         var weights = supernet.WeightParameters().ToArray();
         var shape = SupernetShape.Of(supernet);
         if (o.CheckpointDirectory is not null)
-            CheckpointLock.RequireFreeSpace(o.CheckpointDirectory, shape.CheckpointBytesNeeded, nameof(SearchOptions.CheckpointDirectory));
+            CheckpointLock.RequireFreeSpace(o.CheckpointDirectory, shape.FreeSpaceNeeded(o.CheckpointDirectory), nameof(SearchOptions.CheckpointDirectory));
         using var weightOptimizer = torch.optim.SGD(weights, o.WeightLearningRate, o.WeightMomentum, 0.0, o.WeightDecay, false);
         // Adam covers the active architecture tensors; a supernet that activates more at an epoch start gets a new Adam then.
         using var architectureOptimizer = new ArchitectureOptimizerSlot(supernet, o);
@@ -188,6 +189,7 @@ public sealed partial class SearchRunner
         if (checkpoint is not null)
         {
             CheckCompatible(checkpoint, stateful, data, trainCount, validCount, shape);
+            checkpoint.RequireArchitectureShapes(o.CheckpointDirectory!, architecture);
             checkpoint.Restore(o.CheckpointDirectory!, supernet, weightOptimizer, architectureOptimizer.Renew, stateful);
             history.AddRange(checkpoint.History);
             previous = TimeSpan.FromSeconds(checkpoint.DurationSeconds);
@@ -238,10 +240,11 @@ public sealed partial class SearchRunner
                     var validation = data.GetBatch(SearchSplit.Validation, validIndices, o.Augment, augmentRandom, device);
                     var state = WeightOptimizerState.FromSgd(weightOptimizer, lr, o.WeightMomentum, o.WeightDecay);
                     var context = new ArchitectureStep(supernet, train, validation, state, epoch, o.Epochs, globalStep, _regularizers, step, stepsPerEpoch);
+                    var before = Divergence.Snapshot(architecture); // α before the step, to tell who went first if it diverges
                     ArchitectureStepper.Step(context, _optimizer, _regularizers, architecture, architectureOptimizer.Current);
                     architectureUpdates++;
                     foreach (var p in participants) p.OnArchitectureStepped(context);
-                    RequireFiniteArchitecture(architecture, epoch, step);
+                    Divergence.RequireFiniteArchitecture(architecture, before, context);
                 }
 
                 weightOptimizer.zero_grad();
@@ -266,6 +269,8 @@ public sealed partial class SearchRunner
             epochClock.Stop();
 
             var (validLoss, validAccuracy) = EvaluateSupernet(supernet, data, device, cancellationToken);
+            // A non-finite epoch-end metric is divergence too: thrown before this epoch's checkpoint replaces the last good one.
+            Divergence.Check(supernet, lossSum / seen, validLoss, validAccuracy, o.EpochValidationBatches != 0, epoch, stepsPerEpoch);
             var record = new EpochRecord
             {
                 Epoch = epoch,
@@ -303,6 +308,7 @@ public sealed partial class SearchRunner
                     Regularizers = _regularizers.Select(r => r.Name).ToArray(),
                     Activation = _activation.Name,
                     Schedule = _schedule.Name,
+                    ComponentSettings = ComponentSettingsCheck.Of(participants),
                     Options = o,
                     CompletedEpochs = epoch + 1,
                     History = history.ToList(),

@@ -140,6 +140,7 @@ public sealed class CifarImages
     /// <summary>The length of the file at <paramref name="path"/>, following symbolic links (a link's own length is its target's name).</summary>
     private static long LengthFollowingLinks(string path)
     {
+        RegularFiles.Require(path, "CIFAR file");
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
         return stream.Length;
     }

@@ -75,6 +75,7 @@ public sealed class MedMnistData
             throw new ArgumentOutOfRangeException(nameof(classCount), classCount, "A MedMNIST dataset has 2 to 256 classes (labels are bytes here).");
         if (!File.Exists(path))
             throw new FileNotFoundException($"MedMNIST file '{path}' does not exist; pass an official .npz file such as breastmnist.npz.", path);
+        RegularFiles.Require(path, "MedMNIST file");
         string name = Path.GetFileNameWithoutExtension(path).ToLowerInvariant();
 
         ZipArchive archive;

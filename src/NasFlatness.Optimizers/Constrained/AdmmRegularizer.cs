@@ -57,7 +57,7 @@ public sealed class AdmmOptions
 /// every <see cref="AdmmOptions.UpdateEvery"/> α steps (set 9 for the code's period). The code updates after the weight
 /// step of the minibatch; this class updates right after the α step, which sees the same α (the weight step does not move α).</para>
 /// </remarks>
-public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchComponent
+public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchComponent, ISearchComponentSettings
 {
     private Tensor[]? _z;
     private Tensor[]? _u;
@@ -78,6 +78,9 @@ public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchCompo
 
     /// <summary>The options (a copy; changing it has no effect).</summary>
     public AdmmOptions Options { get; }
+
+    /// <summary>The settings a resumed search must share (<see cref="ISearchComponentSettings"/>): ρ, update period, form and dual decay.</summary>
+    public IReadOnlyDictionary<string, string> Settings => SearchComponentSettings.Of(("rho", Options.Rho), ("update-every", Options.UpdateEvery), ("paper-form", Options.PaperForm), ("dual-decay", Options.DualDecay));
 
     /// <inheritdoc />
     public string Name => RegularizerName;

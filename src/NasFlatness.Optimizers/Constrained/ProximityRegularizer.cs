@@ -19,7 +19,7 @@ namespace NasFlatness.Optimizers;
 /// The code's clock is advanced at the start of each minibatch (t = epoch + (step + 1)/steps); this one uses
 /// <c>epoch + step/steps</c>, one minibatch earlier.
 /// </remarks>
-public sealed class ProximityRegularizer : IFlatnessRegularizer
+public sealed class ProximityRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
     /// <summary>The registry name, <c>prox</c>.</summary>
     public const string RegularizerName = "prox";
@@ -39,6 +39,9 @@ public sealed class ProximityRegularizer : IFlatnessRegularizer
 
     /// <summary>The weight ρ.</summary>
     public double Rho { get; }
+
+    /// <summary>The settings a resumed search must share (<see cref="ISearchComponentSettings"/>): ρ.</summary>
+    public IReadOnlyDictionary<string, string> Settings => SearchComponentSettings.Of(("rho", Rho));
 
     /// <inheritdoc />
     public string Name => RegularizerName;

@@ -18,7 +18,7 @@ namespace NasFlatness.Optimizers;
 /// <see cref="ArchitectureStep.ValidationLoss"/>. All architecture tensors (α, and PC-DARTS β when present) are perturbed
 /// jointly. Needs a first-order host optimizer.
 /// </remarks>
-public sealed partial class A2MRegularizer : IFlatnessRegularizer
+public sealed partial class A2MRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
     private readonly ILogger _logger;
 
@@ -40,6 +40,9 @@ public sealed partial class A2MRegularizer : IFlatnessRegularizer
 
     /// <summary>Absolute finite-difference step ε.</summary>
     public double FiniteDifferenceStep { get; }
+
+    /// <summary>The settings a resumed search must share (<see cref="ISearchComponentSettings"/>): ρ and ε.</summary>
+    public IReadOnlyDictionary<string, string> Settings => SearchComponentSettings.Of(("rho", Rho), ("epsilon", FiniteDifferenceStep));
 
     /// <summary>‖g‖ (gradient at α) of the last step; NaN before the first.</summary>
     public double LastGradientNorm { get; private set; } = double.NaN;

@@ -15,7 +15,7 @@ namespace NasFlatness.Optimizers;
 /// and reduce) the block terms are summed, as in the A²M code (<c>w_nor = w_red = 1</c>). λ follows the epoch (not the
 /// minibatch index — the A²M DARTS-space code has that bug; it is not copied).
 /// </remarks>
-public sealed class BetaDecayRegularizer : IFlatnessRegularizer
+public sealed class BetaDecayRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
     /// <summary>Creates the regularizer.</summary>
     /// <param name="schedule">The λ schedule; defaults to <see cref="BetaDecaySchedule.Default"/> (<c>λ_t = 0.5·t</c>).</param>
@@ -26,6 +26,9 @@ public sealed class BetaDecayRegularizer : IFlatnessRegularizer
 
     /// <summary>The λ schedule.</summary>
     public BetaDecaySchedule Schedule { get; }
+
+    /// <summary>The settings a resumed search must share (<see cref="ISearchComponentSettings"/>): the λ schedule.</summary>
+    public IReadOnlyDictionary<string, string> Settings => SearchComponentSettings.Of(("lambda-slope-per-epoch", Schedule.SlopePerEpoch), ("lambda-start", Schedule.Start));
 
     /// <inheritdoc />
     public string Name => RegularizerName;

@@ -85,7 +85,7 @@ public sealed class ResourcePenaltyOptions
 /// <see cref="ResourcePenaltyOptions.Budget"/> takes [L, U] from it. A loss-shaping regularizer, so it composes with every optimizer:
 /// with ZO-DARTS its gradient enters <c>a</c> and is projected on z like the cross-entropy's.
 /// </remarks>
-public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer
+public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
     /// <summary>The default name, <c>resource-penalty</c>.</summary>
     public const string RegularizerName = "resource-penalty";
@@ -129,6 +129,11 @@ public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer
 
     /// <inheritdoc />
     public string Name { get; }
+
+    /// <summary>The settings a resumed search must share (<see cref="ISearchComponentSettings"/>): the budget, λ, scale and start.</summary>
+    public IReadOnlyDictionary<string, string> Settings => SearchComponentSettings.Of(("lower", _options.Lower), ("upper", _options.Upper), ("lambda", _options.Lambda), ("scale", _options.Scale),
+        ("temperature-scaled-lambda", _options.TemperatureScaledLambda), ("budget", _options.Budget), ("wait-for-all-architecture-tensors", _options.WaitForAllArchitectureTensors),
+        ("start-epoch", _options.StartEpoch));
 
     /// <summary>λ at <paramref name="step"/>: constant, or <see cref="ResourcePenaltyOptions.TemperatureScaledLambda"/>/τ_t.</summary>
     public double LambdaAt(ArchitectureStep step)
