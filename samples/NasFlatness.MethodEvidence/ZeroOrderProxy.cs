@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using NasFlatness.Data;
+using NasFlatness.Genotypes;
 using NasFlatness.Landscape;
 using NasFlatness.Optimizers;
 using NasFlatness.Search;
