@@ -131,7 +131,6 @@ internal static class SearchJob
         if (errors.Count > 0) throw new CliInputException(string.Join(" ", errors));
         if (r.Device.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
             throw new CliInputException($"--device {r.Device}: CUDA is not available on this machine (this tool ships the CPU backend; use --device cpu, or run from a build that references TorchSharp-cuda-linux).");
-        var data = DataSource.Resolve(r.Dataset, r.DataFolder);
         SearchRunner baseRunner;
         try
         {
@@ -144,6 +143,8 @@ internal static class SearchJob
         }
         // Components that refuse each other (unit-clamp with β-decay, …) are named now, before any data is read.
         if (baseRunner.CompositionProblems() is { Count: > 0 } problems) throw new CliInputException(string.Join(" ", problems));
+        // The data folder last: a composition that cannot run is named before the data is even looked for.
+        var data = DataSource.Resolve(r.Dataset, r.DataFolder);
         return new SearchPlan { Request = r, Composition = composition, Preset = preset, Runner = baseRunner, Options = options, Data = data };
     }
 
