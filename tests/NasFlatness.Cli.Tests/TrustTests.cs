@@ -106,7 +106,17 @@ public sealed class TrustTests
         var line = OneErrorLine(err);
         Assert.Contains("--arch-lr 0.001 (this run: 0.002)", line);
         Assert.Contains("pass another --checkpoint folder", line);
+        Assert.Contains("pass --fresh to start over in it", line);
         Assert.Equal(before, File.ReadAllText(Path.Combine(tmp["ck"], "checkpoint.json")));
+
+        // --fresh starts over in the same folder: the new settings run and the checkpoint is replaced by theirs.
+        (code, _, err) = Search("--epochs", "1", "--output", tmp["fresh"], "--checkpoint", tmp["ck2"], "--arch-lr", "0.001");
+        Assert.True(code == 0, err);
+        (code, _, err) = Search("--epochs", "1", "--output", tmp["fresh2"], "--checkpoint", tmp["ck2"], "--arch-lr", "0.002", "--fresh");
+        Assert.True(code == 0, err);
+        Assert.Equal(0.002, RunManifest.Read(Path.Combine(tmp["fresh2"], RunManifest.FileName)).SearchOptions!.ArchitectureLearningRate);
+        (code, _, err) = Search("--epochs", "1", "--output", tmp["fresh3"], "--checkpoint", tmp["ck2"], "--arch-lr", "0.002");
+        Assert.True(code == 0, err); // resumes the fresh run's completed checkpoint: same settings
 
         // Another process's lock (an OS lock on the lock file) makes the folder in use.
         using (new FileStream(Path.Combine(tmp["ck"], "nasflatness.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))

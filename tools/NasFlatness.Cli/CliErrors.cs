@@ -73,7 +73,7 @@ internal static partial class CliErrors
     private static string Mismatch(CheckpointMismatchException m)
     {
         var what = m.Differences.Count == 0 ? m.Message : string.Join("; ", m.Differences.Select(d => $"{Flag(d.Setting)} {d.Saved} (this run: {d.Now})"));
-        return $"the checkpoint in '{m.Directory}' was written with other settings: {what}. Run with the same settings to resume it, pass another --checkpoint folder, or delete '{m.Directory}' to start over.";
+        return $"the checkpoint in '{m.Directory}' was written with other settings: {what}. Run with the same settings to resume it, pass --fresh to start over in it, or pass another --checkpoint folder.";
     }
 
     [GeneratedRegex("expected type '([^']+)'")]

@@ -31,6 +31,8 @@ internal sealed record SearchRequest
     public int Seed { get; init; }
     public int? Threads { get; init; }
     public string? Checkpoint { get; init; }
+    /// <summary>Start over in the checkpoint folder instead of resuming what is there (<c>--fresh</c>).</summary>
+    public bool Fresh { get; init; }
     public string? Output { get; init; }
     /// <summary>The named protocol whose sizes and derived α-lr filled the values not given (null: none).</summary>
     public string? Protocol { get; init; }
@@ -93,6 +95,7 @@ internal sealed class SearchArguments
     public Option<int> Seed { get; } = new("--seed") { Description = "Random seed.", DefaultValueFactory = _ => 0 };
     public Option<int?> Threads { get; } = new("--threads") { Description = "libtorch CPU threads (default libtorch's choice)." };
     public Option<string?> Checkpoint { get; } = new("--checkpoint") { Description = "Folder for per-epoch checkpoints; an interrupted search resumes from it." };
+    public Option<bool> Fresh { get; } = new("--fresh") { Description = "With --checkpoint: start over instead of resuming the checkpoint in the folder (it is replaced epoch by epoch)." };
     public Option<string?> Output { get; } = new("--output", "-o") { Description = "Folder for manifest.json, alpha.png, epochs.jsonl (default results/<command>-<time>)." };
     public Option<string?> WeightSharpness { get; } = new("--weight-sharpness") { Description = "Sharpness-aware weight step of the search: none (plain SGD, default), sam or asam (two passes: gradient at w, then at w + ε; docs/flatnas.md)." };
     public Option<int?> AlphaHessianEvery { get; } = new("--alpha-hessian-every") { Description = "Record the dominant eigenvalue of the Hessian of the validation loss w.r.t. α (the DARTS-collapse indicator) every this many epochs and at the last (1 = every epoch; costs 1 + (α entries) backward passes per measurement; default: not measured)." };
@@ -113,7 +116,11 @@ internal sealed class SearchArguments
         }
         foreach (var o in new Option[] { Protocol, Dataset, Data, Epochs, TrainExamples, ValidExamples, BatchSize, Channels, Cells, SwitchEpoch, ArchLr, WeightLr, Warmup, ValidationBatches, Device, Seed, Threads, WeightSharpness, WeightRho, AlphaHessianEvery })
             command.Options.Add(o);
-        if (checkpoint) command.Options.Add(Checkpoint);
+        if (checkpoint)
+        {
+            command.Options.Add(Checkpoint);
+            command.Options.Add(Fresh);
+        }
         if (output) command.Options.Add(Output);
     }
 
@@ -144,6 +151,7 @@ internal sealed class SearchArguments
         Seed = p.GetValue(Seed),
         Threads = p.GetValue(Threads),
         Checkpoint = p.GetValue(Checkpoint),
+        Fresh = p.GetResult(Fresh) is not null && p.GetValue(Fresh),
         Output = p.GetValue(Output),
         WeightSharpness = p.GetValue(WeightSharpness),
         WeightRho = p.GetValue(WeightRho),

@@ -100,7 +100,7 @@ internal static class SearchJob
             errors.Add($"--switch-epoch {switchEpoch} is invalid: the search has {r.Epochs} epochs (0 … {r.Epochs - 1}), so the kernel and depth mixtures would never be searched.");
         var options = new SearchOptions
         {
-            Epochs = r.Epochs, Seed = r.Seed, Device = r.Device, CheckpointDirectory = r.Checkpoint, EpochValidationBatches = r.ValidationBatches,
+            Epochs = r.Epochs, Seed = r.Seed, Device = r.Device, CheckpointDirectory = r.Checkpoint, ResumeFromCheckpoint = !r.Fresh, EpochValidationBatches = r.ValidationBatches,
         };
         if (preset is not null) options = preset.Apply(options);
         // An explicit value wins over the preset's (docs/cli.md).
