@@ -32,6 +32,15 @@ public static class QuickStartApp
     /// <summary>Runs the program; returns the process exit code.</summary>
     public static int Run(string[] args)
     {
+        if (Console.IsOutputRedirected)
+        {
+            // Redirected output (a file, a pipe, a test): plain lines to the current Console.Out, none wrapped.
+            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(Console.Out), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.No,
+            });
+            AnsiConsole.Console.Profile.Width = 400;
+        }
         var data = SampleCli.Cifar10DataOption();
         var optimizer = new Option<string?>("--optimizer") { Description = "Architecture optimizer: " + string.Join(", ", Registry.Optimizers.Names) + " (default darts-1st, or the --method preset's)." };
         var method = new Option<string?>("--method") { Description = "A method preset instead of --optimizer: " + string.Join(", ", MethodPresets.Names) + ". A preset also sets the batch size, learning rates, warm-up and selection rule its paper used." };
