@@ -280,21 +280,9 @@ public sealed class NasFlatnessRegistry
         composition.Activation ?? preset?.Activation ?? SoftmaxActivation.ActivationName,
         composition.Schedule ?? preset?.Schedule ?? EveryStepSchedule.ScheduleName);
 
-    /// <summary>The supernet features the composition's components and its preset's supernet variant need.</summary>
-    private SupernetFeatures Needs(SearchComposition composition, MethodPreset? preset)
+    /// <summary>What each component of the composition needs of the supernet, named for messages; the preset's supernet variant last.</summary>
+    private List<(string What, SupernetFeatures Needs)> NeedsByComponent(SearchComposition composition, MethodPreset? preset)
     {
-        var (optimizer, regularizers, activation, schedule) = Resolve(composition, preset);
-        var needs = Optimizers.Features(optimizer) | Activations.Features(activation) | Schedules.Features(schedule)
-            | regularizers.Aggregate(SupernetFeatures.None, (n, r) => n | Regularizers.Features(r));
-        if (preset?.PartialChannels is { } pc) needs |= pc.PerCell ? SupernetFeatures.PerCellPartialChannels : SupernetFeatures.PartialChannels;
-        if (preset?.NodeBatchNorm == true) needs |= SupernetFeatures.NodeBatchNorm;
-        return needs;
-    }
-
-    /// <summary>One message per needed supernet feature the space does not offer (batch statistics are applied, not validated).</summary>
-    private IEnumerable<string> MissingFeatures(SearchComposition composition, MethodPreset? preset)
-    {
-        var offered = SearchSpaces.Features(composition.SearchSpace) | SupernetFeatures.BatchStatisticsOnly;
         var (optimizer, regularizers, activation, schedule) = Resolve(composition, preset);
         var who = new List<(string What, SupernetFeatures Needs)>
         {
@@ -310,7 +298,14 @@ public sealed class NasFlatnessRegistry
             if (preset.NodeBatchNorm) variant |= SupernetFeatures.NodeBatchNorm;
             who.Add(($"method '{preset.Name}'", variant));
         }
-        foreach (var (what, needs) in who)
+        return who;
+    }
+
+    /// <summary>One message per needed supernet feature the space does not offer (batch statistics are applied, not validated).</summary>
+    private IEnumerable<string> MissingFeatures(SearchComposition composition, MethodPreset? preset)
+    {
+        var offered = SearchSpaces.Features(composition.SearchSpace) | SupernetFeatures.BatchStatisticsOnly;
+        foreach (var (what, needs) in NeedsByComponent(composition, preset))
         {
             var missing = needs & ~offered;
             if (missing != SupernetFeatures.None)
@@ -334,7 +329,7 @@ public sealed class NasFlatnessRegistry
         var context = new ComponentContext
         {
             Services = services, PartialChannels = preset?.PartialChannels, NodeBatchNorm = preset?.NodeBatchNorm ?? false,
-            BatchStatisticsOnly = Needs(composition, preset).HasFlag(SupernetFeatures.BatchStatisticsOnly),
+            BatchStatisticsOnly = NeedsByComponent(composition, preset).Any(c => c.Needs.HasFlag(SupernetFeatures.BatchStatisticsOnly)),
         };
         var space = SearchSpaces.Create(composition.SearchSpace, context);
         context = context with { SpaceName = space.Name };
