@@ -31,6 +31,12 @@ public static partial class TorchRuntime
             if (_nativeBackendLoaded) return;
             Exception? cause = null;
             bool loaded;
+            // When the load fails, TorchSharp's static constructor writes its whole probing trace to the console before it
+            // throws; that trace is kept in the inner exception instead, so the user reads one sentence. After a successful
+            // load, whatever was written meanwhile is passed on.
+            var console = Console.Out;
+            var held = new StringWriter();
+            Console.SetOut(held);
             try
             {
                 loaded = torch.TryInitializeDeviceType(DeviceType.CPU);
@@ -40,12 +46,17 @@ public static partial class TorchRuntime
                 loaded = false;
                 cause = ex;
             }
+            finally
+            {
+                Console.SetOut(console);
+            }
             if (!loaded)
             {
                 throw new InvalidOperationException(
                     "NasFlatness could not load libtorch, TorchSharp's native backend: add one native package to your application — " +
                     NativeBackendPackages + " (see docs/packages.md).", cause);
             }
+            console.Write(held.ToString());
             _nativeBackendLoaded = true;
         }
     }

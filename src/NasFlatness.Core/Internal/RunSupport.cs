@@ -20,11 +20,14 @@ internal static class RunSupport
     }
 
     /// <summary>
-    /// The one device check of the packages: an <see cref="ArgumentException"/> in one sentence when <paramref name="name"/> is
-    /// CUDA and CUDA is not available (null, the caller's default device, passes).
+    /// The one device check of the packages, called before a data set, trainer or runner first touches torch: loads the native
+    /// backend (one sentence naming the package to add when the application has none, see
+    /// <see cref="NasFlatness.Advanced.TorchRuntime.EnsureNativeBackend"/>), then an <see cref="ArgumentException"/> in one
+    /// sentence when <paramref name="name"/> is CUDA and CUDA is not available (null, the caller's default device, passes).
     /// </summary>
     public static void RequireAvailable(string? name)
     {
+        NasFlatness.Advanced.TorchRuntime.EnsureNativeBackend();
         if (name is not null && name.StartsWith("cuda", StringComparison.Ordinal) && !torch.cuda.is_available())
             throw new ArgumentException($"Device '{ErrorText.Echo(name)}' was requested but CUDA is not available on this machine (use 'cpu', or install a CUDA backend package such as TorchSharp-cuda-linux).");
     }

@@ -1,3 +1,4 @@
+using NasFlatness.Internal;
 using NasFlatness.Evaluation;
 using TorchSharp;
 
@@ -60,6 +61,7 @@ public sealed class MedMnistClassificationData : IClassificationDataset
         _testCount = Math.Min(data.Test.Count, options.MaxTestExamples ?? int.MaxValue);
         sources.Add((data.Test, 0, _testCount));
         Info = data.Info;
+        RunSupport.RequireAvailable(options.Device);
         _images = new PaddedImageSet(sources, options.CropPadding, data.Train.Mean(), data.Train.Std(), torch.device(options.Device));
     }
 

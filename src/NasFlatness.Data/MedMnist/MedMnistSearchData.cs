@@ -1,3 +1,4 @@
+using NasFlatness.Internal;
 using TorchSharp;
 
 namespace NasFlatness.Data;
@@ -93,6 +94,7 @@ public sealed class MedMnistSearchData : ISearchDataset
         _trainCount = weights.Count;
         _validationCount = alpha.Count;
         Info = data.Info;
+        RunSupport.RequireAvailable(options.Device);
         _images = new PaddedImageSet([weights, alpha], options.CropPadding, train.Mean(), train.Std(), torch.device(options.Device));
     }
 
