@@ -55,11 +55,12 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         throw new DirectoryNotFoundException("The repository root (NasFlatness.sln) was not found above " + AppContext.BaseDirectory);
     }
 
-    private (int Code, string Output) Run(string file, string arguments, string workingDirectory, int timeoutSeconds)
+    private (int Code, string Output) Run(string file, string arguments, string workingDirectory, int timeoutSeconds, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(file, arguments) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         PinNativeKernels(start);
         using var process = Process.Start(start)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
@@ -97,7 +98,10 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         return feed;
     }
 
-    private static string ProjectFile(IEnumerable<string> packages, string version, string torchVersion) => $"""
+    private static string ProjectFile(IEnumerable<string> packages, string version, string torchVersion, bool nativeBackend = true) =>
+        ProjectFile([.. packages.Select(id => (id, version)), .. nativeBackend ? new[] { ("libtorch-cpu-linux-x64", torchVersion) } : []]);
+
+    private static string ProjectFile(IEnumerable<(string Id, string Version)> packages) => $"""
         <Project Sdk="Microsoft.NET.Sdk">
           <PropertyGroup>
             <OutputType>Exe</OutputType>
@@ -107,8 +111,7 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
             <NoWarn>$(NoWarn);NU1603</NoWarn>
           </PropertyGroup>
           <ItemGroup>
-            {string.Join("\n    ", packages.Select(id => $"<PackageReference Include=\"{id}\" Version=\"{version}\" />"))}
-            <PackageReference Include="libtorch-cpu-linux-x64" Version="{torchVersion}" />
+            {string.Join("\n    ", packages.Select(p => $"<PackageReference Include=\"{p.Id}\" Version=\"{p.Version}\" />"))}
           </ItemGroup>
         </Project>
         """;
@@ -124,8 +127,15 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         </configuration>
         """;
 
-    private static string TorchVersion(string root) =>
-        Regex.Match(File.ReadAllText(Path.Combine(root, "Directory.Packages.props")), "Include=\"libtorch-cpu-linux-x64\" Version=\"([^\"]+)\"").Groups[1].Value;
+    private static string TorchVersion(string root) => CentralVersion(root, "libtorch-cpu-linux-x64");
+
+    /// <summary>The version Directory.Packages.props pins for <paramref name="id"/>.</summary>
+    private static string CentralVersion(string root, string id)
+    {
+        var m = Regex.Match(File.ReadAllText(Path.Combine(root, "Directory.Packages.props")), $"Include=\"{Regex.Escape(id)}\" Version=\"([^\"]+)\"");
+        Assert.True(m.Success, $"Directory.Packages.props pins no version of {id}");
+        return m.Groups[1].Value;
+    }
 
     /// <summary>
     /// The package ids in an app's restore (<c>obj/project.assets.json</c> "libraries"), and the closure of
@@ -154,7 +164,8 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
     /// <summary>
     /// A DARTS user: an app that references only Core, SearchSpaces, Optimizers, Data and Landscape searches NB201 with DARTS on
     /// CIFAR-10 and looks its cell up in the table; its restore holds no ML.NET package and no SkiaSharp native package that
-    /// TorchSharp does not bring itself.
+    /// TorchSharp does not bring itself. The same app without the native backend package gets one sentence naming it, and
+    /// the README's programs build from their text and package lists alone (both on the same packed feed).
     /// </summary>
     [Fact]
     public void DartsUserOfThePackedPackagesRestoresNoMlNetAndNoSkiaNativePackage()
@@ -198,6 +209,64 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
         // The accuracy printed is the table's own entry for the printed cell (checked against the library's table here).
         var cell = NasFlatness.Genotypes.Nb201Genotype.Parse(line.Groups[1].Value);
         Assert.Equal(NasFlatness.Landscape.Nb201Table.Embedded.Get(cell).Cifar10TestAccuracy.ToString("F2", System.Globalization.CultureInfo.InvariantCulture), line.Groups[2].Value);
+
+        // The same app without the native backend package: its first NasFlatness call that needs torch (the data set's
+        // constructor) throws one InvalidOperationException whose message names the packages to add, and TorchSharp's
+        // probing trace does not reach the console. NUGET_PACKAGES points at an empty folder so that TorchSharp's fallback
+        // cannot find libtorch in this machine's package cache either, as on a machine that never restored it.
+        string forgetful = Directory.CreateDirectory(Path.Combine(_temp, "forgetful")).FullName;
+        File.WriteAllText(Path.Combine(forgetful, "Forgetful.csproj"), ProjectFile(DartsUserPackages, _version, TorchVersion(root), nativeBackend: false));
+        File.WriteAllText(Path.Combine(forgetful, "nuget.config"), NugetConfig(feed));
+        File.WriteAllText(Path.Combine(forgetful, "Program.cs"), """
+            using NasFlatness.Data;
+
+            try
+            {
+                var images = CifarImages.Load(args[0]);
+                using var data = new CifarSearchData(images, new CifarSearchDataOptions { MaxTrainExamples = 64, MaxValidationExamples = 64 });
+                Console.WriteLine("loaded");
+                return 0;
+            }
+            catch (InvalidOperationException ex)
+            {
+                Console.WriteLine("error: " + ex.Message);
+                return 2;
+            }
+            """);
+        var (forgetfulBuild, forgetfulBuildText) = Run("dotnet", "build -c Release", forgetful, 600);
+        Assert.True(forgetfulBuild == 0, forgetfulBuildText);
+        Assert.False(RestoredPackages(forgetful, "TorchSharp").All.Contains("libtorch-cpu-linux-x64"), "the app must not get a backend from the NasFlatness packages");
+        string empty = Directory.CreateDirectory(Path.Combine(_temp, "no-package-cache")).FullName;
+        var (forgetfulCode, forgetfulText) = Run("dotnet", $"\"{Path.Combine(forgetful, "bin", "Release", "net10.0", "Forgetful.dll")}\" \"{TestData.Cifar10}\"", forgetful, 300,
+            new Dictionary<string, string> { ["NUGET_PACKAGES"] = empty });
+        Assert.True(forgetfulCode == 2, forgetfulText);
+        Assert.Equal(
+            "error: NasFlatness could not load libtorch, TorchSharp's native backend: add one native package to your application — " +
+            NasFlatness.Advanced.TorchRuntime.NativeBackendPackages + " (see docs/packages.md).",
+            forgetfulText.Trim());
+
+        ReadmeProgramsBuildFromTheirTextAndPackageListAlone(root, feed);
+    }
+
+    /// <summary>
+    /// The README's "Use it from code" programs, each taken from the README as text — its <c>dotnet add package</c> list and its
+    /// <c>Program.cs</c> — build on their own against the packed packages (NasFlatness packages from the folder feed, the others
+    /// at the versions this repository pins), so neither needs a using, a variable or a package the README leaves out.
+    /// </summary>
+    private void ReadmeProgramsBuildFromTheirTextAndPackageListAlone(string root, string feed)
+    {
+        foreach (var (name, file, _) in ReadmeTests.Snippets.Select(row => ((string)row[0], (string)row[1], (string)row[2])))
+        {
+            string program = ReadmeTests.Program(file, name);
+            var packages = ReadmeTests.PackagesAbove(program)
+                .Select(id => (id, id.StartsWith("NasFlatness.", StringComparison.Ordinal) ? _version : CentralVersion(root, id))).ToArray();
+            string app = Directory.CreateDirectory(Path.Combine(_temp, "readme-" + name)).FullName;
+            File.WriteAllText(Path.Combine(app, "Readme.csproj"), ProjectFile(packages));
+            File.WriteAllText(Path.Combine(app, "nuget.config"), NugetConfig(feed));
+            File.WriteAllText(Path.Combine(app, "Program.cs"), program);
+            var (code, text) = Run("dotnet", "build -c Release", app, 600);
+            Assert.True(code == 0, $"README program '{name}':\n{program}\n{text}");
+        }
     }
 
     [Fact]
@@ -328,9 +397,26 @@ public sealed class PackageConsumerTests(ITestOutputHelper output) : IDisposable
     {
         string root = RepositoryRoot();
         string feed = Directory.CreateDirectory(Path.Combine(_temp, "tool-feed")).FullName;
-        var (packCode, packText) = Run("dotnet", $"pack \"{Path.Combine(root, "tools", "NasFlatness.Cli", "NasFlatness.Cli.csproj")}\" -c Release --no-build -o \"{feed}\" -p:Version={_version}", root, 600);
+        // Not --no-build: the linux-x64 package is packed from its own build (bin/Release/net10.0/linux-x64/), which a plain
+        // `dotnet build` does not make. PackageVersion, not Version, so that no assembly is rebuilt with the test's version.
+        var (packCode, packText) = Run("dotnet", $"pack \"{Path.Combine(root, "tools", "NasFlatness.Cli", "NasFlatness.Cli.csproj")}\" -c Release -o \"{feed}\" -p:PackageVersion={_version}", root, 600);
         Assert.True(packCode == 0, packText);
-        Assert.Single(Directory.GetFiles(feed, "NasFlatness.Cli.*.nupkg"));
+        // A runtime-specific tool (.NET 10): a pointer package and the linux-x64 package that holds the tool, with the native
+        // libraries of linux-x64 only (libtorch's CPU build and ScottPlot's SkiaSharp/HarfBuzz, none of their other platforms),
+        // and without the libtorch libraries TorchSharp never loads.
+        Assert.Equal(
+            new[] { $"NasFlatness.Cli.{_version}.nupkg", $"NasFlatness.Cli.linux-x64.{_version}.nupkg" },
+            Directory.GetFiles(feed, "*.nupkg").Select(f => Path.GetFileName(f)).Order(StringComparer.Ordinal).ToArray());
+        using (var pointer = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"NasFlatness.Cli.{_version}.nupkg")))
+            Assert.DoesNotContain(pointer.Entries, e => e.Name.EndsWith(".dll", StringComparison.Ordinal) || e.Name.EndsWith(".so", StringComparison.Ordinal));
+        using (var package = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"NasFlatness.Cli.linux-x64.{_version}.nupkg")))
+        {
+            var natives = package.Entries.Where(e => Regex.IsMatch(e.Name, @"\.(so|dylib)$|^lib.*\.dll$|^(libSkiaSharp|libHarfBuzzSharp|torch_cpu|LibTorchSharp)\.")).Select(e => e.FullName).ToArray();
+            Assert.Contains("tools/net10.0/linux-x64/libtorch_cpu.so", natives);
+            Assert.Contains("tools/net10.0/linux-x64/libSkiaSharp.so", natives);
+            Assert.All(natives, n => Assert.Matches(@"^tools/net10\.0/linux-x64/[^/]+\.so$", n));
+            Assert.DoesNotContain(package.Entries, e => e.FullName.Contains("runtimes/", StringComparison.Ordinal) || e.Name == "libtorch_python.so");
+        }
 
         string toolPath = Path.Combine(_temp, "tools");
         var (installCode, installText) = Run("dotnet", $"tool install NasFlatness.Cli --version {_version} --tool-path \"{toolPath}\" --add-source \"{feed}\"", _temp, 600);
