@@ -80,7 +80,8 @@ public sealed class SparsemaxActivation : IArchitectureActivation
     public Tensor Activate(Tensor logits)
     {
         ArgumentNullException.ThrowIfNull(logits);
-        return Sparsemax(logits / Temperature);
+        using Scalar temperature = Temperature;
+        return Sparsemax(logits.div(temperature));
     }
 
     /// <summary>Sparsemax of <paramref name="z"/> along the last dimension (no temperature), differentiable.</summary>
@@ -91,15 +92,18 @@ public sealed class SparsemaxActivation : IArchitectureActivation
         ArgumentNullException.ThrowIfNull(z);
         if (z.dim() < 1) throw new ArgumentException("Sparsemax needs at least one dimension.", nameof(z));
         using var scope = torch.NewDisposeScope();
+        // Named scalars stay reachable for the whole call: TorchSharp 0.107 does not keep an implicitly converted Scalar
+        // alive through its native call, so a garbage collection at that moment can free it (seen once under heavy load).
+        using Scalar one = 1;
         long n = z.shape[^1];
         var sorted = z.sort(-1, descending: true).Values;
         var cumulative = sorted.cumsum(-1);
         var k = torch.arange(1, n + 1, dtype: z.dtype, device: z.device);
         // The support is a prefix of the sorted scores: k* counts where 1 + k·z_(k) > Σ_{j≤k} z_(j) (strict).
-        var inSupport = (k * sorted + 1).gt(cumulative);
+        var inSupport = (k * sorted).add(one, one).gt(cumulative);
         var supportSize = inSupport.sum(-1, keepdim: true);
-        var supportSum = cumulative.gather(-1, supportSize - 1);
-        var threshold = (supportSum - 1) / supportSize.to(z.dtype);
+        var supportSum = cumulative.gather(-1, supportSize.sub(one));
+        var threshold = supportSum.sub(one) / supportSize.to(z.dtype);
         // ReLU (not clamp) so that an entry exactly at the threshold gets no gradient: it is outside the support.
         return nn.functional.relu(z - threshold).MoveToOuterDisposeScope();
     }
