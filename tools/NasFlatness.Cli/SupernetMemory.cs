@@ -28,27 +28,29 @@ internal sealed record SupernetMemory(long Parameters, long ParameterBytes, long
     /// <summary>
     /// Estimates the search of <paramref name="space"/> (a built-in space; null for another) on images of <paramref name="dataset"/>
     /// with batches of <paramref name="batchSize"/>. The parameter count is exact for the built-in spaces: it is a quadratic in the
-    /// channels C at a fixed cell count (every layer's width is a multiple of C), fitted through three small builds; cells beyond a
-    /// few are scaled linearly.
+    /// channels C at a fixed cell count (every layer's width is a multiple of C), fitted through three builds at the smallest valid
+    /// channel counts; cells beyond a few are scaled linearly. With <paramref name="upperBound"/> one build suffices: every
+    /// coefficient of that quadratic is ≥ 0, so P(C) ≤ P(c₀) · max(1, (C / c₀)²) — a bound for a quick "fits" (the parameters are then an upper bound).
     /// </summary>
-    public static SupernetMemory? Estimate(ISearchSpace space, DatasetInfo dataset, int batchSize)
+    public static SupernetMemory? Estimate(ISearchSpace space, DatasetInfo dataset, int batchSize, bool upperBound = false)
     {
         var (channels, cells, step, maxCells, cellCount) = space switch
         {
-            Nb201SearchSpace s => (s.Options.Channels, s.Options.CellsPerStage, 4 * (s.Options.PartialChannels ? s.Options.PartialChannelProportion : 1), MaxPerStageCells, 3L * s.Options.CellsPerStage),
-            DartsSearchSpace s => (s.Options.Channels, s.Options.Cells, 4 * s.Options.PartialChannels, MaxDartsCells, (long)s.Options.Cells),
-            ZoDartsPlusPlusSearchSpace s => (s.Options.Channels, s.Options.CellsPerStage, 4, MaxPerStageCells, 3L * s.Options.CellsPerStage),
+            // The smallest valid channel steps: partial channels need C divisible by K (DARTS: C / K even; FactorizedReduce halves C).
+            Nb201SearchSpace s => (s.Options.Channels, s.Options.CellsPerStage, 2 * (s.Options.PartialChannels ? s.Options.PartialChannelProportion : 1), MaxPerStageCells, 3L * s.Options.CellsPerStage),
+            DartsSearchSpace s => (s.Options.Channels, s.Options.Cells, 2 * s.Options.PartialChannels, MaxDartsCells, (long)s.Options.Cells),
+            ZoDartsPlusPlusSearchSpace s => (s.Options.Channels, s.Options.CellsPerStage, 2, MaxPerStageCells, 3L * s.Options.CellsPerStage),
             _ => (0, 0, 0, 0, 0L),
         };
         if (channels < 1 || step < 1) return null;
         int fitCells = Math.Min(cells, maxCells);
-        var points = new (double C, double P)[3];
+        var points = new (double C, double P)[upperBound ? 1 : 3];
         long operationsPerCell = 0;
         // The builds draw initial weights: keep the generator where it was, so a seeded run is unchanged by the estimate.
         using var rng = torch.random.get_rng_state();
         try
         {
-            for (int i = 0; i < 3; i++)
+            for (int i = 0; i < points.Length; i++)
             {
                 int c = step * (i + 1);
                 using var scope = torch.NewDisposeScope();
@@ -61,16 +63,21 @@ internal sealed record SupernetMemory(long Parameters, long ParameterBytes, long
         {
             torch.random.set_rng_state(rng);
         }
-        // Lagrange through (c1, p1), (c2, p2), (c3, p3) at C; then the cells beyond the fit, linearly.
         double x = channels, parameters = 0;
-        for (int i = 0; i < 3; i++)
+        if (upperBound)
+            parameters = points[0].P * Math.Max(1, x / points[0].C * (x / points[0].C));
+        else
         {
-            double term = points[i].P;
-            for (int j = 0; j < 3; j++)
-                if (j != i) term *= (x - points[j].C) / (points[i].C - points[j].C);
-            parameters += term;
+            // Lagrange through (c1, p1), (c2, p2), (c3, p3) at C.
+            for (int i = 0; i < 3; i++)
+            {
+                double term = points[i].P;
+                for (int j = 0; j < 3; j++)
+                    if (j != i) term *= (x - points[j].C) / (points[i].C - points[j].C);
+                parameters += term;
+            }
         }
-        parameters *= (double)cells / fitCells;
+        parameters *= (double)cells / fitCells; // the cells beyond the fit, linearly
         double activations = 4.0 * batchSize * dataset.Height * dataset.Width * channels / 4.0 * operationsPerCell * cellCount;
         return new SupernetMemory(Saturate(parameters), Saturate(parameters * 3 * sizeof(float)), Saturate(activations));
     }
@@ -83,6 +90,8 @@ internal sealed record SupernetMemory(long Parameters, long ParameterBytes, long
     public static void Require(ISearchSpace space, DatasetInfo dataset, int batchSize, string device, string flags)
     {
         if (!device.StartsWith("cpu", StringComparison.Ordinal) || Available() is not long available) return;
+        // One small build bounds the need from above; the exact fit (two more builds) only when that bound does not fit.
+        if (Estimate(space, dataset, batchSize, upperBound: true) is not { } bound || bound.Bytes <= available) return;
         if (Estimate(space, dataset, batchSize) is not { } need || need.Bytes <= available) return;
         throw new CliInputException(string.Create(CultureInfo.InvariantCulture,
             $"{flags} needs at least {Gigabytes(need.Bytes)} of memory for the search — a supernet of {need.Parameters:N0} weights ({Gigabytes(need.ParameterBytes)} with gradients and momentum) " +
