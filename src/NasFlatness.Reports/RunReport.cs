@@ -62,12 +62,8 @@ public static class RunReport
         return new RunReportFiles(reportPath, cellPath);
     }
 
-    internal static void WriteAtomically(string path, string text)
-    {
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, text, new UTF8Encoding(false));
-        File.Move(temporary, path, overwrite: true);
-    }
+    /// <summary>Temporary file, fsync, rename (<see cref="AtomicFile"/>); a failed write leaves neither a cut file nor its temporary.</summary>
+    internal static void WriteAtomically(string path, string text) => AtomicFile.WriteAllText(path, text);
 
     /// <summary>The page of <paramref name="manifest"/> as HTML text.</summary>
     public static string Html(RunManifest manifest, RunReportOptions? options = null) => Html(manifest, options, []);

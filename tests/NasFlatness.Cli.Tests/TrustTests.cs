@@ -14,7 +14,8 @@ public sealed class TrustTests
     private static readonly string[] Tiny =
         ["--channels", "4", "--cells", "1", "--train-examples", "64", "--valid-examples", "64", "--batch-size", "32", "--threads", "1", "--data", TestData.Cifar10];
 
-    private static (int Code, string Out, string Err) Search(params string[] extra) => Tool.Run(["search", .. Tiny, .. extra]);
+    /// <summary>A tiny search (C = 4, N = 1, 64 + 64 images, batch 32, one thread) through the tool, with <paramref name="extra"/> arguments.</summary>
+    internal static (int Code, string Out, string Err) Search(params string[] extra) => Tool.Run(["search", .. Tiny, .. extra]);
 
     /// <summary>The error stream holds exactly one line, which starts with <c>error:</c> and holds no API names.</summary>
     private static string OneErrorLine(string err)

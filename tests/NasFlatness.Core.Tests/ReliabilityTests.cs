@@ -307,7 +307,7 @@ public sealed partial class ReliabilityTests : IDisposable
         var logger = new ListLogger();
         var result = Runner(Options(folder), logger: logger).Run(data);
         Assert.Single(result.Epochs);
-        Assert.Contains(logger.Lines, l => l.Contains($"took over the stale lock of pid {dead.Id}") && l.Contains("no longer running"));
+        Assert.Contains(logger.Lines, l => l.Contains($"took over the stale lock in '{Path.GetFullPath(folder)}' left by process {dead.Id} ") && l.Contains("no longer running"));
     }
 
     [Fact]

@@ -2,7 +2,7 @@ using ScottPlot;
 
 namespace NasFlatness.Cli;
 
-/// <summary>The figures the tool writes (ScottPlot, PNG).</summary>
+/// <summary>The figures the tool writes (ScottPlot, PNG): rendered in memory, then written atomically (<see cref="OutputFolder.WriteFile(string, byte[])"/>).</summary>
 internal static class AlphaPlot
 {
     /// <summary>Max mixing weight per edge over the epochs: one line per edge; x = 0 is the start when <paramref name="hasStart"/>.</summary>
@@ -26,7 +26,7 @@ internal static class AlphaPlot
         plt.YLabel("max mixing weight");
         plt.Axes.SetLimitsY(0, 1.02);
         if (edges <= 14) plt.ShowLegend(Alignment.UpperLeft);
-        plt.SavePng(path, 900, 550);
+        OutputFolder.WriteFile(path, Png(plt));
     }
 
     /// <summary>Lines with optional error bars (compare: a metric per method over the epochs).</summary>
@@ -44,6 +44,12 @@ internal static class AlphaPlot
         plt.XLabel(xLabel);
         plt.YLabel(yLabel);
         plt.ShowLegend(Alignment.LowerRight);
-        plt.SavePng(path, 900, 550);
+        OutputFolder.WriteFile(path, Png(plt));
+    }
+
+    private static byte[] Png(Plot plt)
+    {
+        using var image = plt.GetImage(900, 550);
+        return image.GetImageBytes(ImageFormat.Png);
     }
 }

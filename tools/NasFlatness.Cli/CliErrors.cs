@@ -37,6 +37,9 @@ internal static partial class CliErrors
     {
         SearchDivergedException d => (ExitCodes.Diverged, Line("error: " + Diverged(d))),
         CheckpointMismatchException m => (ExitCodes.BadInput, Line("error: " + Mismatch(m))),
+        CheckpointFolderInUseException { OtherHost: { } host, LockFile: { } lockFile } u => (ExitCodes.BadInput, Line(
+            $"error: the checkpoint folder '{u.Directory}' is locked by a run on another host ({u.Holder}), which this machine cannot check; " +
+            $"if that run has stopped (check on host {host}), delete '{lockFile}' and run again to take the folder over, or pass another --checkpoint folder.")),
         CheckpointFolderInUseException u => (ExitCodes.BadInput, Line(
             $"error: the checkpoint folder '{u.Directory}' is in use by another run ({u.Holder}); wait for it to finish, or pass another --checkpoint folder.")),
         _ => null,

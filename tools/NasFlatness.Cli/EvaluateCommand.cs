@@ -68,7 +68,7 @@ internal static class EvaluateCommand
             var folder = parse.GetValue(outputOption) ?? SearchArguments.DefaultOutput("evaluate");
             Directory.CreateDirectory(folder);
 
-            var trainer = new EvaluationTrainer(options);
+            var trainer = new EvaluationTrainer(options, new WarningLogger<EvaluationTrainer>(o));
             var (classification, fingerprint) = source.LoadClassification(nTrain, nTest, options.Device);
             using var _ = classification;
             space.Validate(classification.Info);

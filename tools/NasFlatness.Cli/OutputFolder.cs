@@ -1,8 +1,84 @@
+using System.Globalization;
+
 namespace NasFlatness.Cli;
 
-/// <summary>The output folder of a command: a run that fails leaves no empty folder it created behind.</summary>
+/// <summary>
+/// The output folder of a command: checked before compute (creatable, writable, enough free space), written file by file
+/// atomically, and a run that fails leaves no empty folder it created behind.
+/// </summary>
 internal static class OutputFolder
 {
+    /// <summary>Reads the free bytes of the file system holding a folder (tests replace it); null where it cannot be read.</summary>
+    internal static Func<string, long?> FreeSpace { get; set; } = ReadFreeSpace;
+
+    /// <summary>Wraps every stream a result file is written through (tests inject a full disk); null = none.</summary>
+    internal static Func<string, Stream, Stream>? WrapStream { get; set; }
+
+    /// <summary>
+    /// Makes sure <paramref name="folder"/> exists (created if missing), can be written (a probe file is created, flushed to disk
+    /// and deleted) and has at least <paramref name="needed"/> bytes free — before any data is read or anything computed.
+    /// </summary>
+    /// <param name="folder">The folder.</param>
+    /// <param name="needed">About what the command will write into it.</param>
+    /// <param name="flag">The option that named the folder, for the message.</param>
+    /// <exception cref="CliInputException">One sentence naming <paramref name="flag"/>, the folder and the cause.</exception>
+    public static void Prepare(string folder, long needed, string flag = "--output")
+    {
+        string full;
+        try
+        {
+            full = Path.GetFullPath(folder);
+            Directory.CreateDirectory(full);
+        }
+        catch (Exception ex) when (IsIo(ex))
+        {
+            throw new CliInputException($"{flag} '{folder}' cannot be created ({ex.Message}); choose another {flag} folder. Nothing was computed.");
+        }
+        var probe = Path.Combine(full, $".write-probe-{Environment.ProcessId}.tmp");
+        try
+        {
+            using (var s = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+            {
+                s.WriteByte(0);
+                s.Flush(flushToDisk: true);
+            }
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (IsIo(ex))
+        {
+            try { File.Delete(probe); } catch (Exception cleanup) when (IsIo(cleanup)) { }
+            throw new CliInputException($"{flag} '{folder}' is not writable ({ex.Message}); choose another {flag} folder. Nothing was computed.");
+        }
+        if (FreeSpace(full) is long free && free < needed)
+            throw new CliInputException(string.Create(CultureInfo.InvariantCulture,
+                $"{flag} '{folder}' has {free / 1e6:F2} MB free, but the run writes about {needed / 1e6:F2} MB into it (manifest.json, epochs.jsonl, alpha.png, cell.svg, report.html); free space or choose another {flag} folder. Nothing was computed."));
+    }
+
+    /// <summary>Writes <paramref name="path"/> atomically and durably (<see cref="AtomicFile"/>: a temporary file, fsync, rename).</summary>
+    public static void WriteFile(string path, Action<Stream> write) =>
+        AtomicFile.Write(path, stream => write(WrapStream is { } wrap ? wrap(path, stream) : stream));
+
+    /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically and durably.</summary>
+    public static void WriteFile(string path, byte[] bytes) => WriteFile(path, s => s.Write(bytes));
+
+    /// <summary>Appends <paramref name="text"/> (UTF-8) to <paramref name="path"/> and flushes it; an append that fails is cut off again (no partial line stays).</summary>
+    public static void Append(string path, string text)
+    {
+        using var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
+        long end = file.Seek(0, SeekOrigin.End);
+        try
+        {
+            var stream = WrapStream is { } wrap ? wrap(path, file) : file;
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(text));
+            stream.Flush();
+        }
+        catch (Exception ex) when (IsIo(ex))
+        {
+            try { file.SetLength(end); } catch (Exception cut) when (IsIo(cut)) { }
+            throw;
+        }
+    }
+
     /// <summary>
     /// Runs <paramref name="run"/>, which writes into <paramref name="folder"/>; when it throws and the folder did not exist
     /// before and is still empty, the folder is removed (a folder with partial results, or one the user made, stays).
@@ -27,4 +103,19 @@ internal static class OutputFolder
             throw;
         }
     }
+
+    private static long? ReadFreeSpace(string folder)
+    {
+        try
+        {
+            return new DriveInfo(folder).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (IsIo(ex) || ex is ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    private static bool IsIo(Exception ex) =>
+        ex is IOException or UnauthorizedAccessException or System.Security.SecurityException or NotSupportedException;
 }

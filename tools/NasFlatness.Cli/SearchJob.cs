@@ -145,7 +145,18 @@ internal static class SearchJob
         if (baseRunner.CompositionProblems() is { Count: > 0 } problems) throw new CliInputException(string.Join(" ", problems));
         // The data folder last: a composition that cannot run is named before the data is even looked for.
         var data = DataSource.Resolve(r.Dataset, r.DataFolder);
+        // A size that cannot fit is refused before the supernet is built (CIFAR-10's image shape is known without reading it;
+        // other data is checked in Run once loaded).
+        if (data.Kind == "cifar10") RequireMemory(baseRunner.SearchSpace, DatasetInfo.Cifar10, options);
         return new SearchPlan { Request = r, Composition = composition, Preset = preset, Runner = baseRunner, Options = options, Data = data };
+    }
+
+    /// <summary>Refuses a search that cannot fit in the available memory, naming the flags that size it (<see cref="SupernetMemory"/>).</summary>
+    private static void RequireMemory(ISearchSpace space, DatasetInfo dataset, SearchOptions options)
+    {
+        if (SpaceShape.Of(space) is not { } shape) return;
+        SupernetMemory.Require(space, dataset, options.BatchSize, options.Device,
+            string.Create(CultureInfo.InvariantCulture, $"--channels {shape.Channels} (with --cells {shape.Cells}, --batch-size {options.BatchSize})"));
     }
 
     /// <summary>
@@ -168,16 +179,17 @@ internal static class SearchJob
     {
         var r = plan.Request;
         if (r.Threads is int threads) torch.set_num_threads(threads);
-        Directory.CreateDirectory(folder);
         var observer = new EdgeWeightObserver(plan.Runner.SearchSpace.Name);
         using var hessian = r.AlphaHessianEvery is int every ? new ArchitectureHessianObserver { EveryEpochs = every } : null;
-        var runner = new SearchRunner(plan.Runner.SearchSpace, plan.Runner.Optimizer, plan.Runner.Regularizers, plan.Options)
+        var runner = new SearchRunner(plan.Runner.SearchSpace, plan.Runner.Optimizer, plan.Runner.Regularizers, plan.Options, new WarningLogger<SearchRunner>(o))
         {
             Activation = plan.Runner.Activation,
             Schedule = plan.Runner.Schedule,
             Observers = hessian is null ? [observer] : [observer, hessian],
         };
         var opts = runner.Options;
+        // The output folder is checked like the checkpoint folder, before the data is read: a full disk is found now, not after the search.
+        OutputFolder.Prepare(folder, ResultBytes(opts.Epochs));
         var shape = SpaceShape.Of(runner.SearchSpace) ?? new SpaceShape(r.Channels, r.Cells, null, "");
         string method = plan.Preset?.Name ?? string.Join("+", new[] { runner.Optimizer.Name }.Concat(runner.Regularizers.Select(x => x.Name)));
         o.Line($"[bold]{Markup.Escape(label ?? "search")}[/] {Markup.Escape(runner.SearchSpace.Name)} with [green]{Markup.Escape(method)}[/] on {Markup.Escape(plan.Data.Name)}: " +
@@ -192,6 +204,7 @@ internal static class SearchJob
 
         var (data, fingerprint) = plan.Data.LoadSearch(r.TrainExamples, r.ValidExamples, opts.Device);
         using var _ = data;
+        if (plan.Data.Kind != "cifar10") RequireMemory(runner.SearchSpace, data.Info, opts);
         // Table figures describe CIFAR-10 cells of this space only: a search on other data gets none (they would say nothing about it).
         Nb201Table? table = runner.SearchSpace.Name == Nb201SearchSpace.SpaceName && plan.Data.Kind == "cifar10" ? Nb201Table.Embedded : null;
         var epochsFile = Path.Combine(folder, "epochs.jsonl");
@@ -207,14 +220,28 @@ internal static class SearchJob
             alphaHessianMaxEigenvalue = e.Metrics.TryGetValue(ArchitectureHessianObserver.MetricName, out double l) ? l : (double?)null,
         };
         int epochLines = 0;
+        bool appendFailed = false;
 
         void OnEpoch(EpochRecord e, TimeSpan left)
         {
             var entry = EpochManifest.From(e, activate);
             double? acc = table is null ? null : table.Get(e.Genotype).Cifar10TestAccuracy;
             var payload = Payload(e, entry, acc, left.TotalSeconds);
-            File.AppendAllText(epochsFile, JsonSerializer.Serialize(payload, lineOptions) + "\n");
-            epochLines++;
+            // The epoch's line must not cost the epoch its checkpoint (the runner reports an epoch before writing it): a failed append
+            // is one warning, later epochs are not appended (no line after a cut one), and the whole file is written at the end.
+            if (!appendFailed)
+            {
+                try
+                {
+                    OutputFolder.Append(epochsFile, JsonSerializer.Serialize(payload, lineOptions) + "\n");
+                    epochLines++;
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    appendFailed = true;
+                    o.Warning($"epoch {e.Epoch + 1} could not be added to '{epochsFile}' ({ex.Message}); the search goes on (a --checkpoint is still written) and the file is written whole at the end.");
+                }
+            }
             o.Event("epoch", payload);
             o.Text(string.Create(CultureInfo.InvariantCulture,
                 $"epoch {e.Epoch + 1,3}/{opts.Epochs}  train {e.TrainLoss:F4} ({e.TrainAccuracy:P1})  valid {e.ValidationLoss:F4} ({e.ValidationAccuracy:P1})  " +
@@ -262,12 +289,6 @@ internal static class SearchJob
             }), cancellationToken);
         }
 
-        if (epochLines != result.Epochs.Count)
-        {
-            // Resumed from a checkpoint: the epochs run before are in the result's history; the file lists every epoch.
-            File.WriteAllLines(epochsFile, result.Epochs.Select(e =>
-                JsonSerializer.Serialize(Payload(e, EpochManifest.From(e, activate), table?.Get(e.Genotype).Cifar10TestAccuracy, null), lineOptions)));
-        }
         var manifest = RunManifest.FromSearch(result, opts, plan.CompositionNames(), RunEnvironment.Capture(opts.Device), activate);
         manifest.Command = [.. command];
         manifest.Dataset = fingerprint;
@@ -302,14 +323,30 @@ internal static class SearchJob
             manifest.Outcome.Metrics["Nb201Cifar10Radius2Min"] = quality.Radius2.NeighborMin;
             manifest.Outcome.Metrics["Nb201Cifar10Radius2Gap"] = quality.Radius2.Gap;
         }
+        // The search's result first (the manifest holds the genotype, every epoch and α), then what can be made again from it: a file
+        // that fails after the manifest is a warning, and the command still succeeds with the results there.
+        var manifestPath = Path.Combine(folder, RunManifest.FileName);
+        try
+        {
+            manifest.Write(manifestPath);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"the search finished (genotype {result.Genotype}, epoch {result.SelectedEpoch + 1}), but its manifest '{manifestPath}' could not be written: {ex.Message}", ex);
+        }
+        if (epochLines != result.Epochs.Count || appendFailed)
+        {
+            // Resumed from a checkpoint (the epochs run before are in the result's history) or an append failed: the file lists every epoch.
+            TryWrite(o, epochsFile, () => OutputFolder.WriteFile(epochsFile, System.Text.Encoding.UTF8.GetBytes(string.Concat(result.Epochs.Select(e =>
+                JsonSerializer.Serialize(Payload(e, EpochManifest.From(e, activate), table?.Get(e.Genotype).Cifar10TestAccuracy, null), lineOptions) + "\n")))));
+        }
         var initial = observer.Initial;
         var series = new List<double[]>();
         if (initial is not null) series.Add(initial);
         series.AddRange(manifest.Epochs.Select(observer.For));
-        var png = Path.Combine(folder, "alpha.png");
-        AlphaPlot.Save(png, $"{method} on {runner.SearchSpace.Name}: max mixing weight per edge", series, initial is not null, observer.EdgeLabels(series.FirstOrDefault()?.Length ?? 0));
-        var manifestPath = Path.Combine(folder, RunManifest.FileName);
-        manifest.Write(manifestPath);
+        string? png = Path.Combine(folder, "alpha.png");
+        if (!TryWrite(o, png, () => AlphaPlot.Save(png, $"{method} on {runner.SearchSpace.Name}: max mixing weight per edge", series, initial is not null, observer.EdgeLabels(series.FirstOrDefault()?.Length ?? 0))))
+            png = null;
         ReportFiles.TryWriteRun(folder, o, activate);
 
         o.Event("result", new
@@ -336,8 +373,30 @@ internal static class SearchJob
             o.Line(string.Create(CultureInfo.InvariantCulture,
                 $"[bold]neighbourhood[/] (CIFAR-10, cells 1 / 2 edits away): mean {quality.Radius1.NeighborMean:F2} / {quality.Radius2.NeighborMean:F2} %, min {quality.Radius1.NeighborMin:F2} / {quality.Radius2.NeighborMin:F2} %, gap {quality.Radius1.Gap:F2} / {quality.Radius2.Gap:F2} points"));
         o.Text($"manifest: {manifestPath}");
-        o.Text($"α plot:   {png}");
+        if (png is not null) o.Text($"α plot:   {png}");
         return new SearchOutcome(result, manifest, folder, tableAccuracy, rank);
+    }
+
+    /// <summary>
+    /// About what a search of <paramref name="epochs"/> epochs writes into its output folder, measured (docs/reliability.md): the
+    /// manifest, epochs.jsonl, report.html and alpha.png grow by ~40 kB an epoch on the DARTS space (28 edges); at one epoch the
+    /// five files take ~0.33 MB. With a margin for larger spaces.
+    /// </summary>
+    internal static long ResultBytes(int epochs) => 1_000_000 + 64_000L * Math.Max(1, epochs);
+
+    /// <summary>Writes a file made from the already written results; a failure is one warning (the results are complete) and false.</summary>
+    private static bool TryWrite(CliOutput o, string path, Action write)
+    {
+        try
+        {
+            write();
+            return true;
+        }
+        catch (Exception ex) when (!CliApp.IsCancellation(ex) && ex is IOException or UnauthorizedAccessException or InvalidOperationException or ArgumentException)
+        {
+            o.Warning($"'{path}' was not written ({ex.GetType().Name}: {ex.Message}); the search's results are complete in '{Path.Combine(Path.GetDirectoryName(path) ?? "", RunManifest.FileName)}'.");
+            return false;
+        }
     }
 
     private static int StepsPerEpoch(SearchOptions options, int trainExamples) => (trainExamples + options.BatchSize - 1) / options.BatchSize;

@@ -98,4 +98,10 @@ public sealed class CheckpointFolderInUseException : InvalidOperationException
 
     /// <summary>Who holds it: pid, host and start time.</summary>
     public string Holder { get; }
+
+    /// <summary>The holder's host when it is not this one (its run cannot be checked from here); null otherwise.</summary>
+    internal string? OtherHost { get; init; }
+
+    /// <summary>With <see cref="OtherHost"/>: the lock body to delete to take the folder over once that run has stopped.</summary>
+    internal string? LockFile { get; init; }
 }

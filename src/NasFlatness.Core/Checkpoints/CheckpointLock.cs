@@ -17,6 +17,9 @@ internal sealed class CheckpointLock : IDisposable
     private readonly FileStream _stream;
     private readonly string _directory;
 
+    /// <summary>Whether this lock wrote its holder body (only then are the files removed on release: a refused run leaves another run's body alone).</summary>
+    private bool _owned;
+
     private CheckpointLock(string directory, FileStream stream)
     {
         _directory = directory;
@@ -68,11 +71,15 @@ internal sealed class CheckpointLock : IDisposable
             // Without OS file locking (some network file systems, DOTNET_SYSTEM_IO_DISABLEFILELOCKING), the body still tells.
             if (ReadHolder(holderPath) is { } previous)
             {
+                if (!SameHost(previous))
+                    throw HeldFromAnotherHost(full, holderPath, previous, optionName);
                 if (IsAlive(previous))
                     throw InUse(full, Describe(previous), optionName, null);
-                log($"took over the stale lock of {Describe(previous)} in '{full}': that process is no longer running");
+                log(string.Create(CultureInfo.InvariantCulture,
+                    $"took over the stale lock in '{full}' left by process {previous.Pid} (started {previous.Started.UtcDateTime:yyyy-MM-dd HH:mm:ss} UTC on this host), which is no longer running"));
             }
             var me = new Holder(Environment.ProcessId, Environment.MachineName, DateTimeOffset.UtcNow, Environment.ProcessPath);
+            result._owned = true;
             CheckpointFiles.WriteText(holderPath, JsonSerializer.Serialize(me, CheckpointFiles.Json));
             stream.SetLength(0);
             var bytes = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(me, CheckpointFiles.Json));
@@ -119,6 +126,21 @@ internal sealed class CheckpointLock : IDisposable
     private static CheckpointFolderInUseException InUse(string full, string holder, string optionName, Exception? cause) =>
         new(full, holder, $"The checkpoint folder '{full}' is in use by another run ({holder}). Wait for it to finish, or use another {optionName}.", cause);
 
+    /// <summary>
+    /// A lock body written on another host, with no OS lock held here: this machine cannot tell whether that run still lives, so
+    /// the message says how to take the folder over once the user has checked.
+    /// </summary>
+    private static CheckpointFolderInUseException HeldFromAnotherHost(string full, string holderPath, Holder holder, string optionName) =>
+        new(full, Describe(holder),
+            $"The checkpoint folder '{full}' is locked by a run on another host ({Describe(holder)}), which this machine cannot check. " +
+            $"If that run has stopped (check on host {ErrorText.Echo(holder.Host)}), delete '{holderPath}' to take the folder over; otherwise wait for it, or use another {optionName}.", null)
+        {
+            OtherHost = holder.Host,
+            LockFile = holderPath,
+        };
+
+    private static bool SameHost(Holder holder) => string.Equals(holder.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase);
+
     private static void ProbeWritable(string directory)
     {
         var probe = Path.Combine(directory, $".write-probe-{Environment.ProcessId}.tmp");
@@ -158,7 +180,7 @@ internal sealed class CheckpointLock : IDisposable
     /// <summary>Whether the holder's process still runs (same host, pid alive, and started no later than the lock).</summary>
     internal static bool IsAlive(Holder holder)
     {
-        if (!string.Equals(holder.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase)) return true; // cannot tell: assume alive
+        if (!SameHost(holder)) return true; // cannot tell: assume alive
         if (holder.Pid == Environment.ProcessId) return false; // our own earlier run in this process has ended (its OS lock was released)
         try
         {
@@ -190,13 +212,16 @@ internal sealed class CheckpointLock : IDisposable
     private static bool IsIo(Exception ex) =>
         ex is IOException or UnauthorizedAccessException or System.Security.SecurityException or NotSupportedException;
 
-    /// <summary>Releases the lock: the body and the lock file are removed, then the OS lock is released.</summary>
+    /// <summary>Releases the lock: the body and the lock file are removed (when this lock wrote the body), then the OS lock is released.</summary>
     public void Dispose()
     {
         try
         {
-            File.Delete(Path.Combine(_directory, HolderName));
-            File.Delete(Path.Combine(_directory, LockName));
+            if (_owned)
+            {
+                File.Delete(Path.Combine(_directory, HolderName));
+                File.Delete(Path.Combine(_directory, LockName));
+            }
         }
         catch (Exception ex) when (IsIo(ex))
         {
