@@ -13,10 +13,13 @@ internal static class OneDnnCheck
 {
     public static int Run(string[] args)
     {
+        if (args.FirstOrDefault() == "decision") return OneDnnDecision.Run(args);
+        if (args.FirstOrDefault() == "trial") return OneDnnDecision.Trial(args);
+        if (args.FirstOrDefault() == "decision-report" && args.Length > 1) return OneDnnDecision.ReportFolder(args[1]);
         bool keep = args.FirstOrDefault() == "on";
         if (!keep) TorchRuntime.TrySetOneDnn(false);
         if (args.Contains("grid")) return Grid(args.Contains("nhwc"));
-        if (args.Contains("networks")) return Networks();
+        if (args.Contains("networks")) return CheckNetworks();
         torch.manual_seed(1);
         int bad = 0, total = 0;
         foreach (int c in new[] { 4, 8, 16, 32, 48, 64 })
@@ -90,29 +93,27 @@ internal static class OneDnnCheck
         return 0;
     }
 
-    /// <summary>`onednn-check networks`: for each search space's supernet, whether every convolution shape passes the library's oneDNN check, else the first shape that fails.</summary>
-    private static int Networks()
+    /// <summary>The supernets both `networks` and `decision` ask about (CIFAR-10: 32×32, 3 channels).</summary>
+    internal static readonly (string Name, Func<Supernet> Create)[] Networks =
+    [
+        ("NB201 C=8, N=1", () => new SearchSpaces.Nb201.Nb201SearchSpace(new() { Channels = 8, CellsPerStage = 1 }).CreateSupernet(DatasetInfo.Cifar10)),
+        ("NB201 C=16, N=5", () => new SearchSpaces.Nb201.Nb201SearchSpace(new() { Channels = 16, CellsPerStage = 5 }).CreateSupernet(DatasetInfo.Cifar10)),
+        ("DARTS C=8, 5 cells", () => new SearchSpaces.Darts.DartsSearchSpace(new() { Channels = 8, Cells = 5 }).CreateSupernet(DatasetInfo.Cifar10)),
+        ("DARTS C=16, 8 cells", () => new SearchSpaces.Darts.DartsSearchSpace(new() { Channels = 16, Cells = 8 }).CreateSupernet(DatasetInfo.Cifar10)),
+        ("PC-DARTS C=16, 8 cells, K=4", () => new SearchSpaces.Darts.DartsSearchSpace(new() { Channels = 16, Cells = 8, PartialChannels = 4, EdgeNormalization = true }).CreateSupernet(DatasetInfo.Cifar10)),
+    ];
+
+    /// <summary>`onednn-check networks`: for each search space's supernet, the library's decision at batch 64 of 32×32 images (oneDNN, or the reason for native kernels).</summary>
+    private static int CheckNetworks()
     {
-        var networks = new (string Name, Func<Supernet> Create)[]
-        {
-            ("NB201 C=8, N=1", () => new SearchSpaces.Nb201.Nb201SearchSpace(new() { Channels = 8, CellsPerStage = 1 }).CreateSupernet(DatasetInfo.Cifar10)),
-            ("NB201 C=16, N=5", () => new SearchSpaces.Nb201.Nb201SearchSpace(new() { Channels = 16, CellsPerStage = 5 }).CreateSupernet(DatasetInfo.Cifar10)),
-            ("DARTS C=8, 5 cells", () => new SearchSpaces.Darts.DartsSearchSpace(new() { Channels = 8, Cells = 5 }).CreateSupernet(DatasetInfo.Cifar10)),
-            ("DARTS C=16, 8 cells", () => new SearchSpaces.Darts.DartsSearchSpace(new() { Channels = 16, Cells = 8 }).CreateSupernet(DatasetInfo.Cifar10)),
-            ("PC-DARTS C=16, 8 cells, K=4", () => new SearchSpaces.Darts.DartsSearchSpace(new() { Channels = 16, Cells = 8, PartialChannels = 4, EdgeNormalization = true }).CreateSupernet(DatasetInfo.Cifar10)),
-        };
-        var verdicts = new Dictionary<TorchRuntime.ConvolutionShape, string?>();
-        foreach (var (name, create) in networks)
+        var verdicts = new Dictionary<(TorchRuntime.ConvolutionShape, TorchRuntime.ConvolutionSite), string?>();
+        foreach (var (name, create) in Networks)
         {
             using var net = create();
             var shapes = TorchRuntime.ConvolutionShapes(net);
+            var sites = TorchRuntime.ConvolutionSites(net, [64, 3, 32, 32]);
             TorchRuntime.TrySetOneDnn(true);
-            string? failure = null;
-            foreach (var shape in shapes)
-            {
-                if (!verdicts.TryGetValue(shape, out var verdict)) verdicts[shape] = verdict = TorchRuntime.CheckConvolution(shape);
-                if (verdict is not null) { failure = verdict; break; }
-            }
+            string? failure = TorchRuntime.FirstProblem(shapes, s => sites.TryGetValue(s, out var list) ? list : [new(0, 0, 0)], verdicts, System.Runtime.Intrinsics.X86.Avx512F.IsSupported);
             TorchRuntime.TrySetOneDnn(false);
             Console.WriteLine($"{name}: {shapes.Count} convolution shapes, {(failure is null ? "all pass: runs on oneDNN" : "native kernels: " + failure)}");
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,9 +17,11 @@ namespace NasFlatness.Advanced;
 /// input gradient of 3×3 convolutions with 3–12 input or 4–24 output channels, and even the forward pass with
 /// 24 input channels; with every channel count a multiple of 16 all checks pass (docs/performance.md has the
 /// grid). libtorch's native convolutions are always correct but 2–4× slower. The library therefore keeps
-/// oneDNN off by default and turns it on only for networks whose every convolution shape it has verified
-/// against a float64 computation with oneDNN on (<see cref="EnsureCorrectCpuKernels(nn.Module)"/>). A shape
-/// that fails switches oneDNN off for the rest of the process.
+/// oneDNN off by default and turns it on only for a network it has cleared (<see cref="EnsureCorrectCpuKernels(nn.Module{Tensor, Tensor}, long[])"/>):
+/// on a CPU with AVX-512 a rule refuses every dense convolution with a channel count that is not a multiple of 16
+/// without a check (a random check cannot clear an intermittent fault), and every remaining convolution shape is
+/// compared with a float64 computation under oneDNN at the batch and spatial size the network gives it. A shape
+/// that is refused or fails switches oneDNN off for the rest of the process.
 /// </para>
 /// <para>
 /// The environment variable <c>NASFLATNESS_ONEDNN</c> overrides this: <c>on</c> keeps oneDNN without checks
@@ -28,7 +31,7 @@ namespace NasFlatness.Advanced;
 public static partial class TorchRuntime
 {
     private static readonly object Gate = new();
-    private static readonly Dictionary<ConvolutionShape, string?> Verdicts = [];
+    private static readonly Dictionary<(ConvolutionShape Shape, ConvolutionSite Site), string?> Verdicts = [];
     private static bool? _enabled;
     private static string? _failure;
     private static bool _allocatorTuned;
@@ -76,19 +79,49 @@ public static partial class TorchRuntime
     }
 
     /// <summary>
-    /// Checks every convolution shape of <paramref name="module"/> (in/out channels, kernel, stride, padding,
-    /// dilation, groups) under oneDNN against a float64 computation (forward, input and weight gradients) and
-    /// turns oneDNN on when all of them, and every shape checked before in this process, agree; otherwise turns
-    /// it off for good. Shapes are checked once per process (a few milliseconds each). A module whose
-    /// parameters are not on the CPU, or that has no float32 convolution, leaves the setting as it is.
-    /// The first convolution of the module (a stem on raw images) is not checked for its input gradient, which
-    /// nothing needs. The switch is process-wide and the check runs with oneDNN on: call it before, not while,
-    /// other threads run convolutions.
+    /// Decides whether oneDNN may run <paramref name="module"/>'s convolutions and switches it accordingly. On a CPU with
+    /// AVX-512 a convolution whose channel count is not a multiple of 16 keeps oneDNN off without any check (see the remarks
+    /// of <see cref="TorchRuntime"/>); every other convolution shape (in/out channels, kernel, stride, padding, dilation,
+    /// groups) is run under oneDNN on small random inputs (7×7 and 16×16, batch 2) and compared with a float64 computation
+    /// (forward, input and weight gradients). oneDNN is turned on when all of them, and every shape checked before in this
+    /// process, pass; otherwise it is off for good. Prefer <see cref="EnsureCorrectCpuKernels(nn.Module{Tensor, Tensor}, long[])"/>,
+    /// which checks at the sizes the network really sees. A module whose parameters are not on the CPU, or that has no
+    /// float32 convolution, leaves the setting as it is. The first convolution (a stem on raw images) is not checked for its
+    /// input gradient, which nothing needs. The switch is process-wide: call it before, not while, other threads run convolutions.
     /// </summary>
     /// <returns>True when oneDNN convolutions are on after the check.</returns>
     public static bool EnsureCorrectCpuKernels(nn.Module module)
     {
         ArgumentNullException.ThrowIfNull(module);
+        return Ensure(module, _ => DefaultSites);
+    }
+
+    /// <summary>
+    /// Like <see cref="EnsureCorrectCpuKernels(nn.Module)"/>, but checks every convolution at the batch size and the spatial
+    /// size it sees when <paramref name="module"/> runs on batches of <paramref name="inputShape"/>
+    /// (batch, channels, height, width): one forward pass on a single zero image (evaluation mode, no gradients; the
+    /// random-number state and every module's training flag are restored) records each convolution's input size, then each
+    /// shape is compared with float64 at that size and batch. The search runner and the evaluation trainer call this with
+    /// their data's image shape and training batch size.
+    /// </summary>
+    /// <returns>True when oneDNN convolutions are on after the check.</returns>
+    /// <exception cref="ArgumentException"><paramref name="inputShape"/> is not four sizes of at least 1.</exception>
+    public static bool EnsureCorrectCpuKernels(nn.Module<Tensor, Tensor> module, long[] inputShape)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        ArgumentNullException.ThrowIfNull(inputShape);
+        if (inputShape.Length != 4 || inputShape.Any(n => n < 1))
+            throw new ArgumentException($"The input shape must be four sizes of at least 1 (batch, channels, height, width), not [{string.Join(", ", inputShape)}].", nameof(inputShape));
+        Dictionary<ConvolutionShape, IReadOnlyList<ConvolutionSite>>? sites = null;
+        return Ensure(module, shape =>
+        {
+            sites ??= ConvolutionSites(module, inputShape);
+            return sites.TryGetValue(shape, out var seen) ? seen : DefaultSites;
+        });
+    }
+
+    private static bool Ensure(nn.Module module, Func<ConvolutionShape, IReadOnlyList<ConvolutionSite>> sitesOf)
+    {
         lock (Gate)
         {
             TuneAllocator();
@@ -97,22 +130,55 @@ public static partial class TorchRuntime
             if (mode != "verify") return mode == "on" || !SetLocked(false);
             var shapes = ConvolutionShapes(module);
             if (shapes.Count == 0) return _enabled != false;
-            if (_failure is not null) return !SetLocked(false);
-            foreach (var shape in shapes)
-            {
-                if (!Verdicts.TryGetValue(shape, out var verdict))
-                {
-                    if (!SetLocked(true)) return !SetLocked(false); // this libtorch has no switch: leave it as it is
-                    verdict = Verdicts[shape] = CheckConvolution(shape);
-                }
-                if (verdict is not null)
-                {
-                    _failure = verdict;
-                    return !SetLocked(false);
-                }
-            }
-            return SetLocked(true);
+            return DecideLocked(shapes, sitesOf);
         }
+    }
+
+    // Any failure, of the rule or of a check, switches oneDNN off for the rest of the process.
+    private static bool DecideLocked(List<ConvolutionShape> shapes, Func<ConvolutionShape, IReadOnlyList<ConvolutionSite>> sitesOf)
+    {
+        if (_failure is not null) return !SetLocked(false);
+        bool avx512 = Avx512F.IsSupported;
+        if (shapes.All(s => RuleRefusal(s, avx512) is null) && !SetLocked(true)) return !SetLocked(false); // this libtorch has no switch
+        _failure = FirstProblem(shapes, sitesOf, Verdicts, avx512);
+        return _failure is null ? SetLocked(true) : !SetLocked(false);
+    }
+
+    /// <summary>
+    /// The decision for a network without side effects: the rule's refusal (<see cref="RuleRefusal"/>) of any shape, else
+    /// the first failing check of a shape at one of its sites (site batch 0: the small default check), else null. Checks
+    /// run with the kernels as they are set (the caller turns oneDNN on) and are remembered in <paramref name="verdicts"/>.
+    /// </summary>
+    internal static string? FirstProblem(
+        List<ConvolutionShape> shapes, Func<ConvolutionShape, IReadOnlyList<ConvolutionSite>> sitesOf,
+        Dictionary<(ConvolutionShape Shape, ConvolutionSite Site), string?> verdicts, bool avx512)
+    {
+        var refusal = shapes.Select(s => RuleRefusal(s, avx512)).FirstOrDefault(r => r is not null);
+        if (refusal is not null) return refusal;
+        foreach (var shape in shapes)
+        {
+            foreach (var site in sitesOf(shape))
+            {
+                if (!verdicts.TryGetValue((shape, site), out var verdict))
+                    verdict = verdicts[(shape, site)] = site.Batch == 0 ? CheckConvolution(shape) : CheckConvolution(shape, site, RealSizeRounds);
+                if (verdict is not null) return verdict;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The deterministic part of the decision: on a CPU with AVX-512 (<paramref name="avx512"/>), a dense convolution
+    /// (groups 1) with a kernel larger than 1×1 whose input gradient is needed and whose input or output channel count is
+    /// not a multiple of 16 is refused without a check. libtorch 2.10's oneDNN gets such shapes wrong there (measured:
+    /// every wrong shape of the grid and of the supernets was of this kind; 1×1 and depthwise convolutions were right), and
+    /// a random check at other sizes cannot clear them (docs/performance.md). Returns null when the shape goes on to the check.
+    /// </summary>
+    internal static string? RuleRefusal(ConvolutionShape s, bool avx512)
+    {
+        if (!avx512 || s.Groups != 1 || s.KernelH * s.KernelW == 1 || !s.CheckInputGradient) return null;
+        if (s.InChannels % 16 == 0 && s.OutChannels % 16 == 0) return null;
+        return $"oneDNN is not used for {s} on this AVX-512 CPU: there its float32 convolutions larger than 1×1 are wrong where a channel count is not a multiple of 16";
     }
 
     /// <summary>Turns libtorch's oneDNN (MKL-DNN) CPU kernels on or off for the whole process.</summary>
@@ -175,9 +241,17 @@ public static partial class TorchRuntime
             $"conv2d {InChannels}→{OutChannels} channels, kernel {KernelH}×{KernelW}, stride {StrideH}, padding {PadH}, dilation {DilationH}, groups {Groups}");
     }
 
-    internal static List<ConvolutionShape> ConvolutionShapes(nn.Module module)
+    /// <summary>Where a convolution runs: its batch size and input height and width; batch 0 stands for the small default check.</summary>
+    internal readonly record struct ConvolutionSite(long Batch, long Height, long Width);
+
+    private static readonly IReadOnlyList<ConvolutionSite> DefaultSites = [new ConvolutionSite(0, 0, 0)];
+
+    internal static List<ConvolutionShape> ConvolutionShapes(nn.Module module) => [.. ConvolutionModules(module).Select(c => c.Shape).Distinct()];
+
+    // Every float32 CPU convolution module once, in registration order; the first convolution of the module needs no input gradient.
+    private static List<(Conv2d Module, ConvolutionShape Shape)> ConvolutionModules(nn.Module module)
     {
-        var result = new List<ConvolutionShape>();
+        var result = new List<(Conv2d, ConvolutionShape)>();
         bool first = true;
         var seen = new HashSet<nn.Module>(ReferenceEqualityComparer.Instance);
         foreach (var (_, m) in module.named_modules().Prepend(("", module)))
@@ -186,66 +260,126 @@ public static partial class TorchRuntime
             var weight = conv.weight;
             if (weight is null || weight.device_type != DeviceType.CPU || weight.dtype != float32) { first = false; continue; }
             long[] pad = conv.padding is { } p ? [.. p] : [0, 0];
-            var shape = new ConvolutionShape(
+            result.Add((conv, new ConvolutionShape(
                 conv.in_channels, conv.out_channels, weight.shape[2], weight.shape[3],
                 conv.stride[0], conv.stride[^1], pad[0], pad[^1], conv.dilation[0], conv.dilation[^1], conv.groups,
-                CheckInputGradient: !first);
+                CheckInputGradient: !first)));
             first = false;
-            if (!result.Contains(shape)) result.Add(shape);
         }
         return result;
     }
 
     /// <summary>
-    /// Runs one convolution shape with the current kernels in float32 and in float64 (native kernels) on random
-    /// data at two spatial sizes, and returns null when forward, weight gradient and (if asked) input gradient
-    /// agree to 1e-4 relative to the largest value, or a description of the disagreement.
+    /// The sites at which each convolution shape of <paramref name="module"/> runs on batches of <paramref name="inputShape"/>:
+    /// one forward pass of a single zero image in evaluation mode without gradients records each convolution's input size
+    /// (batch: <c>inputShape[0]</c>). The random-number state and every module's training flag are restored. A shape the pass
+    /// does not reach is missing from the result; a pass that fails gives an empty result (the caller falls back to the default check).
     /// </summary>
+    internal static Dictionary<ConvolutionShape, IReadOnlyList<ConvolutionSite>> ConvolutionSites(nn.Module<Tensor, Tensor> module, long[] inputShape)
+    {
+        var sites = new Dictionary<ConvolutionShape, List<ConvolutionSite>>();
+        var convolutions = ConvolutionModules(module);
+        if (convolutions.Count == 0) return [];
+        var modes = module.named_modules().Select(m => (Module: m.module, m.module.training)).Prepend((module, module.training)).ToArray();
+        var removers = new List<Action>();
+        using var rng = torch.get_rng_state();
+        try
+        {
+            foreach (var (conv, shape) in convolutions)
+            {
+                removers.Add(conv.register_forward_pre_hook((_, x) =>
+                {
+                    var site = new ConvolutionSite(inputShape[0], x.shape[2], x.shape[3]);
+                    if (!sites.TryGetValue(shape, out var list)) sites[shape] = list = [];
+                    if (!list.Contains(site)) list.Add(site);
+                    return x;
+                }).remove);
+            }
+            using var scope = torch.NewDisposeScope();
+            using var noGrad = torch.no_grad();
+            module.eval();
+            module.call(torch.zeros([1, inputShape[1], inputShape[2], inputShape[3]]));
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or System.Runtime.InteropServices.ExternalException or IndexOutOfRangeException)
+        {
+            sites.Clear();
+        }
+        finally
+        {
+            foreach (var remove in removers) remove();
+            foreach (var (m, training) in modes) m.train(training);
+            torch.set_rng_state(rng);
+        }
+        return sites.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<ConvolutionSite>)kv.Value);
+    }
+
     /// <summary>
-    /// Rounds of the per-shape check. oneDNN's wrong results are intermittent on some CPUs (measured on an AMD EPYC with
-    /// libtorch 2.10: the 8→8 3×3 input gradient was right in about 1 call out of 10, so a single check let a broken kernel
-    /// through in 1 process out of 10, and the search then diverged). Each round uses fresh inputs; any wrong round fails the shape.
+    /// Rounds of the small default check of a shape. oneDNN's wrong results are intermittent on some CPUs (measured on an AMD
+    /// EPYC with libtorch 2.10: the 8→8 3×3 input gradient was right in about 1 call out of 10, so a single check let a broken
+    /// kernel through in 1 process out of 10, and the search then diverged). Each round uses fresh inputs; any wrong round fails the shape.
     /// </summary>
     internal const int CheckRounds = 6;
 
+    /// <summary>Rounds of the check of a shape at a site the network really uses (each compares a whole batch).</summary>
+    internal const int RealSizeRounds = 1;
+
+    /// <summary>
+    /// Runs one convolution shape with the current kernels in float32 and in float64 on random data, <see cref="CheckRounds"/>
+    /// rounds at 7×7 and 16×16 with batch 2, and returns null when forward, weight gradient and (if asked) input gradient
+    /// agree to 1e-4 relative to the largest value, or a description of the first disagreement.
+    /// </summary>
     internal static string? CheckConvolution(ConvolutionShape s)
     {
-        using var scope = torch.NewDisposeScope();
         var generator = new torch.Generator(20261123);
         foreach (long size in Enumerable.Repeat(new long[] { 7, 16 }, CheckRounds).SelectMany(sizes => sizes))
         {
             long spanH = s.DilationH * (s.KernelH - 1) + 1, spanW = s.DilationW * (s.KernelW - 1) + 1;
-            long h = Math.Max(size, spanH), w = Math.Max(size, spanW);
-            var x = torch.randn([2, s.InChannels, h, w], generator: generator);
-            var k = torch.randn([s.OutChannels, s.InChannels / s.Groups, s.KernelH, s.KernelW], generator: generator);
-            var outputs = new Tensor[2];
-            var gradients = new Tensor[2][];
-            Tensor? g = null;
-            for (int precision = 0; precision < 2; precision++)
-            {
-                var type = precision == 0 ? float32 : float64;
-                var xi = x.to(type).requires_grad_(s.CheckInputGradient);
-                var ki = k.to(type).requires_grad_(true);
-                var y = nn.functional.conv2d(xi, ki, strides: [s.StrideH, s.StrideW], padding: [s.PadH, s.PadW],
-                    dilation: [s.DilationH, s.DilationW], groups: s.Groups);
-                g ??= torch.randn(y.shape, generator: generator);
-                outputs[precision] = y.detach().to(float64);
-                Tensor[] inputs = s.CheckInputGradient ? [ki, xi] : [ki];
-                gradients[precision] = [.. torch.autograd.grad([y], inputs, [g.to(type)]).Select(t => t.to(float64))];
-            }
-            string? Compare(string what, Tensor actual, Tensor exact)
-            {
-                double scale = exact.abs().max().item<double>();
-                double error = (actual - exact).abs().max().item<double>();
-                return error <= 1e-4 * Math.Max(scale, 1e-30)
-                    ? null
-                    : string.Create(CultureInfo.InvariantCulture, $"oneDNN {what} of {s} is wrong (largest error {error:G3}, largest value {scale:G3}, input {h}×{w})");
-            }
-            var problem = Compare("forward", outputs[0], outputs[1]) ?? Compare("weight gradient", gradients[0][0], gradients[1][0]);
-            if (problem is null && s.CheckInputGradient) problem = Compare("input gradient", gradients[0][1], gradients[1][1]);
-            if (problem is not null) return problem;
+            if (CompareOnce(s, 2, Math.Max(size, spanH), Math.Max(size, spanW), generator) is { } problem) return problem;
         }
         return null;
+    }
+
+    /// <summary>As <see cref="CheckConvolution(ConvolutionShape)"/>, but <paramref name="rounds"/> rounds at <paramref name="site"/>'s batch and size.</summary>
+    internal static string? CheckConvolution(ConvolutionShape s, ConvolutionSite site, int rounds)
+    {
+        var generator = new torch.Generator(20261123);
+        for (int round = 0; round < rounds; round++)
+            if (CompareOnce(s, site.Batch, site.Height, site.Width, generator) is { } problem) return problem;
+        return null;
+    }
+
+    // One float32-with-the-current-kernels against float64 comparison on fresh random data; null when all agree to 1e-4 of the largest value.
+    private static string? CompareOnce(ConvolutionShape s, long batch, long h, long w, torch.Generator generator)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = torch.randn([batch, s.InChannels, h, w], generator: generator);
+        var k = torch.randn([s.OutChannels, s.InChannels / s.Groups, s.KernelH, s.KernelW], generator: generator);
+        var outputs = new Tensor[2];
+        var gradients = new Tensor[2][];
+        Tensor? g = null;
+        for (int precision = 0; precision < 2; precision++)
+        {
+            var type = precision == 0 ? float32 : float64;
+            var xi = x.to(type).requires_grad_(s.CheckInputGradient);
+            var ki = k.to(type).requires_grad_(true);
+            var y = nn.functional.conv2d(xi, ki, strides: [s.StrideH, s.StrideW], padding: [s.PadH, s.PadW],
+                dilation: [s.DilationH, s.DilationW], groups: s.Groups);
+            g ??= torch.randn(y.shape, generator: generator);
+            outputs[precision] = y.detach().to(float64);
+            Tensor[] inputs = s.CheckInputGradient ? [ki, xi] : [ki];
+            gradients[precision] = [.. torch.autograd.grad([y], inputs, [g.to(type)]).Select(t => t.to(float64))];
+        }
+        string? Compare(string what, Tensor actual, Tensor exact)
+        {
+            double scale = exact.abs().max().item<double>();
+            double error = (actual - exact).abs().max().item<double>();
+            return error <= 1e-4 * Math.Max(scale, 1e-30)
+                ? null
+                : string.Create(CultureInfo.InvariantCulture, $"oneDNN {what} of {s} is wrong (largest error {error:G3}, largest value {scale:G3}, batch {batch}, input {h}×{w})");
+        }
+        var problem = Compare("forward", outputs[0], outputs[1]) ?? Compare("weight gradient", gradients[0][0], gradients[1][0]);
+        if (problem is null && s.CheckInputGradient) problem = Compare("input gradient", gradients[0][1], gradients[1][1]);
+        return problem;
     }
 
     [LibraryImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]

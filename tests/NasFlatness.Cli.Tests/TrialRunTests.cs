@@ -6,7 +6,7 @@ using Xunit;
 
 namespace NasFlatness.Cli.Tests;
 
-/// <summary>The tool in a child process (what a Slurm task or a pod runs), with libtorch's native kernels pinned.</summary>
+/// <summary>The tool in a child process (what a Slurm task or a pod runs); the library's kernel decision is deterministic per CPU.</summary>
 internal sealed class ChildTool : IDisposable
 {
     private readonly StringBuilder _out = new(), _err = new();
@@ -16,8 +16,6 @@ internal sealed class ChildTool : IDisposable
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "nasflatness.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
-        // oneDNN on this CPU intermittently gives NaN gradients for 8-channel convolutions; every child uses the same native kernels.
-        start.Environment["NASFLATNESS_ONEDNN"] = "off";
         Process = Process.Start(start)!;
         Process.OutputDataReceived += (_, e) => { lock (_out) _out.AppendLine(e.Data); };
         Process.ErrorDataReceived += (_, e) => { lock (_err) _err.AppendLine(e.Data); };

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics.X86;
 using NasFlatness.Advanced;
 using NasFlatness.SearchSpaces.Nb201;
 using NasFlatness.SearchSpaces.Operations;
@@ -80,7 +81,7 @@ public sealed class TorchRuntimeTests
     public void AfterCheckingASupernetItsConvolutionsAreCorrectWithTheChosenSetting(int channels)
     {
         using var net = new Nb201SearchSpace(new Nb201Options { Channels = channels, CellsPerStage = 1 }).CreateSupernet(DatasetInfo.Cifar10);
-        bool on = TorchRuntime.EnsureCorrectCpuKernels(net);
+        bool on = TorchRuntime.EnsureCorrectCpuKernels(net, [4, 3, 16, 16]);
         Assert.Equal(on, !TorchRuntime.OneDnnDisabled);
         foreach (var s in TorchRuntime.ConvolutionShapes(net).Where(s => s.CheckInputGradient && s.Groups == 1 && s.DilationH == 1))
             Assert.Null(IndependentCheck((int)s.InChannels, (int)s.OutChannels, (int)s.KernelH, (int)s.StrideH, batch: 4, size: 10));
@@ -102,13 +103,14 @@ public sealed class TorchRuntimeTests
         {
             TorchRuntime.TrySetOneDnn(false);
         }
+        string? earlier = TorchRuntime.OneDnnFailure; // another test's network may have failed first in this process
         using var failing = nn.Sequential(nn.Conv2d(3, 8, 3, padding: 1), nn.Conv2d(8, 24, 3, padding: 1));
         using var fine = nn.Sequential(nn.Conv2d(3, 16, 3, padding: 1), nn.Conv2d(16, 48, 3, padding: 1));
         bool failingOn = TorchRuntime.EnsureCorrectCpuKernels(failing);
         if (broken)
         {
             Assert.False(failingOn);
-            Assert.Contains("8→24", TorchRuntime.OneDnnFailure);
+            Assert.Contains(earlier ?? "8→24", TorchRuntime.OneDnnFailure);
             Assert.False(TorchRuntime.EnsureCorrectCpuKernels(fine)); // sticky: the failing network may still run
             Assert.True(TorchRuntime.OneDnnDisabled);
         }
@@ -117,6 +119,137 @@ public sealed class TorchRuntimeTests
             Assert.Equal(TorchRuntime.OneDnnFailure is null, failingOn);
         }
         TorchRuntime.EnsureCorrectCpuKernels();
+    }
+
+    // The sizes each convolution sees follow from the input by the convolution arithmetic (out = (in + 2p − k) / s + 1).
+    [Fact]
+    public void ConvolutionSitesAreTheRealBatchAndSizesAndLeaveTheModuleAsItWas()
+    {
+        var dropout = nn.Dropout(0.5);
+        using var net = nn.Sequential(
+            nn.Conv2d(3, 16, 3, padding: 1, bias: false),
+            nn.BatchNorm2d(16),
+            nn.Conv2d(16, 16, 3, stride: 2, padding: 1, bias: false),
+            dropout,
+            nn.Conv2d(16, 32, 1, bias: false));
+        net.train();
+        dropout.eval();
+        var statistics = net.buffers().Select(b => b.clone()).ToArray();
+        torch.manual_seed(5);
+        float[] expectedDraw = torch.rand(3).data<float>().ToArray();
+        torch.manual_seed(5);
+
+        var sites = TorchRuntime.ConvolutionSites(net, [5, 3, 12, 10]);
+
+        Assert.Equal(expectedDraw, torch.rand(3).data<float>().ToArray()); // the random-number state is restored
+        Assert.True(net.training);
+        Assert.False(dropout.training);
+        Assert.All(net.buffers().Zip(statistics), pair => Assert.True(pair.First.allclose(pair.Second, 0, 0))); // evaluation mode: BatchNorm statistics untouched
+        static long Out(long n, long k, long s, long p) => (n + 2 * p - k) / s + 1;
+        var shapes = TorchRuntime.ConvolutionShapes(net);
+        Assert.Equal(3, sites.Count);
+        Assert.Equal([new TorchRuntime.ConvolutionSite(5, 12, 10)], sites[shapes[0]]);
+        Assert.Equal([new TorchRuntime.ConvolutionSite(5, Out(12, 3, 1, 1), Out(10, 3, 1, 1))], sites[shapes[1]]);
+        Assert.Equal([new TorchRuntime.ConvolutionSite(5, Out(12, 3, 2, 1), Out(10, 3, 2, 1))], sites[shapes[2]]);
+    }
+
+    [Fact]
+    public void ASupernetsSitesCoverEveryShapeAtTheStagesSpatialSizes()
+    {
+        using var net = new Nb201SearchSpace(new Nb201Options { Channels = 16, CellsPerStage = 1 }).CreateSupernet(DatasetInfo.Cifar10);
+        var sites = TorchRuntime.ConvolutionSites(net, [64, 3, 32, 32]);
+        Assert.All(TorchRuntime.ConvolutionShapes(net), shape => Assert.True(sites.ContainsKey(shape), $"{shape} has no site"));
+        var all = sites.Values.SelectMany(list => list).ToArray();
+        Assert.All(all, site => Assert.Equal(64, site.Batch));
+        // NB201's three stages: 32×32, then halved twice by the reduction cells.
+        Assert.Equal([8L, 16L, 32L], all.Select(site => site.Height).Distinct().Order().ToArray());
+    }
+
+    [Theory]
+    [InlineData(8, 8, 3, 1, true, true)]
+    [InlineData(8, 16, 3, 1, true, true)]
+    [InlineData(24, 32, 3, 1, true, true)]
+    [InlineData(16, 24, 3, 1, true, true)]
+    [InlineData(16, 32, 3, 1, true, false)]
+    [InlineData(8, 24, 1, 1, true, false)] // 1×1: measured right
+    [InlineData(8, 8, 3, 8, true, false)] // depthwise: measured right
+    [InlineData(3, 8, 3, 1, false, false)] // the stem: no input gradient, left to the check
+    public void TheRuleRefusesDenseNonMultipleOf16ShapesOnlyOnAvx512(int cin, int cout, int kernel, int groups, bool inputGradient, bool refusedOnAvx512)
+    {
+        var shape = new TorchRuntime.ConvolutionShape(cin, cout, kernel, kernel, 1, 1, kernel / 2, kernel / 2, 1, 1, groups, inputGradient);
+        var refusal = TorchRuntime.RuleRefusal(shape, avx512: true);
+        Assert.Equal(refusedOnAvx512, refusal is not null);
+        if (refusal is not null) Assert.Contains($"{cin}→{cout} channels", refusal);
+        Assert.Null(TorchRuntime.RuleRefusal(shape, avx512: false));
+    }
+
+    // On an AVX-512 CPU the rule decides without running a check; elsewhere the check at the real size decides and agrees
+    // with this test's own comparison at that size.
+    [Fact]
+    public void OnThisCpuAnEightChannelNetworkIsDecidedByTheRuleOrByTheRealSizeCheck()
+    {
+        using var net = nn.Sequential(nn.Conv2d(3, 8, 3, padding: 1), nn.ReLU(), nn.Conv2d(8, 8, 3, padding: 1));
+        var shapes = TorchRuntime.ConvolutionShapes(net);
+        var sites = TorchRuntime.ConvolutionSites(net, [16, 3, 12, 12]);
+        var verdicts = new Dictionary<(TorchRuntime.ConvolutionShape Shape, TorchRuntime.ConvolutionSite Site), string?>();
+        try
+        {
+            Assert.True(TorchRuntime.TrySetOneDnn(true));
+            string? decision = TorchRuntime.FirstProblem(shapes, s => sites[s], verdicts, Avx512F.IsSupported);
+            if (Avx512F.IsSupported)
+            {
+                Assert.Contains("AVX-512", decision);
+                Assert.Contains("8→8 channels, kernel 3×3", decision);
+                Assert.Empty(verdicts); // no check ran
+            }
+            else
+            {
+                Assert.All(verdicts.Keys, key => Assert.Equal(new TorchRuntime.ConvolutionSite(16, 12, 12), key.Site));
+                Assert.Equal(IndependentCheck(8, 8, 3, 1, batch: 16, size: 12) is null, decision is null);
+            }
+        }
+        finally
+        {
+            TorchRuntime.TrySetOneDnn(false);
+        }
+        bool on = TorchRuntime.EnsureCorrectCpuKernels(net, [16, 3, 12, 12]);
+        Assert.Equal(on, !TorchRuntime.OneDnnDisabled);
+        if (Avx512F.IsSupported) Assert.False(on);
+        TorchRuntime.EnsureCorrectCpuKernels();
+    }
+
+    [Fact]
+    public void AMultipleOf16NetworkIsCheckedAtItsRealSizesAndAgreesWithAnIndependentComparison()
+    {
+        using var net = nn.Sequential(nn.Conv2d(3, 16, 3, padding: 1), nn.Conv2d(16, 32, 3, stride: 2, padding: 1), nn.Conv2d(32, 32, 1));
+        var shapes = TorchRuntime.ConvolutionShapes(net);
+        var sites = TorchRuntime.ConvolutionSites(net, [8, 3, 16, 16]);
+        var verdicts = new Dictionary<(TorchRuntime.ConvolutionShape Shape, TorchRuntime.ConvolutionSite Site), string?>();
+        string? decision, independent;
+        try
+        {
+            Assert.True(TorchRuntime.TrySetOneDnn(true));
+            decision = TorchRuntime.FirstProblem(shapes, s => sites[s], verdicts, Avx512F.IsSupported);
+            independent = IndependentCheck(16, 32, 3, 2, batch: 8, size: 16) ?? IndependentCheck(32, 32, 1, 1, batch: 8, size: 8);
+        }
+        finally
+        {
+            TorchRuntime.TrySetOneDnn(false);
+        }
+        Assert.All(shapes, shape => Assert.Null(TorchRuntime.RuleRefusal(shape, Avx512F.IsSupported)));
+        Assert.Equal(independent is null, decision is null);
+        if (decision is null)
+            Assert.Equal([16L, 16L, 8L], shapes.Select(shape => verdicts.Keys.Single(key => key.Shape == shape && key.Site.Batch == 8).Site.Height).ToArray());
+    }
+
+    [Fact]
+    public void AnInputShapeThatIsNotFourPositiveSizesIsRefused()
+    {
+        using var net = nn.Sequential(nn.Conv2d(3, 16, 3));
+        var error = Assert.Throws<ArgumentException>(() => TorchRuntime.EnsureCorrectCpuKernels(net, [64, 3, 32]));
+        Assert.Equal("inputShape", error.ParamName);
+        Assert.Contains("[64, 3, 32]", error.Message);
+        Assert.Throws<ArgumentException>(() => TorchRuntime.EnsureCorrectCpuKernels(net, [0, 3, 32, 32]));
     }
 
     [Fact]

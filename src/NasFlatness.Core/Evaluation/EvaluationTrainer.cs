@@ -67,8 +67,8 @@ public sealed class EvaluationTrainer
             : CheckpointLock.Acquire(o.CheckpointDirectory, nameof(EvaluationOptions.CheckpointDirectory), message => Log.StaleLock(_logger, message));
         var checkpoint = o.CheckpointDirectory is not null && o.ResumeFromCheckpoint ? EvaluationCheckpoint.TryLoad(o.CheckpointDirectory) : null;
         network.to(device);
-        TorchRuntime.EnsureCorrectCpuKernels(network);
         CheckFits(network, data, device);
+        TorchRuntime.EnsureCorrectCpuKernels(network, [o.BatchSize, data.Info.Channels, data.Info.Height, data.Info.Width]);
         cancellationToken.ThrowIfCancellationRequested();
 
         var evaluationNetwork = network as IEvaluationNetwork;

@@ -168,7 +168,7 @@ public sealed partial class SearchRunner
         supernet.to(device);
         if (device.type == DeviceType.CPU)
         {
-            bool oneDnn = TorchRuntime.EnsureCorrectCpuKernels(supernet);
+            bool oneDnn = TorchRuntime.EnsureCorrectCpuKernels(supernet, [o.BatchSize, data.Info.Channels, data.Info.Height, data.Info.Width]);
             Log.CpuKernels(_logger, oneDnn ? "oneDNN (every convolution shape of the supernet verified)"
                 : TorchRuntime.OneDnnFailure is { } why ? $"libtorch native ({why})" : "libtorch native");
         }
