@@ -167,6 +167,7 @@ internal static class SearchJob
     public static SearchOutcome Run(SearchPlan plan, IReadOnlyList<string> command, string folder, CliOutput o, CancellationToken cancellationToken, string? label = null)
     {
         var r = plan.Request;
+        using var planRunner = plan.Runner; // owns what the registry created (e.g. ZO-DARTS's shadow network)
         if (r.Threads is int threads) torch.set_num_threads(threads);
         Directory.CreateDirectory(folder);
         var observer = new EdgeWeightObserver(plan.Runner.SearchSpace.Name);
