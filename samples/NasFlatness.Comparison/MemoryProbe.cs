@@ -37,7 +37,7 @@ internal static class MemoryProbe
         {
             using var scope = torch.NewDisposeScope();
             var state = new WeightOptimizerState(0.025, 0.9, 3e-4);
-            var step = new ArchitectureStep(net, train, valid, state, epoch: 10, totalEpochs: 50, globalStep: s, regularizers);
+            var step = new ArchitectureStep(net, train, valid, state, new SearchClock(10, 50, 0, 1, s));
             ArchitectureStepper.Step(step, optimizer, regularizers, net.ArchitectureParameters(), adam);
             sgd.zero_grad();
             nn.functional.cross_entropy(net.ForwardFixedArchitecture(train.Images), train.Labels).backward();

@@ -53,7 +53,7 @@ internal sealed class DiscretisationGapObserver : ISearchObserver, IEpochMetrics
     public void OnEpochStarting(EpochStart epoch)
     {
         _supernet = epoch.Supernet;
-        _totalEpochs = epoch.TotalEpochs;
+        _totalEpochs = epoch.Clock.TotalEpochs;
     }
 
     public void AddEpochMetrics(int epoch, IDictionary<string, double> metrics)
@@ -118,6 +118,8 @@ internal sealed class TemperatureScaledResourcePenalty(ResourcePenaltyRegularize
 {
     public string Name => inner.Name;
 
-    public Tensor? LossTerm(IReadOnlyList<Tensor> architecture, ArchitectureStep step) =>
-        inner.LossTerm(architecture, step) is { } term ? term * (lambda0 / schedule.TemperatureAt(step.Epoch)) : null;
+    public RegularizerContribution Contribute(ArchitectureStep step) => new()
+    {
+        LossTerm = architecture => inner.LossTerm(architecture, step) is { } term ? term * (lambda0 / schedule.TemperatureAt(step.Clock.Epoch)) : null,
+    };
 }

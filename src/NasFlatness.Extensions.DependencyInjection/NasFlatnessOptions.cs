@@ -10,7 +10,7 @@ namespace NasFlatness.Extensions.DependencyInjection;
 /// method preset or architecture optimizer, extra regularizers, the activation and the update schedule, and the loop
 /// options. Bind it from configuration (e.g. an <c>appsettings.json</c> section <c>"NasFlatness"</c>); it is validated
 /// at start against the registry, so a user's own components registered with
-/// <see cref="Microsoft.Extensions.DependencyInjection.NasFlatnessBuilder.AddSearchSpace{T}(string)"/> and friends are selectable by name like the built-ins.
+/// <see cref="Microsoft.Extensions.DependencyInjection.NasFlatnessBuilderExtensions.AddSearchSpace{T}(Microsoft.Extensions.DependencyInjection.INasFlatnessBuilder, string)"/> and friends are selectable by name like the built-ins.
 /// </summary>
 public sealed class NasFlatnessOptions
 {

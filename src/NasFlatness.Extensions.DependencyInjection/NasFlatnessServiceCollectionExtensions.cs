@@ -1,4 +1,3 @@
-using System.Collections;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
@@ -17,14 +16,14 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class NasFlatnessServiceCollectionExtensions
 {
     /// <summary>Registers the registry (built-ins plus your registrations), the search space, the architecture optimizer and a <see cref="SearchRunner"/> with default options.</summary>
-    public static NasFlatnessBuilder AddNasFlatness(this IServiceCollection services) => services.AddNasFlatness(_ => { });
+    public static INasFlatnessBuilder AddNasFlatness(this IServiceCollection services) => services.AddNasFlatness(_ => { });
 
     /// <summary>
     /// Registers NasFlatness with options set by <paramref name="configure"/>; they are validated at start. With a
     /// <see cref="NasFlatnessOptions.Method"/> preset, a search option you set to a value other than its default wins over
     /// the preset's setting (docs/configuration.md).
     /// </summary>
-    public static NasFlatnessBuilder AddNasFlatness(this IServiceCollection services, Action<NasFlatnessOptions> configure)
+    public static INasFlatnessBuilder AddNasFlatness(this IServiceCollection services, Action<NasFlatnessOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
@@ -39,7 +38,7 @@ public static class NasFlatnessServiceCollectionExtensions
     /// closest valid key; a search option present in the section wins over the <see cref="NasFlatnessOptions.Method"/>
     /// preset's setting; every message names the configuration path (<c>NasFlatness:Search:Epochs</c>). See docs/configuration.md.
     /// </summary>
-    public static NasFlatnessBuilder AddNasFlatness(this IServiceCollection services, IConfiguration configuration)
+    public static INasFlatnessBuilder AddNasFlatness(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -48,7 +47,7 @@ public static class NasFlatnessServiceCollectionExtensions
         return services.AddCore();
     }
 
-    private static NasFlatnessBuilder AddCore(this IServiceCollection services)
+    private static INasFlatnessBuilder AddCore(this IServiceCollection services)
     {
         services.TryAddSingleton(sp =>
         {
@@ -62,7 +61,8 @@ public static class NasFlatnessServiceCollectionExtensions
         services.TryAddTransient(sp => sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value.ZoDartsPlusPlus);
         services.TryAddSingleton<ISearchSpace>(sp => sp.GetRequiredService<SearchRunner>().SearchSpace);
         services.TryAddSingleton<IArchitectureOptimizer>(sp => sp.GetRequiredService<SearchRunner>().Optimizer);
-        // A new runner (with new optimizer, regularizer and schedule instances) per resolution: stateful components never leak between searches.
+        // A new runner (with new optimizer, regularizer and schedule instances) per resolution: stateful components never leak between
+        // searches; the container disposes each runner, and with it the components the registry created, with its scope.
         services.TryAddTransient(sp =>
         {
             var o = sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value;
@@ -76,12 +76,13 @@ public static class NasFlatnessServiceCollectionExtensions
             var extra = sp.GetServices<IFlatnessRegularizer>().ToArray();
             var observers = sp.GetServices<ISearchObserver>().ToArray();
             if (extra.Length == 0 && observers.Length == 0 && SameOptions(runner.Options, searchOptions)) return runner;
-            return new SearchRunner(runner.SearchSpace, runner.Optimizer, [.. runner.Regularizers, .. extra], searchOptions, sp.GetService<ILogger<SearchRunner>>())
+            // The combined runner takes over the components the registry created; the container disposes it (a transient IDisposable).
+            return runner.TransferOwnershipTo(new SearchRunner(runner.SearchSpace, runner.Optimizer, [.. runner.Regularizers, .. extra], searchOptions, sp.GetService<ILogger<SearchRunner>>())
             {
                 Activation = runner.Activation,
                 Schedule = runner.Schedule,
                 Observers = observers,
-            };
+            });
         });
         return new NasFlatnessBuilder(services);
     }
@@ -96,11 +97,23 @@ internal sealed class NasFlatnessRegistration(Action<NasFlatnessRegistry, IServi
     public void Apply(NasFlatnessRegistry registry, IServiceProvider services) => apply(registry, services);
 }
 
+/// <summary>Returned by <c>AddNasFlatness</c>: the service collection NasFlatness was added to, for the registration
+/// extensions of <see cref="NasFlatnessBuilderExtensions"/> (as <c>IHttpClientBuilder</c> is for HTTP clients).</summary>
+public interface INasFlatnessBuilder
+{
+    /// <summary>The service collection.</summary>
+    IServiceCollection Services { get; }
+}
+
+internal sealed class NasFlatnessBuilder(IServiceCollection services) : INasFlatnessBuilder
+{
+    public IServiceCollection Services { get; } = services;
+}
+
 /// <summary>
-/// Returned by <c>AddNasFlatness</c>: registers your own search spaces, optimizers, regularizers, activations, schedules
-/// and presets by name, so configuration selects them like the built-ins. Types are created with
-/// <see cref="ActivatorUtilities"/>, so their constructors may take services (e.g. <c>IOptions&lt;MySpaceOptions&gt;</c>).
-/// It is also the service collection itself, so calls chain on (e.g. <c>.BuildServiceProvider()</c>).
+/// Registers your own search spaces, optimizers, regularizers, activations, schedules and presets by name, so configuration
+/// selects them like the built-ins. Types are created with <see cref="ActivatorUtilities"/>, so their constructors may take
+/// services (e.g. <c>IOptions&lt;MySpaceOptions&gt;</c>).
 /// </summary>
 /// <example>
 /// <code>
@@ -109,90 +122,49 @@ internal sealed class NasFlatnessRegistration(Action<NasFlatnessRegistry, IServi
 ///         .AddRegularizer&lt;MyRegularizer&gt;("my-reg");
 /// </code>
 /// </example>
-public sealed class NasFlatnessBuilder : IServiceCollection
+public static class NasFlatnessBuilderExtensions
 {
-    internal NasFlatnessBuilder(IServiceCollection services) => Services = services;
-
-    /// <summary>The service collection.</summary>
-    public IServiceCollection Services { get; }
-
     /// <summary>Registers a change to the registry (any kind of component, a preset, an alias).</summary>
-    public NasFlatnessBuilder ConfigureRegistry(Action<NasFlatnessRegistry, IServiceProvider> configure)
+    public static INasFlatnessBuilder ConfigureRegistry(this INasFlatnessBuilder builder, Action<NasFlatnessRegistry, IServiceProvider> configure)
     {
+        ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(configure);
-        Services.AddSingleton(new NasFlatnessRegistration(configure));
-        return this;
+        builder.Services.AddSingleton(new NasFlatnessRegistration(configure));
+        return builder;
     }
 
     /// <summary>Registers search space <typeparamref name="T"/> under <paramref name="name"/>.</summary>
-    public NasFlatnessBuilder AddSearchSpace<T>(string name) where T : class, ISearchSpace =>
-        ConfigureRegistry((r, sp) => r.SearchSpaces.Add(name, _ => ActivatorUtilities.CreateInstance<T>(sp)));
+    public static INasFlatnessBuilder AddSearchSpace<T>(this INasFlatnessBuilder builder, string name) where T : class, ISearchSpace =>
+        builder.ConfigureRegistry((r, sp) => r.SearchSpaces.Add(name, _ => ActivatorUtilities.CreateInstance<T>(sp)));
 
     /// <summary>Registers architecture optimizer <typeparamref name="T"/> under <paramref name="name"/>.</summary>
-    public NasFlatnessBuilder AddOptimizer<T>(string name) where T : class, IArchitectureOptimizer =>
-        ConfigureRegistry((r, sp) => r.Optimizers.Add(name, _ => ActivatorUtilities.CreateInstance<T>(sp)));
+    public static INasFlatnessBuilder AddOptimizer<T>(this INasFlatnessBuilder builder, string name) where T : class, IArchitectureOptimizer =>
+        builder.ConfigureRegistry((r, sp) => r.Optimizers.Add(name, _ => ActivatorUtilities.CreateInstance<T>(sp)));
 
     /// <summary>Registers flatness regularizer <typeparamref name="T"/> under <paramref name="name"/>.</summary>
-    public NasFlatnessBuilder AddRegularizer<T>(string name) where T : class, IFlatnessRegularizer =>
-        ConfigureRegistry((r, sp) => r.Regularizers.Add(name, _ => ActivatorUtilities.CreateInstance<T>(sp)));
+    public static INasFlatnessBuilder AddRegularizer<T>(this INasFlatnessBuilder builder, string name) where T : class, IFlatnessRegularizer =>
+        builder.ConfigureRegistry((r, sp) => r.Regularizers.Add(name, _ => ActivatorUtilities.CreateInstance<T>(sp)));
 
     /// <summary>Registers activation <typeparamref name="T"/> under <paramref name="name"/>.</summary>
-    public NasFlatnessBuilder AddActivation<T>(string name) where T : class, IArchitectureActivation =>
-        ConfigureRegistry((r, sp) => r.Activations.Add(name, _ => ActivatorUtilities.CreateInstance<T>(sp)));
+    public static INasFlatnessBuilder AddActivation<T>(this INasFlatnessBuilder builder, string name) where T : class, IArchitectureActivation =>
+        builder.ConfigureRegistry((r, sp) => r.Activations.Add(name, _ => ActivatorUtilities.CreateInstance<T>(sp)));
 
     /// <summary>Registers update schedule <typeparamref name="T"/> under <paramref name="name"/>.</summary>
-    public NasFlatnessBuilder AddSchedule<T>(string name) where T : class, IArchitectureUpdateSchedule =>
-        ConfigureRegistry((r, sp) => r.Schedules.Add(name, _ => ActivatorUtilities.CreateInstance<T>(sp)));
+    public static INasFlatnessBuilder AddSchedule<T>(this INasFlatnessBuilder builder, string name) where T : class, IArchitectureUpdateSchedule =>
+        builder.ConfigureRegistry((r, sp) => r.Schedules.Add(name, _ => ActivatorUtilities.CreateInstance<T>(sp)));
 
     /// <summary>Registers a method preset (its components are looked up by name when a runner is built).</summary>
-    public NasFlatnessBuilder AddPreset(MethodPreset preset)
+    public static INasFlatnessBuilder AddPreset(this INasFlatnessBuilder builder, MethodPreset preset)
     {
         ArgumentNullException.ThrowIfNull(preset);
-        return ConfigureRegistry((r, _) => r.Presets.Add(preset));
+        return builder.ConfigureRegistry((r, _) => r.Presets.Add(preset));
     }
 
     /// <summary>Registers an observer of every search's steps (e.g. a custom logger or a metric recorder).</summary>
-    public NasFlatnessBuilder AddObserver<T>() where T : class, ISearchObserver
+    public static INasFlatnessBuilder AddObserver<T>(this INasFlatnessBuilder builder) where T : class, ISearchObserver
     {
-        Services.AddSingleton<ISearchObserver, T>();
-        return this;
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddSingleton<ISearchObserver, T>();
+        return builder;
     }
-
-    /// <inheritdoc />
-    public ServiceDescriptor this[int index] { get => Services[index]; set => Services[index] = value; }
-
-    /// <inheritdoc />
-    public int Count => Services.Count;
-
-    /// <inheritdoc />
-    public bool IsReadOnly => Services.IsReadOnly;
-
-    /// <inheritdoc />
-    public void Add(ServiceDescriptor item) => Services.Add(item);
-
-    /// <inheritdoc />
-    public void Clear() => Services.Clear();
-
-    /// <inheritdoc />
-    public bool Contains(ServiceDescriptor item) => Services.Contains(item);
-
-    /// <inheritdoc />
-    public void CopyTo(ServiceDescriptor[] array, int arrayIndex) => Services.CopyTo(array, arrayIndex);
-
-    /// <inheritdoc />
-    public IEnumerator<ServiceDescriptor> GetEnumerator() => Services.GetEnumerator();
-
-    /// <inheritdoc />
-    public int IndexOf(ServiceDescriptor item) => Services.IndexOf(item);
-
-    /// <inheritdoc />
-    public void Insert(int index, ServiceDescriptor item) => Services.Insert(index, item);
-
-    /// <inheritdoc />
-    public bool Remove(ServiceDescriptor item) => Services.Remove(item);
-
-    /// <inheritdoc />
-    public void RemoveAt(int index) => Services.RemoveAt(index);
-
-    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -50,7 +50,7 @@ public sealed class ConstrainedSearchTests(ITestOutputHelper output) : IDisposab
             double fi = s.GradientNorm * s.GradientNorm;
             e = e == -1 ? fi : 0.2 * fi + 0.8 * e;
         }
-        output.WriteLine(string.Join(", ", recorder.Steps.Select(s => $"{s.GlobalStep}: |g| {s.GradientNorm:F3} α {s.ArchitectureUpdated}")));
+        output.WriteLine(string.Join(", ", recorder.Steps.Select(s => $"{s.Clock.GlobalStep}: |g| {s.GradientNorm:F3} α {s.ArchitectureUpdated}")));
         Assert.Equal(6, recorder.Steps.Count);
         Assert.Equal(expected, recorder.Steps.Select(s => s.ArchitectureUpdated));
         Assert.Contains(true, expected);

@@ -113,7 +113,7 @@ public sealed class ExtensionModelTests : IDisposable
         var result = runner.Run(data);
         Assert.Equal(4, seen.Count);
         Assert.Null(seen[0].PreviousWeightStep);
-        Assert.All(seen.Skip(1), c => Assert.Equal(c.Step - 1, c.PreviousWeightStep!.Step));
+        Assert.All(seen.Skip(1), c => Assert.Equal(c.Clock.Step - 1, c.PreviousWeightStep!.Clock.Step));
         Assert.Equal(3, result.Epochs[0].ArchitectureUpdates);
     }
 
@@ -236,8 +236,10 @@ public sealed class ExtensionModelTests : IDisposable
 
         public string StateName => "counting";
 
-        public Tensor? LossTerm(IReadOnlyList<Tensor> architecture, ArchitectureStep step) =>
-            architecture[0].square().sum() * (1e-3 * _steps);
+        public RegularizerContribution Contribute(ArchitectureStep step) => new()
+        {
+            LossTerm = architecture => architecture[0].square().sum() * (1e-3 * _steps),
+        };
 
         public void OnArchitectureStepped(ArchitectureStep step) => _steps++;
 
@@ -270,11 +272,11 @@ public sealed class ExtensionModelTests : IDisposable
         public List<int> EpochStarts { get; } = [];
         public List<int> EpochsCompleted { get; } = [];
 
-        public void OnEpochStarting(EpochStart epoch) => EpochStarts.Add(epoch.Epoch);
+        public void OnEpochStarting(EpochStart epoch) => EpochStarts.Add(epoch.Clock.Epoch);
 
         public void OnWeightStep(WeightStep step) => WeightSteps.Add(step with { Train = default });
 
-        public void OnArchitectureStepped(ArchitectureStep step) => ArchitectureSteps.Add(step.GlobalStep);
+        public void OnArchitectureStepped(ArchitectureStep step) => ArchitectureSteps.Add(step.Clock.GlobalStep);
 
         public void OnEpochCompleted(EpochRecord record) => EpochsCompleted.Add(record.Epoch);
     }

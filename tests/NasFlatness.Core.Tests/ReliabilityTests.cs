@@ -44,7 +44,7 @@ public sealed partial class ReliabilityTests : IDisposable
     {
         public void OnArchitectureStepped(ArchitectureStep s)
         {
-            if (s.Epoch != epoch || s.Step != step) return;
+            if (s.Clock.Epoch != epoch || s.Clock.Step != step) return;
             using var noGrad = torch.no_grad();
             s.Supernet.ArchitectureParameters()[0][0, 1].fill_(double.NaN);
         }

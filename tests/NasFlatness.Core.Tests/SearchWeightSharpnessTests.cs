@@ -111,14 +111,14 @@ public sealed class SearchWeightSharpnessTests : IDisposable
 
         public void OnArchitectureStepped(ArchitectureStep step)
         {
-            if (step.GlobalStep != 0) return;
+            if (step.Clock.GlobalStep != 0) return;
             WeightsBefore = Copy(step.Supernet.WeightParameters());
             AlphaBefore = Copy(step.Supernet.ArchitectureParameters());
         }
 
         public void OnWeightStep(WeightStep step)
         {
-            if (step.GlobalStep != 0) return;
+            if (step.Clock.GlobalStep != 0) return;
             WeightsAfter = Copy(step.Supernet.WeightParameters());
             AlphaAfter = Copy(step.Supernet.ArchitectureParameters());
             Images = step.Train.Images.detach().clone().DetachFromDisposeScope();
@@ -282,12 +282,12 @@ public sealed class SearchWeightSharpnessTests : IDisposable
 
         public void OnArchitectureStepped(ArchitectureStep step)
         {
-            if (step.GlobalStep == 0) Before = step.Supernet.Clone();
+            if (step.Clock.GlobalStep == 0) Before = step.Supernet.Clone();
         }
 
         public void OnWeightStep(WeightStep step)
         {
-            if (step.GlobalStep != 0) return;
+            if (step.Clock.GlobalStep != 0) return;
             BuffersAfter = [.. step.Supernet.buffers().Select(b => b.detach().clone().DetachFromDisposeScope())];
             Images = step.Train.Images.detach().clone().DetachFromDisposeScope();
         }

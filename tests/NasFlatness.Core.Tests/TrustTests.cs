@@ -139,7 +139,7 @@ public sealed partial class ReliabilityTests
     {
         public void OnWeightStep(WeightStep s)
         {
-            if (s.Epoch != epoch || s.Step != s.StepsPerEpoch - 1) return;
+            if (s.Clock.Epoch != epoch || s.Clock.Step != s.Clock.StepsPerEpoch - 1) return;
             using var noGrad = torch.no_grad();
             s.Supernet.WeightParameters().First().flatten()[0].fill_(double.PositiveInfinity);
         }
@@ -184,7 +184,7 @@ public sealed partial class ReliabilityTests
     {
         public void OnEpochStarting(EpochStart e)
         {
-            if (e.Epoch == epochs) throw new OperationCanceledException();
+            if (e.Clock.Epoch == epochs) throw new OperationCanceledException();
         }
     }
 
@@ -195,8 +195,10 @@ public sealed partial class ReliabilityTests
     {
         public string Name => "custom-entropy";
         public IReadOnlyDictionary<string, string> Settings => SearchComponentSettings.Of(("λ", lambda));
-        public TorchSharp.torch.Tensor? LossTerm(IReadOnlyList<TorchSharp.torch.Tensor> architecture, ArchitectureStep step) =>
-            architecture[0].softmax(-1).pow(2).sum() * lambda;
+        public RegularizerContribution Contribute(ArchitectureStep step) => new()
+        {
+            LossTerm = architecture => architecture[0].softmax(-1).pow(2).sum() * lambda,
+        };
     }
 
     [Fact]

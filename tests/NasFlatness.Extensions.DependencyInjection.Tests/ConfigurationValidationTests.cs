@@ -12,7 +12,7 @@ namespace NasFlatness.Tests;
 public sealed partial class ConfigurationValidationTests
 {
     private static ServiceProvider Build(Dictionary<string, string?> values) =>
-        new ServiceCollection().AddNasFlatness(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("NasFlatness")).BuildServiceProvider();
+        new ServiceCollection().AddNasFlatness(new ConfigurationBuilder().AddInMemoryCollection(values).Build().GetSection("NasFlatness")).Services.BuildServiceProvider();
 
     private static OptionsValidationException StartFails(ServiceProvider provider) =>
         Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
@@ -71,7 +71,7 @@ public sealed partial class ConfigurationValidationTests
             o.Method = "pc-darts";
             o.Search.ArchitectureLearningRate = 1e-2;
             o.Search.Epochs = 20;
-        }).BuildServiceProvider();
+        }).Services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
         var options = provider.GetRequiredService<SearchRunner>().Options;
         Assert.Equal(1e-2, options.ArchitectureLearningRate);

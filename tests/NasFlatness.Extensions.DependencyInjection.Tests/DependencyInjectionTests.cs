@@ -26,7 +26,7 @@ public sealed class DependencyInjectionTests
             ["NasFlatness:Search:Epochs"] = "7",
             ["NasFlatness:Search:Seed"] = "42",
         }).Build();
-        using var provider = new ServiceCollection().AddLogging().AddNasFlatness(config.GetSection("NasFlatness")).BuildServiceProvider();
+        using var provider = new ServiceCollection().AddLogging().AddNasFlatness(config.GetSection("NasFlatness")).Services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
 
         var space = Assert.IsType<Nb201SearchSpace>(provider.GetRequiredService<ISearchSpace>());
@@ -46,7 +46,7 @@ public sealed class DependencyInjectionTests
             o.Search.Epochs = 0;
             o.Optimizer = "adam";
             o.Nb201.Channels = -3;
-        }).BuildServiceProvider();
+        }).Services.BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains("Search:Epochs = 0 is invalid", ex.Message);
         Assert.Contains("Optimizer = 'adam' is invalid", ex.Message);
@@ -56,7 +56,7 @@ public sealed class DependencyInjectionTests
     [Fact]
     public void DefaultsArePaperDarts()
     {
-        using var provider = new ServiceCollection().AddNasFlatness().BuildServiceProvider();
+        using var provider = new ServiceCollection().AddNasFlatness().Services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
         Assert.IsType<DartsFirstOrder>(provider.GetRequiredService<IArchitectureOptimizer>());
         var options = provider.GetRequiredService<IOptions<NasFlatnessOptions>>().Value;
@@ -68,7 +68,7 @@ public sealed class DependencyInjectionTests
     [Fact]
     public void MethodPresetChoosesOptimizerSupernetVariantAndSettings()
     {
-        using var provider = new ServiceCollection().AddNasFlatness(o => o.Method = "pc-darts").BuildServiceProvider();
+        using var provider = new ServiceCollection().AddNasFlatness(o => o.Method = "pc-darts").Services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
         var space = Assert.IsType<Nb201SearchSpace>(provider.GetRequiredService<ISearchSpace>());
         Assert.True(space.Options.PartialChannels);
@@ -78,7 +78,7 @@ public sealed class DependencyInjectionTests
         Assert.Equal(256, runner.Options.BatchSize);
         Assert.Equal(15, runner.Options.WarmupEpochs);
 
-        using var a2m = new ServiceCollection().AddNasFlatness(o => o.Method = "darts+a2m").BuildServiceProvider();
+        using var a2m = new ServiceCollection().AddNasFlatness(o => o.Method = "darts+a2m").Services.BuildServiceProvider();
         Assert.Equal(SelectionRule.BestSupernetValidationLoss, a2m.GetRequiredService<SearchRunner>().Options.Selection);
         Assert.IsType<DartsFirstOrder>(a2m.GetRequiredService<IArchitectureOptimizer>());
     }
@@ -105,7 +105,7 @@ public sealed class DependencyInjectionTests
     [Fact]
     public void UnknownMethodFailsAtStart()
     {
-        using var provider = new ServiceCollection().AddNasFlatness(o => o.Method = "magic").BuildServiceProvider();
+        using var provider = new ServiceCollection().AddNasFlatness(o => o.Method = "magic").Services.BuildServiceProvider();
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IStartupValidator>().Validate());
         Assert.Contains("Method = 'magic' is invalid", ex.Message);
         Assert.Contains("beta-darts", ex.Message);
@@ -118,13 +118,43 @@ public sealed class DependencyInjectionTests
         {
             o.SearchSpace = "darts";
             o.Method = "pc-darts";
-        }).BuildServiceProvider();
+        }).Services.BuildServiceProvider();
         provider.GetRequiredService<IStartupValidator>().Validate();
         var space = Assert.IsType<NasFlatness.SearchSpaces.Darts.DartsSearchSpace>(provider.GetRequiredService<ISearchSpace>());
         Assert.Equal(4, space.Options.PartialChannels);
         Assert.True(space.Options.EdgeNormalization);
         Assert.Equal("darts", space.Name);
         Assert.NotNull(provider.GetRequiredService<SearchRunner>());
+    }
+
+    [Fact]
+    public void DisposingTheScopeOrProviderDisposesTheComponentsTheRegistryCreated()
+    {
+        using var net = new Nb201SearchSpace(new Nb201Options { Channels = 4, CellsPerStage = 1, TrackRunningStats = false }).CreateSupernet(DatasetInfo.Cifar10);
+        var start = new EpochStart(SearchClock.At(0, 1, 0, 1), 0.1, net) { WeightOptimizer = new WeightOptimizerState(0.1, 0.9, 0) };
+        var services = new ServiceCollection().AddNasFlatness(o => o.Optimizer = ZeroOrderDarts.OptimizerName)
+            .AddObserver<CountingObserver>().Services; // an extra observer: the runner is rebuilt and takes over what the registry created
+        using var provider = services.BuildServiceProvider();
+
+        ZeroOrderDarts scoped;
+        using (var scope = provider.CreateScope())
+        {
+            scoped = Assert.IsType<ZeroOrderDarts>(scope.ServiceProvider.GetRequiredService<SearchRunner>().Optimizer);
+            scoped.OnEpochStarting(start); // usable while the scope lives
+        }
+        Assert.Throws<ObjectDisposedException>(() => scoped.OnEpochStarting(start));
+
+        var root = Assert.IsType<ZeroOrderDarts>(provider.GetRequiredService<SearchRunner>().Optimizer);
+        root.OnEpochStarting(start);
+        provider.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => root.OnEpochStarting(start));
+    }
+
+    private sealed class CountingObserver : ISearchObserver
+    {
+        public int Epochs { get; private set; }
+
+        public void OnEpochStarting(EpochStart epoch) => Epochs++;
     }
 }
 
@@ -150,8 +180,10 @@ public sealed class UserComponentRegistrationTests
     {
         public string Name => "l2";
 
-        public TorchSharp.torch.Tensor? LossTerm(IReadOnlyList<TorchSharp.torch.Tensor> architecture, ArchitectureStep step) =>
-            architecture.Select(a => a.square().sum()).Aggregate((x, y) => x + y) * 1e-3;
+        public RegularizerContribution Contribute(ArchitectureStep step) => new()
+        {
+            LossTerm = architecture => architecture.Select(a => a.square().sum()).Aggregate((x, y) => x + y) * 1e-3,
+        };
     }
 
     private static ServiceProvider Build(Dictionary<string, string?> settings) =>
@@ -160,7 +192,7 @@ public sealed class UserComponentRegistrationTests
             .AddNasFlatness(new ConfigurationBuilder().AddInMemoryCollection(settings).Build().GetSection("NasFlatness"))
             .AddOptimizer<DoubledGradient>("doubled")
             .AddRegularizer<L2Regularizer>("l2")
-            .BuildServiceProvider();
+            .Services.BuildServiceProvider();
 
     [Fact]
     public void CustomOptimizerAndRegularizerAreSelectedByNameFromConfiguration()

@@ -85,7 +85,7 @@ public sealed class ArchitectureHessianTests(ITestOutputHelper output) : IDispos
         var metrics = new List<Dictionary<string, double>>();
         for (int epoch = 0; epoch < 3; epoch++)
         {
-            observer.OnEpochStarting(new EpochStart(epoch, 3, 1, 0.1, net));
+            observer.OnEpochStarting(new EpochStart(SearchClock.At(epoch, 3, 0, 1), 0.1, net));
             if (epoch != 1) observer.OnArchitectureStepped(TestHelpers.Step(net, train, valid, epoch));
             var m = new Dictionary<string, double>();
             observer.AddEpochMetrics(epoch, m);

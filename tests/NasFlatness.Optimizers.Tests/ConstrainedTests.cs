@@ -21,7 +21,7 @@ internal sealed class IdentityActivation : IArchitectureActivation
 public sealed class ConstrainedTests
 {
     private static ArchitectureStep StepAt(Supernet net, int epoch, int totalEpochs, int step = 0, int stepsPerEpoch = 1) =>
-        new(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2), new WeightOptimizerState(0.1, 0.9, 3e-4), epoch, totalEpochs, 0, null, step, stepsPerEpoch);
+        new(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2), new WeightOptimizerState(0.1, 0.9, 3e-4), new SearchClock(epoch, totalEpochs, step, stepsPerEpoch, 0));
 
     private static double[] Values(Tensor t) => t.detach().to(float64).contiguous().data<double>().ToArray();
 
@@ -183,7 +183,7 @@ public sealed class ConstrainedTests
         using var net = new TinyLinearSupernet(1) { Activation = new IdentityActivation() };
         SetAlpha(net, new double[,] { { 0.5, 0.3, 0.2 }, { 1, 0, 0 } });
         var admm = new AdmmRegularizer(new AdmmOptions { PaperForm = true, UpdateEvery = 2 });
-        admm.OnEpochStarting(new EpochStart(0, 2, 1, 0.1, net));
+        admm.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net));
         Assert.Equal([0.5, 0.3, 0.2, 1, 0, 0], Values(admm.Targets()![0])); // Z starts at p
         Assert.Equal(new double[6], Values(admm.Duals()![0]));
 
@@ -226,7 +226,7 @@ public sealed class ConstrainedTests
         using var net = new TinyLinearSupernet(1); // softmax
         SetAlpha(net, new double[,] { { 1.0, 0.6, 0.0 }, { 0.2, -0.1, 0.3 } });
         var admm = new AdmmRegularizer(new AdmmOptions { UpdateEvery = 1 });
-        admm.OnEpochStarting(new EpochStart(0, 2, 1, 0.1, net));
+        admm.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net));
         Assert.Equal([1.0, 0.6, 0.0, 0.2, -0.1, 0.3], Values(admm.Targets()![0])); // Z starts at α
 
         var step = TestHelpers.Step(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2));
@@ -262,7 +262,7 @@ public sealed class ConstrainedTests
         using var scope = torch.NewDisposeScope();
         using var net = new TinyLinearSupernet(2);
         var admm = new AdmmRegularizer(new AdmmOptions { UpdateEvery = 3 });
-        admm.OnEpochStarting(new EpochStart(0, 2, 1, 0.1, net));
+        admm.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net));
         var step = TestHelpers.Step(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2));
         for (int i = 0; i < 4; i++) admm.OnArchitectureStepped(step);
         using var buffer = new MemoryStream();
@@ -291,14 +291,14 @@ public sealed class ConstrainedTests
     // ---------------- dynamic schedule ----------------
 
     private static WeightStep FakeWeightStep(int t, double gradientNorm, bool updated) =>
-        new(null!, default, 0, t, 1000, t, 0.025, 2.3, gradientNorm, updated);
+        new(null!, default, new SearchClock(0, 1, t, 1000, t), 0.025, 2.3, gradientNorm, updated);
 
     private static List<int> Drive(DynamicUpdateSchedule schedule, int from, int to, Func<int, double> information)
     {
         var steps = new List<int>();
         for (int t = from; t < to; t++)
         {
-            bool update = schedule.ShouldUpdate(new ScheduleContext(0, 1, t, 1000, t, null));
+            bool update = schedule.ShouldUpdate(new ScheduleContext(new SearchClock(0, 1, t, 1000, t), null));
             if (update) steps.Add(t);
             schedule.OnWeightStep(FakeWeightStep(t, Math.Sqrt(information(t)), update));
         }
@@ -320,13 +320,13 @@ public sealed class ConstrainedTests
     {
         var schedule = new DynamicUpdateSchedule(new DynamicScheduleOptions { InitialThreshold = 10, Frequency = 2 });
         Assert.Equal(-1, schedule.Average);
-        Assert.False(schedule.ShouldUpdate(new ScheduleContext(0, 1, 0, 10, 0, null))); // no average yet
+        Assert.False(schedule.ShouldUpdate(new ScheduleContext(new SearchClock(0, 1, 0, 10, 0), null))); // no average yet
         Assert.Equal(10 * 1.05, schedule.Threshold, 14);
         schedule.Observe(4);
         Assert.Equal(4, schedule.Average); // starts at FI_0
         schedule.Observe(9);
         Assert.Equal(0.2 * 9 + 0.8 * 4, schedule.Average, 14);
-        Assert.True(schedule.ShouldUpdate(new ScheduleContext(0, 1, 1, 10, 1, null))); // 0 < 5 < 10.5
+        Assert.True(schedule.ShouldUpdate(new ScheduleContext(new SearchClock(0, 1, 1, 10, 1), null))); // 0 < 5 < 10.5
         Assert.Equal(10 * 1.05 * Math.Pow(1.05, -2), schedule.Threshold, 13);
         Assert.Equal(10.0 / 11, DynamicUpdateSchedule.TrainPortionFor(10), 15);
         Assert.Throws<ArgumentException>(() => new DynamicUpdateSchedule(new DynamicScheduleOptions { Multiplier = 1 }));
@@ -364,7 +364,7 @@ public sealed class ConstrainedTests
 
         using var net = new TinyLinearSupernet(1) { Activation = clamp };
         SetAlpha(net, new double[,] { { -0.1, 0.3, 1.4 }, { 0.5, 0.5, 0.5 } });
-        clamp.OnEpochStarting(new EpochStart(0, 2, 1, 0.1, net));
+        clamp.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net));
         Assert.Equal([0, 1, 1, 1, 1, 1], Values(clamp.MaskOf(0)!));
         Assert.Equal([0, 0.3, 1.4, 0.5, 0.5, 0.5], Values(net.ArchitectureParameters()[0]));
         Assert.Equal(1, clamp.MaskedCount);
@@ -384,7 +384,7 @@ public sealed class ConstrainedTests
         var restored = new UnitClampActivation(new UnitClampOptions { InitializeUniform = false });
         using (var r = new BinaryReader(buffer)) restored.LoadState(r);
         net.Activation = restored;
-        restored.OnEpochStarting(new EpochStart(1, 2, 1, 0.1, net)); // a resumed epoch: no re-initialisation
+        restored.OnEpochStarting(new EpochStart(SearchClock.At(1, 2, 0, 1), 0.1, net)); // a resumed epoch: no re-initialisation
         SetAlpha(net, new double[,] { { 0.9, 0.3, 1.4 }, { 0.5, 0.8, 0.5 } });
         restored.OnArchitectureStepped(step);
         Assert.Equal([0, 0.3, 1.4, 0.5, 0, 0.5], Values(net.ArchitectureParameters()[0]));
@@ -399,7 +399,7 @@ public sealed class ConstrainedTests
         using var net = new TinyLinearSupernet(1);
         var clamp = new UnitClampActivation(new UnitClampOptions { ExcludedColumns = [0] });
         net.Activation = clamp;
-        clamp.OnEpochStarting(new EpochStart(0, 2, 1, 0.1, net));
+        clamp.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net));
         var alpha = Values(net.ArchitectureParameters()[0]);
         for (int r = 0; r < 2; r++)
         {

@@ -13,7 +13,7 @@ public sealed class ResourcePenaltyTests
     private static ResourcePenaltyRegularizer Penalty(double lower, double upper, double lambda = 2.0, int start = 0) =>
         new(p => Model.ExpectedParameters(p[0]), new ResourcePenaltyOptions { Lower = lower, Upper = upper, Lambda = lambda, StartEpoch = start });
 
-    private static ArchitectureStep Step(Supernet net, int epoch = 0) => new(net, default, default, new WeightOptimizerState(0.1, 0.9, 0), epoch, 50);
+    private static ArchitectureStep Step(Supernet net, int epoch = 0) => new(net, default, default, new WeightOptimizerState(0.1, 0.9, 0), SearchClock.At(epoch, 50, 0, 1));
 
     private static Supernet Net() => new Nb201SearchSpace(new Nb201Options { Channels = 4, CellsPerStage = 1 }).CreateSupernet(DatasetInfo.Cifar10);
 

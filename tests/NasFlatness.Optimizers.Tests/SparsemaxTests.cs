@@ -101,9 +101,9 @@ public sealed class SparsemaxTests
 
         Assert.Equal(1.5, nb.Temperature);
         using var net = new TinyLinearSupernet(1);
-        nb.OnEpochStarting(new EpochStart(12, 50, 10, 0.1, net));
+        nb.OnEpochStarting(new EpochStart(SearchClock.At(12, 50, 0, 10), 0.1, net));
         Assert.Equal(1.215, nb.Temperature, 12);
-        nb.OnEpochStarting(new EpochStart(3, 50, 10, 0.1, net)); // no hidden state: going back is fine
+        nb.OnEpochStarting(new EpochStart(SearchClock.At(3, 50, 0, 10), 0.1, net)); // no hidden state: going back is fine
         Assert.Equal(1.5, nb.Temperature, 12);
         Assert.Throws<ArgumentOutOfRangeException>(() => new SparsemaxActivation(0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SparsemaxActivation(1.5, 1.1));

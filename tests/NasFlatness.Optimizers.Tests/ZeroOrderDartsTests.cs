@@ -78,14 +78,14 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
         };
         var weights = net.WeightParameters().ToArray();
         var state = new WeightOptimizerState(eta, momentum, decay, () => buffers);
-        zo.OnEpochStarting(new EpochStart(0, 1, 1, eta, net) { WeightOptimizer = state });
+        zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 1, 0, 1), eta, net) { WeightOptimizer = state });
 
         // The runner's weight step: w ← w − η(μ·m + ∇w L_tr + λ·w), then the observers.
         var trainLoss = nn.functional.cross_entropy(net.ForwardFixedArchitecture(train.Images), train.Labels);
         var g = torch.autograd.grad([trainLoss], weights);
         using (torch.no_grad())
             for (int i = 0; i < weights.Length; i++) weights[i].sub_(eta * (momentum * buffers[i]! + g[i] + decay * weights[i]));
-        zo.OnWeightStep(new WeightStep(net, train, 0, 0, 1, 0, eta, trainLoss.item<double>(), 0, false));
+        zo.OnWeightStep(new WeightStep(net, train, new SearchClock(0, 1, 0, 1, 0), eta, trainLoss.item<double>(), 0, false));
         Assert.Equal(1, zo.RoundSteps);
 
         var step = new ArchitectureStep(net, train, valid, state);
@@ -144,11 +144,11 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
         var valid = RandomBatch(13);
         using var zo = new ZeroOrderDarts(new ZeroOrderDartsOptions { Seed = 3 });
         var state = new WeightOptimizerState(0.1, 0.9, 3e-4);
-        zo.OnEpochStarting(new EpochStart(0, 1, 4, 0.1, net) { WeightOptimizer = state });
+        zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 1, 0, 4), 0.1, net) { WeightOptimizer = state });
         var shadowAlpha = zo.Shadow!.ArchitectureParameters()[0].detach().clone();
         Assert.Equal(zo.PerturbationSize, (shadowAlpha - net.Alpha()).norm().item<double>(), 12); // α⁺ = α + μz, ‖z‖ = 1
         Assert.Equal(0.005 * net.Alpha().norm().item<double>(), zo.PerturbationSize, 12);
-        zo.OnWeightStep(new WeightStep(net, train, 0, 0, 4, 0, 0.1, 0, 0, false));
+        zo.OnWeightStep(new WeightStep(net, train, new SearchClock(0, 1, 0, 4, 0), 0.1, 0, 0, false));
         Assert.True(TensorAssert.Same(shadowAlpha, zo.Shadow!.ArchitectureParameters()[0])); // clean: α⁺ held fixed
 
         var weightsBefore = net.WeightParameters().Select(p => p.detach().clone()).ToArray();
@@ -200,9 +200,9 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
         Tensor ShadowWeightsAfterOneStep(bool compatible, out bool alphaMoved)
         {
             using var zo = new ZeroOrderDarts(new ZeroOrderDartsOptions { CodeCompatible = compatible });
-            zo.OnEpochStarting(new EpochStart(0, 1, 4, 0.1, net) { WeightOptimizer = state });
+            zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 1, 0, 4), 0.1, net) { WeightOptimizer = state });
             var alphaPlus = zo.Shadow!.ArchitectureParameters()[0].detach().clone();
-            zo.OnWeightStep(new WeightStep(net, train, 0, 0, 4, 0, 0.1, 0, 0, false));
+            zo.OnWeightStep(new WeightStep(net, train, new SearchClock(0, 1, 0, 4, 0), 0.1, 0, 0, false));
             alphaMoved = !TensorAssert.Same(alphaPlus, zo.Shadow!.ArchitectureParameters()[0]);
             return zo.Shadow.WeightParameters().First().detach().clone();
         }
@@ -348,6 +348,28 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
                 Assert.False(TensorAssert.Same(net.ArchitectureParameters()[0], copy.ArchitectureParameters()[0]));
             }
         }
+    }
+
+    [Fact]
+    public void ARunnerFromTheRegistryDisposesTheOptimizerItCreatedButNotOnePassedIn()
+    {
+        using var net = new TinyLinearSupernet(4);
+        var start = new EpochStart(SearchClock.At(0, 1, 0, 1), 0.1, net) { WeightOptimizer = new WeightOptimizerState(0.1, 0.9, 0) };
+        var registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces().AddBuiltInMethods();
+        var runner = registry.CreateRunner(new SearchComposition { Optimizer = ZeroOrderDarts.OptimizerName });
+        var created = Assert.IsType<ZeroOrderDarts>(runner.Optimizer);
+        created.OnEpochStarting(start);
+        Assert.NotNull(created.Shadow);
+        runner.Dispose();
+        Assert.Null(created.Shadow); // the shadow supernet is freed with the runner
+        Assert.Throws<ObjectDisposedException>(() => created.OnEpochStarting(start));
+        using (var data = Data(16, 16)) Assert.Throws<ObjectDisposedException>(() => runner.Run(data));
+        runner.Dispose(); // idempotent
+
+        using var passed = new ZeroOrderDarts();
+        new SearchRunner(new Nb201SearchSpace(), passed).Dispose();
+        passed.OnEpochStarting(start); // still usable: the user owns it
+        Assert.NotNull(passed.Shadow);
     }
 }
 

@@ -149,9 +149,9 @@ public sealed class ZoDartsPlusPlusTests(ITestOutputHelper output)
         Assert.True(grads[1] is null || grads[1].IsInvalid);
         Assert.Equal("cells=2 ", net.DeriveGenotype().ToString()[..8]);
 
-        net.OnEpochStarting(new EpochStart(0, 3, 1, 0.1, net));
+        net.OnEpochStarting(new EpochStart(SearchClock.At(0, 3, 0, 1), 0.1, net));
         Assert.False(net.Switched);
-        net.OnEpochStarting(new EpochStart(1, 3, 1, 0.1, net));
+        net.OnEpochStarting(new EpochStart(SearchClock.At(1, 3, 0, 1), 0.1, net));
         Assert.True(net.Switched);
         Assert.Equal([true, true, true], Enumerable.Range(0, 3).Select(net.IsArchitectureTensorActive).ToArray());
         var named = net.named_parameters().ToDictionary(p => p.name, p => p.parameter);

@@ -178,6 +178,7 @@ internal static class SearchJob
     public static SearchOutcome Run(SearchPlan plan, IReadOnlyList<string> command, string folder, CliOutput o, CancellationToken cancellationToken, string? label = null)
     {
         var r = plan.Request;
+        using var planRunner = plan.Runner; // owns what the registry created (e.g. ZO-DARTS's shadow network)
         if (r.Threads is int threads) torch.set_num_threads(threads);
         var observer = new EdgeWeightObserver(plan.Runner.SearchSpace.Name);
         using var hessian = r.AlphaHessianEvery is int every ? new ArchitectureHessianObserver { EveryEpochs = every } : null;

@@ -13,23 +13,21 @@ public delegate IReadOnlyList<Tensor> ArchitectureGradientFunction(IReadOnlyList
 /// </summary>
 public sealed class ArchitectureStep
 {
-    private readonly IReadOnlyList<IFlatnessRegularizer> _regularizers;
+    private readonly IReadOnlyList<ArchitectureLossTerm> _lossTerms;
 
-    /// <summary>Creates a step context (the runner does this; tests and custom loops may too).</summary>
+    /// <summary>Creates a step without loss terms (the runner does this; tests and custom loops may too).</summary>
     /// <param name="supernet">The supernet.</param>
     /// <param name="train">Training minibatch (used by second-order methods).</param>
     /// <param name="validation">Validation minibatch.</param>
     /// <param name="weightOptimizer">State of the weight optimizer.</param>
-    /// <param name="epoch">Zero-based epoch.</param>
-    /// <param name="totalEpochs">Number of epochs of the search.</param>
-    /// <param name="globalStep">Zero-based index of the step over the whole search.</param>
-    /// <param name="regularizers">Regularizers whose loss terms are added to the validation loss.</param>
-    /// <param name="step">Zero-based index of the step within its epoch.</param>
-    /// <param name="stepsPerEpoch">Steps per epoch (with <paramref name="step"/> it gives the fractional epoch clock).</param>
-    public ArchitectureStep(
-        Supernet supernet, Batch train, Batch validation, WeightOptimizerState weightOptimizer,
-        int epoch = 0, int totalEpochs = 1, long globalStep = 0, IReadOnlyList<IFlatnessRegularizer>? regularizers = null,
-        int step = 0, int stepsPerEpoch = 1)
+    /// <param name="clock">Where the search stands; default: step 0 of epoch 0.</param>
+    public ArchitectureStep(Supernet supernet, Batch train, Batch validation, WeightOptimizerState weightOptimizer, SearchClock clock = default)
+        : this(supernet, train, validation, weightOptimizer, clock, [])
+    {
+    }
+
+    private ArchitectureStep(Supernet supernet, Batch train, Batch validation, WeightOptimizerState weightOptimizer, SearchClock clock,
+        IReadOnlyList<ArchitectureLossTerm> lossTerms)
     {
         ArgumentNullException.ThrowIfNull(supernet);
         ArgumentNullException.ThrowIfNull(weightOptimizer);
@@ -37,12 +35,8 @@ public sealed class ArchitectureStep
         Train = train;
         Validation = validation;
         WeightOptimizer = weightOptimizer;
-        Epoch = epoch;
-        TotalEpochs = totalEpochs;
-        GlobalStep = globalStep;
-        Step = step;
-        StepsPerEpoch = Math.Max(1, stepsPerEpoch);
-        _regularizers = regularizers ?? [];
+        Clock = clock;
+        _lossTerms = lossTerms;
     }
 
     /// <summary>The supernet being searched.</summary>
@@ -57,43 +51,41 @@ public sealed class ArchitectureStep
     /// <summary>Learning rate, momentum, weight decay and momentum buffers of the weight optimizer.</summary>
     public WeightOptimizerState WeightOptimizer { get; }
 
-    /// <summary>Zero-based epoch.</summary>
-    public int Epoch { get; }
+    /// <summary>Where the search stands.</summary>
+    public SearchClock Clock { get; }
 
-    /// <summary>Number of epochs of the search.</summary>
-    public int TotalEpochs { get; }
+    /// <summary>The fractional epoch clock t / T in [0, 1) (<see cref="SearchClock.Progress"/>).</summary>
+    public double Progress => Clock.Progress;
 
-    /// <summary>Zero-based index of this step over the whole search.</summary>
-    public long GlobalStep { get; }
-
-    /// <summary>Zero-based index of this step within its epoch.</summary>
-    public int Step { get; }
-
-    /// <summary>Steps per epoch.</summary>
-    public int StepsPerEpoch { get; }
-
-    /// <summary>The fractional epoch clock t / T in [0, 1): (epoch + step / steps per epoch) / total epochs (e.g. the ramp of a proximity regularizer).</summary>
-    public double Progress => (Epoch + (double)Step / StepsPerEpoch) / Math.Max(1, TotalEpochs);
+    /// <summary>A copy of this step whose <see cref="ValidationLoss"/> adds exactly <paramref name="lossTerms"/> (replacing any it had).
+    /// <see cref="Advanced.ArchitectureStepper"/> builds it from the regularizers' contributions.</summary>
+    public ArchitectureStep WithLossTerms(IEnumerable<ArchitectureLossTerm> lossTerms)
+    {
+        ArgumentNullException.ThrowIfNull(lossTerms);
+        var terms = lossTerms.ToArray();
+        if (terms.Any(t => t is null)) throw new ArgumentException("A loss term is null.", nameof(lossTerms));
+        return new ArchitectureStep(Supernet, Train, Validation, WeightOptimizer, Clock, terms);
+    }
 
     /// <summary>The mixing weights p at <paramref name="architecture"/> under the search's activation (see <see cref="Supernet.MixingWeights"/>).</summary>
     public IReadOnlyList<Tensor> MixingWeights(IReadOnlyList<Tensor> architecture) => Supernet.MixingWeights(architecture);
 
     /// <summary>
-    /// The architecture objective on the validation batch at <paramref name="architecture"/>:
-    /// cross-entropy of the supernet plus the loss terms of every loss-shaping regularizer (e.g. β-DARTS).
+    /// The architecture objective on the validation batch at <paramref name="architecture"/>: cross-entropy of the supernet
+    /// plus this step's loss terms (the regularizers' terms, e.g. β-DARTS, when the step came from <see cref="WithLossTerms"/>).
     /// </summary>
     public Tensor ValidationLoss(IReadOnlyList<Tensor> architecture)
     {
         var loss = nn.functional.cross_entropy(Supernet.Forward(Validation.Images, architecture), Validation.Labels);
-        foreach (var regularizer in _regularizers)
+        foreach (var lossTerm in _lossTerms)
         {
-            var term = regularizer.LossTerm(architecture, this);
+            var term = lossTerm(architecture);
             if (term is not null) loss = loss + term;
         }
         return loss;
     }
 
-    /// <summary>Cross-entropy of the supernet on the training batch at <paramref name="architecture"/> (no regularizer terms).</summary>
+    /// <summary>Cross-entropy of the supernet on the training batch at <paramref name="architecture"/> (no loss terms).</summary>
     public Tensor TrainLoss(IReadOnlyList<Tensor> architecture) =>
         nn.functional.cross_entropy(Supernet.Forward(Train.Images, architecture), Train.Labels);
 

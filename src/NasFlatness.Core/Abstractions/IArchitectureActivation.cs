@@ -6,7 +6,7 @@ namespace NasFlatness;
 /// Turns architecture logits α into the mixing weights p of the supernet's edges, row-wise (one row per edge,
 /// one column per candidate operation). Every place that needs p uses the search's activation: the supernets'
 /// forward pass, genotype derivation (e.g. DARTS edge scores), regularizers (<see cref="ArchitectureStep.MixingWeights"/>)
-/// and the search report (<see cref="Search.EpochRecord.MeanMaxWeight"/>).
+/// and the search report (<see cref="EpochRecord.MeanMaxWeight"/>).
 /// </summary>
 /// <remarks>
 /// An activation is also an <see cref="ISearchObserver"/>: a temperature schedule reacts to

@@ -17,13 +17,9 @@ public interface IArchitectureUpdateSchedule : ISearchObserver
 }
 
 /// <summary>What an <see cref="IArchitectureUpdateSchedule"/> knows when asked about a step.</summary>
-/// <param name="Epoch">Zero-based epoch.</param>
-/// <param name="TotalEpochs">Number of epochs.</param>
-/// <param name="Step">Zero-based step within the epoch.</param>
-/// <param name="StepsPerEpoch">Steps per epoch.</param>
-/// <param name="GlobalStep">Zero-based step over the whole search.</param>
+/// <param name="Clock">The step asked about.</param>
 /// <param name="PreviousWeightStep">The weight step just before this one in the same run (null on the first step of a run or a resumption).</param>
-public sealed record ScheduleContext(int Epoch, int TotalEpochs, int Step, int StepsPerEpoch, long GlobalStep, WeightStep? PreviousWeightStep);
+public sealed record ScheduleContext(SearchClock Clock, WeightStep? PreviousWeightStep);
 
 /// <summary>Updates α on every step (the DARTS loop). Stateless.</summary>
 public sealed class EveryStepSchedule : IArchitectureUpdateSchedule
@@ -66,7 +62,7 @@ public sealed class EveryKStepsSchedule : IArchitectureUpdateSchedule
     public bool ShouldUpdate(ScheduleContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return (context.Step + 1) % K == 0;
+        return (context.Clock.Step + 1) % K == 0;
     }
 }
 

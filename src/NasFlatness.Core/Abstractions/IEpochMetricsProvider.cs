@@ -2,7 +2,7 @@ namespace NasFlatness;
 
 /// <summary>
 /// A search component (usually an <see cref="ISearchObserver"/> in <see cref="Search.SearchRunner.Observers"/>) that
-/// contributes named numbers to every epoch's <see cref="Search.EpochRecord.Metrics"/>. The runner calls
+/// contributes named numbers to every epoch's <see cref="EpochRecord.Metrics"/>. The runner calls
 /// <see cref="AddEpochMetrics"/> once per epoch, after the epoch's steps and its end-of-epoch validation and before
 /// <see cref="ISearchObserver.OnEpochCompleted"/>, on the search thread; the supernet holds the epoch's final α and weights.
 /// </summary>

@@ -21,37 +21,28 @@ public interface ISearchObserver
     void OnArchitectureStepped(ArchitectureStep step) { }
 
     /// <summary>Called when an epoch's record is complete, before it is reported and before the checkpoint is written.</summary>
-    void OnEpochCompleted(Search.EpochRecord record) { }
+    void OnEpochCompleted(EpochRecord record) { }
 }
 
 /// <summary>The start of an epoch of a search.</summary>
-/// <param name="Epoch">Zero-based epoch.</param>
-/// <param name="TotalEpochs">Number of epochs of the search.</param>
-/// <param name="StepsPerEpoch">Steps (training minibatches) per epoch.</param>
+/// <param name="Clock">The epoch, at its step 0.</param>
 /// <param name="WeightLearningRate">The weight learning rate of the epoch.</param>
 /// <param name="Supernet">The supernet being searched.</param>
-public sealed record EpochStart(int Epoch, int TotalEpochs, int StepsPerEpoch, double WeightLearningRate, Supernet Supernet)
+public sealed record EpochStart(SearchClock Clock, double WeightLearningRate, Supernet Supernet)
 {
-    /// <summary>
-    /// The weight optimizer at the start of the epoch (learning rate, momentum, weight decay and its momentum buffers, read
-    /// when asked), e.g. for a shadow network that must start from the same optimizer state; null when the caller has none.
-    /// The search runner always sets it.
-    /// </summary>
+    /// <summary>The weight optimizer at the start of the epoch (e.g. for a shadow network that starts from the same state);
+    /// null when the caller has none. The search runner always sets it.</summary>
     public WeightOptimizerState? WeightOptimizer { get; init; }
 }
 
 /// <summary>One weight step of a search, as seen by <see cref="ISearchObserver.OnWeightStep"/> and <see cref="IArchitectureUpdateSchedule"/>.</summary>
 /// <param name="Supernet">The supernet (its weights already updated by this step).</param>
 /// <param name="Train">The training minibatch of the step (valid only during the call).</param>
-/// <param name="Epoch">Zero-based epoch.</param>
-/// <param name="Step">Zero-based step within the epoch.</param>
-/// <param name="StepsPerEpoch">Steps per epoch.</param>
-/// <param name="GlobalStep">Zero-based step over the whole search.</param>
+/// <param name="Clock">Where the search stands.</param>
 /// <param name="WeightLearningRate">The weight learning rate used.</param>
 /// <param name="Loss">The training cross-entropy of the step (at w, before any sharpness-aware perturbation).</param>
 /// <param name="GradientNorm">Global L2 norm of the weight gradients before clipping (its square is DARTS-PRIME's "Fisher information" trace);
 /// with a sharpness-aware weight step (<c>SearchOptions.WeightSharpness</c>) the norm of g(w + ε), the gradient the step uses.</param>
 /// <param name="ArchitectureUpdated">Whether α was updated before this weight step.</param>
 public sealed record WeightStep(
-    Supernet Supernet, Batch Train, int Epoch, int Step, int StepsPerEpoch, long GlobalStep,
-    double WeightLearningRate, double Loss, double GradientNorm, bool ArchitectureUpdated);
+    Supernet Supernet, Batch Train, SearchClock Clock, double WeightLearningRate, double Loss, double GradientNorm, bool ArchitectureUpdated);

@@ -317,7 +317,8 @@ public sealed class NasFlatnessRegistry
     /// <summary>
     /// Builds a <see cref="SearchRunner"/> from names: the space (with the preset's supernet variant), the optimizer and
     /// regularizers (the preset's, then <see cref="SearchComposition.Regularizers"/>), the activation and schedule, and
-    /// <paramref name="options"/> with the preset's settings applied.
+    /// <paramref name="options"/> with the preset's settings applied. The runner owns the components created here: disposing it
+    /// disposes the disposable ones (e.g. ZO-DARTS's shadow network).
     /// </summary>
     /// <exception cref="ArgumentException">The composition is invalid (every problem is named).</exception>
     public SearchRunner CreateRunner(SearchComposition composition, SearchOptions? options = null, IServiceProvider? services = null, ILogger<SearchRunner>? logger = null)
@@ -341,6 +342,6 @@ public sealed class NasFlatnessRegistry
         {
             Activation = activation,
             Schedule = schedule,
-        };
+        }.Own([space, optimizer, .. regularizers, activation, schedule]);
     }
 }

@@ -56,7 +56,7 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
     {
         ArgumentNullException.ThrowIfNull(epoch);
         _supernet = epoch.Supernet;
-        _totalEpochs = epoch.TotalEpochs;
+        _totalEpochs = epoch.Clock.TotalEpochs;
         ReleaseBatch();
     }
 

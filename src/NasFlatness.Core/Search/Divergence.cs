@@ -35,8 +35,8 @@ internal static class Divergence
                 loss = nn.functional.cross_entropy(step.Supernet.Forward(step.Validation.Images, before), step.Validation.Labels).to(float64).item<double>();
             if (!double.IsFinite(loss))
                 throw WeightDriven($"supernet's validation loss of the architecture step (α[{i}] became {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} from it)",
-                    loss, step.Epoch, step.Step);
-            throw new SearchDivergedException($"architecture parameter α[{i}]", value, step.Epoch, step.Step,
+                    loss, step.Clock.Epoch, step.Clock.Step);
+            throw new SearchDivergedException($"architecture parameter α[{i}]", value, step.Clock.Epoch, step.Clock.Step,
                 $"Lower {nameof(SearchOptions.ArchitectureLearningRate)} and start over.", nameof(SearchOptions.ArchitectureLearningRate));
         }
     }

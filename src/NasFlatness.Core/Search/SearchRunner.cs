@@ -136,9 +136,11 @@ public sealed partial class SearchRunner
     /// <exception cref="SearchDivergedException">A training loss, weight-gradient norm or α became NaN or infinite, or an epoch ended with
     /// non-finite weights, BatchNorm statistics, training loss or validation metrics; the last good checkpoint is intact.</exception>
     /// <exception cref="OperationCanceledException">The search was cancelled.</exception>
+    /// <exception cref="ObjectDisposedException">The runner was disposed.</exception>
     public SearchResult Run(ISearchDataset data, IProgress<SearchProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(data);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var o = _options;
         _space.Validate(data.Info);
         if (_observers.Any(x => x is null)) throw new ArgumentException("An observer is null.");
@@ -207,7 +209,7 @@ public sealed partial class SearchRunner
             double lr = o.WeightLearningRateAt(epoch);
             foreach (var group in weightOptimizer.ParamGroups) group.LearningRate = lr;
             bool pastWarmup = epoch >= o.WarmupEpochs;
-            var epochStart = new EpochStart(epoch, o.Epochs, stepsPerEpoch, lr, supernet)
+            var epochStart = new EpochStart(SearchClock.At(epoch, o.Epochs, 0, stepsPerEpoch), lr, supernet)
             {
                 WeightOptimizer = WeightOptimizerState.FromSgd(weightOptimizer, lr, o.WeightMomentum, o.WeightDecay),
             };
@@ -230,18 +232,18 @@ public sealed partial class SearchRunner
                 cancellationToken.ThrowIfCancellationRequested();
                 using var scope = torch.NewDisposeScope();
                 int start = step * o.BatchSize, count = Math.Min(o.BatchSize, trainCount - start);
-                long globalStep = (long)epoch * stepsPerEpoch + step;
+                var stepClock = SearchClock.At(epoch, o.Epochs, step, stepsPerEpoch);
                 var train = data.GetBatch(SearchSplit.Train, order.AsSpan(start, count), o.Augment, augmentRandom, device);
 
-                bool updateArchitecture = pastWarmup && _schedule.ShouldUpdate(new ScheduleContext(epoch, o.Epochs, step, stepsPerEpoch, globalStep, previousStep));
+                bool updateArchitecture = pastWarmup && _schedule.ShouldUpdate(new ScheduleContext(stepClock, previousStep));
                 if (updateArchitecture)
                 {
                     var validIndices = NextValidationIndices(validationOrder, ref validationCursor, o.BatchSize);
                     var validation = data.GetBatch(SearchSplit.Validation, validIndices, o.Augment, augmentRandom, device);
                     var state = WeightOptimizerState.FromSgd(weightOptimizer, lr, o.WeightMomentum, o.WeightDecay);
-                    var context = new ArchitectureStep(supernet, train, validation, state, epoch, o.Epochs, globalStep, _regularizers, step, stepsPerEpoch);
                     var before = Divergence.Snapshot(architecture); // α before the step, to tell who went first if it diverges
-                    ArchitectureStepper.Step(context, _optimizer, _regularizers, architecture, architectureOptimizer.Current);
+                    var context = ArchitectureStepper.Step(new ArchitectureStep(supernet, train, validation, state, stepClock),
+                        _optimizer, _regularizers, architecture, architectureOptimizer.Current);
                     architectureUpdates++;
                     foreach (var p in participants) p.OnArchitectureStepped(context);
                     Divergence.RequireFiniteArchitecture(architecture, before, context);
@@ -261,7 +263,7 @@ public sealed partial class SearchRunner
                 lossSum += lossValue * count;
                 correct += logits.argmax(1).eq(train.Labels).sum().item<long>();
                 seen += count;
-                var weightStep = new WeightStep(supernet, train, epoch, step, stepsPerEpoch, globalStep, lr, lossValue, gradientNorm, updateArchitecture);
+                var weightStep = new WeightStep(supernet, train, stepClock, lr, lossValue, gradientNorm, updateArchitecture);
                 foreach (var p in participants) p.OnWeightStep(weightStep);
                 previousStep = weightStep with { Train = default }; // the batch's tensors end with this step's scope
                 progress?.Report(new SearchProgress(epoch, o.Epochs, step + 1, stepsPerEpoch, lossSum / seen, previous + clock.Elapsed));

@@ -73,7 +73,7 @@ public sealed class SparsemaxActivation : IArchitectureActivation
     public void OnEpochStarting(EpochStart epoch)
     {
         ArgumentNullException.ThrowIfNull(epoch);
-        Temperature = TemperatureAt(epoch.Epoch);
+        Temperature = TemperatureAt(epoch.Clock.Epoch);
     }
 
     /// <inheritdoc />

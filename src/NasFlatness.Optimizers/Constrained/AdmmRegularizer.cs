@@ -50,12 +50,8 @@ public sealed class AdmmOptions
 /// <remarks>
 /// <para>Z starts at α (paper form: at p) and U at 0, when the search starts (epoch 0) or at the first use. Z, U and the
 /// α-step counter are checkpointed (<see cref="IStatefulSearchComponent"/>), so a resumed search continues bit-identically.</para>
-/// <para>With <see cref="UnitClampActivation"/> the argument and the U update are multiplied by its permanent mask, as
-/// the code multiplies them by its architecture mask.</para>
-/// <para>Departures from the code: the code checks <c>(counter + 1) % admm_freq == 0</c> after every weight step and then
-/// resets the counter to 0, so it updates after every <c>admm_freq − 1</c> α steps (9 by default); this class updates after
-/// every <see cref="AdmmOptions.UpdateEvery"/> α steps (set 9 for the code's period). The code updates after the weight
-/// step of the minibatch; this class updates right after the α step, which sees the same α (the weight step does not move α).</para>
+/// <para>With <see cref="UnitClampActivation"/> the argument and the U update are multiplied by its permanent mask.
+/// Departures from the official code (update period and timing): docs/methods-constrained.md.</para>
 /// </remarks>
 public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchComponent, ISearchComponentSettings
 {
@@ -151,7 +147,10 @@ public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchCompo
         Updates++;
     }
 
-    /// <inheritdoc />
+    /// <summary>Its contribution to a step: the loss term <see cref="LossTerm"/> at the step.</summary>
+    public RegularizerContribution Contribute(ArchitectureStep step) => new() { LossTerm = a => LossTerm(a, step) };
+
+    /// <summary>The term added to the architecture loss at <paramref name="architecture"/> on <paramref name="step"/>, or null for none.</summary>
     public Tensor? LossTerm(IReadOnlyList<Tensor> architecture, ArchitectureStep step)
     {
         ArgumentNullException.ThrowIfNull(architecture);
@@ -177,7 +176,7 @@ public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchCompo
     public void OnEpochStarting(EpochStart epoch)
     {
         ArgumentNullException.ThrowIfNull(epoch);
-        if (epoch.Epoch == 0 || _z is null)
+        if (epoch.Clock.Epoch == 0 || _z is null)
         {
             ArchitectureSteps = 0;
             Updates = 0;

@@ -106,7 +106,7 @@ public sealed class DynamicUpdateSchedule : IArchitectureUpdateSchedule, IStatef
     public void OnEpochStarting(EpochStart epoch)
     {
         ArgumentNullException.ThrowIfNull(epoch);
-        if (epoch.Epoch == 0) Reset();
+        if (epoch.Clock.Epoch == 0) Reset();
     }
 
     /// <summary>Restores the initial state: θ = θ₀, no average, no steps.</summary>

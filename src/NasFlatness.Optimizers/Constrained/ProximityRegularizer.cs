@@ -12,12 +12,8 @@ namespace NasFlatness.Optimizers;
 /// t/T = <see cref="ArchitectureStep.Progress"/> the fractional epoch clock.
 /// </summary>
 /// <remarks>
-/// The Frobenius norm is unsquared, as in the code, so the gradient with respect to p is
-/// <c>(t/T)·(ρ/2)·(p − D)/‖p − D‖</c> (zero where p = D). No gradient flows through D. Under softmax with the DARTS
-/// D(p), rows of dropped edges have an all-zero target, so the term pulls them towards uniform and kept edges towards
-/// one-hot. A loss term only, so it composes with every optimizer, with β-decay, and with A²M (which then perturbs inside it).
-/// The code's clock is advanced at the start of each minibatch (t = epoch + (step + 1)/steps); this one uses
-/// <c>epoch + step/steps</c>, one minibatch earlier.
+/// The Frobenius norm is unsquared, so the gradient with respect to p is <c>(t/T)·(ρ/2)·(p − D)/‖p − D‖</c> (zero where
+/// p = D); no gradient flows through D. Departures from the official code: docs/methods-constrained.md.
 /// </remarks>
 public sealed class ProximityRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
@@ -69,7 +65,10 @@ public sealed class ProximityRegularizer : IFlatnessRegularizer, ISearchComponen
         return sum;
     }
 
-    /// <inheritdoc />
+    /// <summary>Its contribution to a step: the loss term <see cref="LossTerm"/> at the step.</summary>
+    public RegularizerContribution Contribute(ArchitectureStep step) => new() { LossTerm = a => LossTerm(a, step) };
+
+    /// <summary>The term added to the architecture loss at <paramref name="architecture"/> on <paramref name="step"/>, or null for none.</summary>
     public Tensor? LossTerm(IReadOnlyList<Tensor> architecture, ArchitectureStep step)
     {
         ArgumentNullException.ThrowIfNull(architecture);

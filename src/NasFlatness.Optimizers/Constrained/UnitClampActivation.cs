@@ -97,9 +97,9 @@ public sealed class UnitClampActivation : IArchitectureActivation, IStatefulSear
     {
         ArgumentNullException.ThrowIfNull(epoch);
         var alpha = epoch.Supernet.ArchitectureParameters();
-        if (epoch.Epoch == 0 || _masks.Length != alpha.Count)
+        if (epoch.Clock.Epoch == 0 || _masks.Length != alpha.Count)
         {
-            if (epoch.Epoch == 0 && Options.InitializeUniform)
+            if (epoch.Clock.Epoch == 0 && Options.InitializeUniform)
             {
                 using var noGrad = torch.no_grad();
                 foreach (var a in alpha)

@@ -15,7 +15,7 @@ public sealed class NaDartsOptions
     /// <value>Default true.</value>
     public bool IncludeCenter { get; set; } = true;
 
-    /// <summary>Seed mixed with the step's <see cref="ArchitectureStep.GlobalStep"/> to sample neighbours reproducibly.</summary>
+    /// <summary>Seed mixed with the step's <see cref="SearchClock.GlobalStep"/> to sample neighbours reproducibly.</summary>
     /// <value>Default 0.</value>
     public int Seed { get; set; }
 
@@ -81,7 +81,7 @@ public sealed class NaDartsOptimizer : IArchitectureOptimizer
         ArgumentNullException.ThrowIfNull(step);
         using var scope = torch.NewDisposeScope();
         var alphas = Gradients.RequiringGrad(architecture);
-        var random = StepRandom(_options.Seed, step.GlobalStep);
+        var random = StepRandom(_options.Seed, step.Clock.GlobalStep);
         int terms = _options.NeighborCount + (_options.IncludeCenter ? 1 : 0);
         Tensor[]? sum = null;
         // Each neighbour's pass runs in its own dispose scope; only the running sum leaves it.

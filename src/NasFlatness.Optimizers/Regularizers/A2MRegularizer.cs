@@ -7,16 +7,14 @@ namespace NasFlatness.Optimizers;
 
 /// <summary>
 /// A²M (Architecture-Aware Minimization): replaces the architecture gradient by the gradient of
-/// <c>ℓ(α + ρ·∇ℓ(α))</c>, computed as in the A²M code with four gradient evaluations of the wrapped gradient function:
+/// <c>ℓ(α + ρ·∇ℓ(α))</c>, from four evaluations of the wrapped gradient function:
 /// <c>g = ∇ℓ(α)</c>, <c>α̃ = α + ρ·g</c> (raw, unnormalised), <c>g̃ = ∇ℓ(α̃)</c>,
 /// <c>G = g̃ + ρ·(∇ℓ(α̃ + ε·g̃) − ∇ℓ(α̃ − ε·g̃)) / (2ε)</c>.
 /// </summary>
 /// <remarks>
-/// Every pass works on fresh detached copies of α, so the architecture parameters are never written to; the runner applies
-/// its optimizer step to the returned G. All four passes go through the wrapped function, which evaluates the same
-/// validation minibatch and includes every loss-shaping regularizer (β-decay) because those enter
-/// <see cref="ArchitectureStep.ValidationLoss"/>. All architecture tensors (α, and PC-DARTS β when present) are perturbed
-/// jointly. Needs a first-order host optimizer.
+/// Every pass works on detached copies of α (α is never written); all four see the same validation batch and every loss
+/// term (<see cref="ArchitectureStep.ValidationLoss"/>). All architecture tensors are perturbed jointly. Needs a
+/// first-order host optimizer. Provenance: docs/methods.md.
 /// </remarks>
 public sealed partial class A2MRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
@@ -59,7 +57,10 @@ public sealed partial class A2MRegularizer : IFlatnessRegularizer, ISearchCompon
     /// <inheritdoc />
     public bool RequiresFirstOrderOptimizer => true;
 
-    /// <inheritdoc />
+    /// <summary>Its contribution to a step: the gradient wrapper <see cref="Gradient"/> at the step.</summary>
+    public RegularizerContribution Contribute(ArchitectureStep step) => new() { Gradient = (a, inner) => Gradient(step, a, inner) };
+
+    /// <summary>The A²M gradient G at <paramref name="architecture"/>, from four evaluations of <paramref name="inner"/>.</summary>
     public IReadOnlyList<Tensor> Gradient(ArchitectureStep step, IReadOnlyList<Tensor> architecture, ArchitectureGradientFunction inner)
     {
         ArgumentNullException.ThrowIfNull(architecture);
@@ -85,7 +86,7 @@ public sealed partial class A2MRegularizer : IFlatnessRegularizer, ISearchCompon
             LastGradientNorm = Norm(g);
             LastPerturbedGradientNorm = Norm(gTilde);
         }
-        LogNorms(_logger, step?.GlobalStep ?? -1, LastGradientNorm, LastPerturbedGradientNorm);
+        LogNorms(_logger, step?.Clock.GlobalStep ?? -1, LastGradientNorm, LastPerturbedGradientNorm);
         foreach (var r in result) r.MoveToOuterDisposeScope();
         return result;
     }

@@ -9,11 +9,8 @@ namespace NasFlatness.Optimizers;
 /// Its gradient with respect to an edge's logits is <c>λ_t · softmax(α_e) / E</c>.
 /// </summary>
 /// <remarks>
-/// Only architecture tensors that are operation mixtures (two-dimensional, one row per edge) are regularised.
-/// One-dimensional tensors such as PC-DARTS edge-normalisation β are left alone: they are normalised over groups of
-/// edges, not per row, and the β-DARTS paper regularises only the operation logits. With several α blocks (DARTS normal
-/// and reduce) the block terms are summed, as in the A²M code (<c>w_nor = w_red = 1</c>). λ follows the epoch (not the
-/// minibatch index — the A²M DARTS-space code has that bug; it is not copied).
+/// Only operation-mixing (2-D) architecture tensors are regularised; 1-D tensors (PC-DARTS edge normalisation) are left
+/// alone. Several α blocks (DARTS normal and reduce) are summed; λ follows the epoch. Provenance: docs/methods.md.
 /// </remarks>
 public sealed class BetaDecayRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
@@ -44,12 +41,15 @@ public sealed class BetaDecayRegularizer : IFlatnessRegularizer, ISearchComponen
         return alpha.logsumexp(-1).mean();
     }
 
-    /// <inheritdoc />
+    /// <summary>Its contribution to a step: the loss term <see cref="LossTerm"/> at the step.</summary>
+    public RegularizerContribution Contribute(ArchitectureStep step) => new() { LossTerm = a => LossTerm(a, step) };
+
+    /// <summary>The term added to the architecture loss at <paramref name="architecture"/> on <paramref name="step"/>, or null for none.</summary>
     public Tensor? LossTerm(IReadOnlyList<Tensor> architecture, ArchitectureStep step)
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(step);
-        double lambda = Schedule.At(step.Epoch);
+        double lambda = Schedule.At(step.Clock.Epoch);
         if (lambda == 0) return null;
         Tensor? sum = null;
         foreach (var a in architecture)

@@ -140,7 +140,7 @@ public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer, ISearchCo
     {
         ArgumentNullException.ThrowIfNull(step);
         if (_options.TemperatureScaledLambda is not double scaled) return _options.Lambda;
-        double tau = step.Supernet.Activation is SparsemaxActivation sparsemax ? sparsemax.TemperatureAt(step.Epoch) : 1.0;
+        double tau = step.Supernet.Activation is SparsemaxActivation sparsemax ? sparsemax.TemperatureAt(step.Clock.Epoch) : 1.0;
         return scaled / tau;
     }
 
@@ -175,13 +175,16 @@ public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer, ISearchCo
         return _expectedCost is null ? Model(step).ExpectedParameters(p) : _expectedCost(p);
     }
 
-    /// <inheritdoc />
+    /// <summary>Its contribution to a step: the loss term <see cref="LossTerm"/> at the step.</summary>
+    public RegularizerContribution Contribute(ArchitectureStep step) => new() { LossTerm = a => LossTerm(a, step) };
+
+    /// <summary>The term added to the architecture loss at <paramref name="architecture"/> on <paramref name="step"/>, or null for none.</summary>
     public Tensor? LossTerm(IReadOnlyList<Tensor> architecture, ArchitectureStep step)
     {
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(step);
         double lambda = LambdaAt(step);
-        if (step.Epoch < _options.StartEpoch || lambda == 0) return null;
+        if (step.Clock.Epoch < _options.StartEpoch || lambda == 0) return null;
         if (_options.WaitForAllArchitectureTensors && !AllActive(step.Supernet)) return null;
         var (lower, upper) = BudgetAt(step);
         var p = ExpectedCost(architecture, step);

@@ -74,6 +74,8 @@ public sealed class ZeroOrderDarts : IArchitectureOptimizer, IDisposable
     /// <summary>The shadow network (tests).</summary>
     internal Supernet? Shadow => _shadow;
 
+    private bool _disposed;
+
     /// <summary>Replaces the random directions (tests): given the global step of the round start and α, returns z (unit norm expected).</summary>
     internal Func<long, IReadOnlyList<Tensor>, IReadOnlyList<Tensor>>? DirectionOverride { get; set; }
 
@@ -81,14 +83,14 @@ public sealed class ZeroOrderDarts : IArchitectureOptimizer, IDisposable
     public void OnEpochStarting(EpochStart epoch)
     {
         ArgumentNullException.ThrowIfNull(epoch);
-        StartRound(epoch.Supernet, epoch.WeightOptimizer, (long)epoch.Epoch * epoch.StepsPerEpoch, epoch.WeightLearningRate);
+        StartRound(epoch.Supernet, epoch.WeightOptimizer, epoch.Clock.GlobalStep, epoch.WeightLearningRate);
     }
 
     /// <inheritdoc />
     public void OnArchitectureStepped(ArchitectureStep step)
     {
         ArgumentNullException.ThrowIfNull(step);
-        StartRound(step.Supernet, step.WeightOptimizer, step.GlobalStep, step.WeightOptimizer.LearningRate);
+        StartRound(step.Supernet, step.WeightOptimizer, step.Clock.GlobalStep, step.WeightOptimizer.LearningRate);
     }
 
     /// <inheritdoc />
@@ -228,6 +230,7 @@ public sealed class ZeroOrderDarts : IArchitectureOptimizer, IDisposable
     private void StartRound(Supernet supernet, WeightOptimizerState? state, long globalStep, double learningRate)
     {
         ArgumentNullException.ThrowIfNull(supernet);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (state is null)
             throw new InvalidOperationException("ZO-DARTS needs the weight optimizer's state at the start of a round (EpochStart.WeightOptimizer); the SearchRunner provides it.");
         EnsureShadow(supernet);
@@ -299,9 +302,10 @@ public sealed class ZeroOrderDarts : IArchitectureOptimizer, IDisposable
             _ => false,
         });
 
-    /// <summary>Frees the shadow network and the round's tensors.</summary>
+    /// <summary>Frees the shadow network and the round's tensors; a disposed optimizer starts no further round.</summary>
     public void Dispose()
     {
+        _disposed = true;
         _shadow?.Dispose();
         _shadow = null;
         _source = null;

@@ -89,7 +89,7 @@ public sealed class ZoDartsPlusPlusSupernet : Supernet, IParameterBudgetModel
     public override void OnEpochStarting(EpochStart epoch)
     {
         ArgumentNullException.ThrowIfNull(epoch);
-        if (epoch.Epoch >= options.SwitchEpoch && !Switched) Switch();
+        if (epoch.Clock.Epoch >= options.SwitchEpoch && !Switched) Switch();
     }
 
     /// <summary>Turns the kernel and depth mixtures on now (the runner does it at the switch epoch); the 5×5 and 3×3 kernels inherit the 7×7 centre.</summary>

@@ -20,8 +20,12 @@ internal static class TestHelpers
         return new Batch(torch.randn([n, 3, 32, 32], generator: g), torch.randint(classes, [n], generator: g));
     }
 
-    public static ArchitectureStep Step(Supernet net, Batch train, Batch valid, int epoch = 0, long globalStep = 0, IReadOnlyList<IFlatnessRegularizer>? regularizers = null) =>
-        new(net, train, valid, new WeightOptimizerState(0.1, 0.9, 3e-4), epoch, 50, globalStep, regularizers);
+    /// <summary>A step of a 50-epoch search; with <paramref name="regularizers"/>, its validation loss carries their loss terms.</summary>
+    public static ArchitectureStep Step(Supernet net, Batch train, Batch valid, int epoch = 0, long globalStep = 0, IReadOnlyList<IFlatnessRegularizer>? regularizers = null)
+    {
+        var step = new ArchitectureStep(net, train, valid, new WeightOptimizerState(0.1, 0.9, 3e-4), new SearchClock(epoch, 50, 0, 1, globalStep));
+        return regularizers is null ? step : step.WithLossTerms(regularizers.Select(r => r.Contribute(step).LossTerm).OfType<ArchitectureLossTerm>());
+    }
 }
 
 /// <summary>Delegates to another supernet and counts forward passes.</summary>
