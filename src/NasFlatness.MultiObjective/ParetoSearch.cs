@@ -3,26 +3,12 @@ using System.Globalization;
 namespace NasFlatness.MultiObjective;
 
 /// <summary>
-/// Constrained multi-objective search in the style of CNAS (the framework behind FlatNAS and NACHOS), with an optional
-/// surrogate of the first objective (<see cref="ParetoSearchOptions.Surrogate"/>): a design of experiments of n distinct random candidates, then iterations that each rank the archive
-/// with NSGA-II (non-dominated sorting and crowding distance on the objective values), keep the best
-/// <see cref="ParetoSearchOptions.PopulationSize"/> as parents, breed K new distinct candidates by binary
-/// tournament, crossover and mutation, and evaluate them. Constraints enter the objectives as penalties
-/// (<see cref="PenaltyConstraint"/>, <see cref="TinyMlObjective"/>, <see cref="AdaptivePenaltyObjective"/>).
-/// The hypervolume of the feasible archive is tracked after every iteration; the search stops when the budget is
-/// spent, after <see cref="ParetoSearchOptions.MaxIterations"/>, or after <see cref="ParetoSearchOptions.Patience"/>
-/// iterations without improvement.
+/// Constrained multi-objective search (NSGA-II over an archive, constraints as penalty objectives, optional surrogate of the
+/// first objective): a design of experiments, then iterations that breed and evaluate K new distinct candidates, until the
+/// budget, <see cref="ParetoSearchOptions.MaxIterations"/> or <see cref="ParetoSearchOptions.Patience"/> runs out. Each key is
+/// evaluated once; the same seed, options and evaluator give the same search, and a search resumed from its checkpoint
+/// (<see cref="ParetoSearchOptions.CheckpointDirectory"/>) gives the same archive. Not thread-safe. Details: docs/multi-objective.md.
 /// </summary>
-/// <remarks>
-/// <para>Each candidate key is evaluated at most once. All randomness of iteration i comes from a generator seeded
-/// by (seed, i), and population-dependent objectives are re-prepared from the archive at every iteration, so a search
-/// is reproducible and its state is just the archive plus a few counters. With
-/// <see cref="ParetoSearchOptions.CheckpointDirectory"/> set, that state is written as JSON after the design of
-/// experiments and after every iteration, and <see cref="Run"/> continues a stopped or killed search from it
-/// (<see cref="ParetoSearchOptions.ResumeFromCheckpoint"/>), producing the same archive as an uninterrupted run
-/// (evaluations of an unfinished iteration are repeated).</para>
-/// <para>An instance and its objectives are not thread-safe: run one search at a time.</para>
-/// </remarks>
 /// <typeparam name="T">The candidate type.</typeparam>
 public sealed class ParetoSearch<T> where T : notnull
 {

@@ -4,17 +4,11 @@ using static TorchSharp.torch;
 namespace NasFlatness.Optimizers;
 
 /// <summary>
-/// β-DARTS (beta-decay) regularisation: adds <c>λ_t · Σ_blocks mean_e logsumexp_o(α_{e,o})</c> to the validation loss
-/// wherever it is evaluated, so it composes with any optimizer (and sits inside all four A²M passes).
-/// Its gradient with respect to an edge's logits is <c>λ_t · softmax(α_e) / E</c>.
+/// β-DARTS (beta-decay) regularisation: adds <c>λ_t · Σ_blocks mean_e logsumexp_o(α_{e,o})</c> to the validation loss, so it
+/// composes with any optimizer (and sits inside all four A²M passes); its gradient with respect to an edge's logits is
+/// <c>λ_t · softmax(α_e) / E</c>. Only operation-mixture tensors (two-dimensional) are regularised; λ follows the epoch.
+/// Departures from the β-DARTS and A²M code: docs/methods.md.
 /// </summary>
-/// <remarks>
-/// Only architecture tensors that are operation mixtures (two-dimensional, one row per edge) are regularised.
-/// One-dimensional tensors such as PC-DARTS edge-normalisation β are left alone: they are normalised over groups of
-/// edges, not per row, and the β-DARTS paper regularises only the operation logits. With several α blocks (DARTS normal
-/// and reduce) the block terms are summed, as in the A²M code (<c>w_nor = w_red = 1</c>). λ follows the epoch (not the
-/// minibatch index — the A²M DARTS-space code has that bug; it is not copied).
-/// </remarks>
 public sealed class BetaDecayRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
     /// <summary>Creates the regularizer.</summary>
