@@ -114,7 +114,7 @@ internal static class Experiment
         IProgress<SearchProgress>? progress, CancellationToken cancellationToken)
     {
         var c = s.Config;
-        var nb201 = new Nb201Options { Channels = c.Channels, CellsPerStage = c.Cells }.WithPartialChannels(preset);
+        var nb201 = new Nb201Options { Channels = c.Channels, CellsPerStage = c.Cells }.WithSupernetVariant(preset);
         var space = new Nb201SearchSpace(nb201);
         var options = s.CreateOptions(preset, seed);
         options.CheckpointDirectory = checkpointDirectory;

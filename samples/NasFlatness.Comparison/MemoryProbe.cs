@@ -21,7 +21,7 @@ internal static class MemoryProbe
         TorchRuntime.EnsureCorrectCpuKernels();
         torch.manual_seed(0);
         var preset = MethodPresets.Get(presetName);
-        var options = new Nb201Options { Channels = channels, CellsPerStage = cells }.WithPartialChannels(preset);
+        var options = new Nb201Options { Channels = channels, CellsPerStage = cells }.WithSupernetVariant(preset);
         var space = new Nb201SearchSpace(options);
         using var net = space.CreateSupernet(DatasetInfo.Cifar10);
         var weights = net.WeightParameters().ToArray();

@@ -84,7 +84,7 @@ public static class FlatNasApp
                     MaxIterations = 1000,
                     Patience = 1000,
                     Seed = parse.GetValue(seed),
-                    CheckpointPath = Path.Combine(outDir, (useTable ? "search-table" : $"search-{parse.GetValue(optimizer)}") + (parse.GetValue(surrogate) ? "-surrogate.json" : ".json")),
+                    CheckpointDirectory = Path.Combine(outDir, (useTable ? "search-table" : $"search-{parse.GetValue(optimizer)}") + (parse.GetValue(surrogate) ? "-surrogate" : "")),
                     Surrogate = parse.GetValue(surrogate) ? new TreeEnsembleSurrogate() : null,
                 },
             };
@@ -158,7 +158,7 @@ public static class FlatNasApp
     {
         var progress = new SyncProgress<ParetoSearchProgress>(p =>
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "[grey]iteration {0}: {1} evaluated, {2} feasible, hypervolume {3:F4}[/]", p.Iteration, p.Evaluations, p.FeasibleCount, p.Hypervolume));
-        return search.Options.CheckpointPath is { } path && File.Exists(path) ? search.Resume(progress, cancellationToken) : search.Run(progress, cancellationToken);
+        return search.Run(progress, cancellationToken); // resumes from the checkpoint folder when it holds one
     }
 
     /// <summary>Prints each trained candidate as it finishes.</summary>

@@ -77,8 +77,8 @@ internal static class Experiments
         // The τ schedule compressed to the search length: decayed every epoch so that τ at the last epoch is the code's τ_49.
         var sparsemax = new SparsemaxActivation(1.5, size.SparsemaxDecayPerEpoch, 1);
         registry.Activations.Add("sparsemax-evidence", _ => sparsemax, "sparsemax(α/τ), τ decayed every epoch (evidence protocol)");
-        var context = new ComponentContext { PartialChannels = preset.PartialChannels };
-        var space = registry.SearchSpaces.Create("nas-bench-201", context);
+        var context = new ComponentContext { SupernetVariant = preset.SupernetVariant };
+        var space = registry.SearchSpaces.Create(SpaceNames.Nb201, context);
         context = context with { SpaceName = space.Name };
         var regularizers = preset.Regularizers.Select(r => registry.Regularizers.Create(r, context)).ToList();
         if (spec.BudgetUpper is { } upper)

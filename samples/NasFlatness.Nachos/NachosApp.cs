@@ -72,7 +72,7 @@ public static class NachosApp
                 MaxIterations = 1000,
                 Patience = 1000,
                 Seed = parse.GetValue(seed),
-                CheckpointPath = Path.Combine(outDir, "search.json"),
+                CheckpointDirectory = Path.Combine(outDir, "search"),
             };
             AnsiConsole.MarkupLine(CultureInfo.InvariantCulture, "NACHOS: C = {0}, N = {1}; full MACs of cell 6111 {2:F2} M; m_max {3}; top1_min {4}; {5}",
                 options.Channels, options.CellsPerStage, full, mmax is double m ? $"{m:F2} M" : "none", top1?.ToString("P0", CultureInfo.InvariantCulture) ?? "none",

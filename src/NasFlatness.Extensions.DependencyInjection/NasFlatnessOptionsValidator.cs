@@ -33,7 +33,7 @@ internal sealed class NasFlatnessOptionsValidator(NasFlatnessRegistry registry, 
         {
             try
             {
-                failures.AddRange(SearchOptionsResolution.WithoutKnockOns(options.Darts.WithPartialChannels(preset).Validate()).Select(e => prefix + "Darts:" + e));
+                failures.AddRange(SearchOptionsResolution.WithoutKnockOns(options.Darts.WithSupernetVariant(preset).Validate()).Select(e => prefix + "Darts:" + e));
             }
             catch (InvalidOperationException ex)
             {
@@ -44,7 +44,7 @@ internal sealed class NasFlatnessOptionsValidator(NasFlatnessRegistry registry, 
         if (options.Nb201 is null) failures.Add(prefix + "Nb201 is missing.");
         else
         {
-            var nb201 = IsSpace(options, Nb201SearchSpaceName) ? options.Nb201.WithPartialChannels(preset) : options.Nb201;
+            var nb201 = IsSpace(options, Nb201SearchSpaceName) ? options.Nb201.WithSupernetVariant(preset) : options.Nb201;
             failures.AddRange(SearchOptionsResolution.WithoutKnockOns(nb201.Validate()).Select(e => prefix + "Nb201:" + e));
         }
         if (options.ZoDartsPlusPlus is null) failures.Add(prefix + "ZoDartsPlusPlus is missing.");

@@ -3,25 +3,12 @@ using System.Globalization;
 namespace NasFlatness.MultiObjective;
 
 /// <summary>
-/// Constrained multi-objective search in the style of CNAS (the framework behind FlatNAS and NACHOS), with an optional
-/// surrogate of the first objective (<see cref="ParetoSearchOptions.Surrogate"/>): a design of experiments of n distinct random candidates, then iterations that each rank the archive
-/// with NSGA-II (non-dominated sorting and crowding distance on the objective values), keep the best
-/// <see cref="ParetoSearchOptions.PopulationSize"/> as parents, breed K new distinct candidates by binary
-/// tournament, crossover and mutation, and evaluate them. Constraints enter the objectives as penalties
-/// (<see cref="PenaltyConstraint"/>, <see cref="TinyMlObjective"/>, <see cref="AdaptivePenaltyObjective"/>).
-/// The hypervolume of the feasible archive is tracked after every iteration; the search stops when the budget is
-/// spent, after <see cref="ParetoSearchOptions.MaxIterations"/>, or after <see cref="ParetoSearchOptions.Patience"/>
-/// iterations without improvement.
+/// Constrained multi-objective search (NSGA-II over an archive, constraints as penalty objectives, optional surrogate of the
+/// first objective): a design of experiments, then iterations that breed and evaluate K new distinct candidates, until the
+/// budget, <see cref="ParetoSearchOptions.MaxIterations"/> or <see cref="ParetoSearchOptions.Patience"/> runs out. Each key is
+/// evaluated once; the same seed, options and evaluator give the same search, and a search resumed from its checkpoint
+/// (<see cref="ParetoSearchOptions.CheckpointDirectory"/>) gives the same archive. Not thread-safe. Details: docs/multi-objective.md.
 /// </summary>
-/// <remarks>
-/// <para>Each candidate key is evaluated at most once. All randomness of iteration i comes from a generator seeded
-/// by (seed, i), and population-dependent objectives are re-prepared from the archive at every iteration, so a search
-/// is reproducible and its state is just the archive plus a few counters. With
-/// <see cref="ParetoSearchOptions.CheckpointPath"/> set, that state is written as JSON after the design of
-/// experiments and after every iteration; <see cref="Resume"/> continues a stopped or killed search and produces the
-/// same archive as an uninterrupted run (evaluations of an unfinished iteration are repeated).</para>
-/// <para>An instance and its objectives are not thread-safe: run one search at a time.</para>
-/// </remarks>
 /// <typeparam name="T">The candidate type.</typeparam>
 public sealed class ParetoSearch<T> where T : notnull
 {
@@ -73,11 +60,20 @@ public sealed class ParetoSearch<T> where T : notnull
     /// <summary>The options (a copy).</summary>
     public ParetoSearchOptions Options => _options.Clone();
 
-    /// <summary>Runs the search from the start (an existing checkpoint at <see cref="ParetoSearchOptions.CheckpointPath"/> is overwritten).</summary>
+    /// <summary>
+    /// Runs the search, or continues the one saved in <see cref="ParetoSearchOptions.CheckpointDirectory"/> when a checkpoint is
+    /// there and <see cref="ParetoSearchOptions.ResumeFromCheckpoint"/> is set. A resumed search must match the checkpoint's seed,
+    /// design-of-experiments size, K, population size, crossover probability, surrogate, metric and objective names; the budget,
+    /// iteration limit and patience may differ (e.g. to extend a finished search).
+    /// </summary>
     /// <param name="progress">Told after the design of experiments and after every iteration (synchronously, on the search's thread, when it is not a <see cref="Progress{T}"/>).</param>
     /// <param name="cancellationToken">Checked before every evaluation; cancelling throws <see cref="OperationCanceledException"/> and leaves the last checkpoint in place.</param>
+    /// <exception cref="InvalidOperationException">The checkpoint belongs to a different search.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint is not a readable Pareto search checkpoint.</exception>
     public ParetoSearchResult<T> Run(IProgress<ParetoSearchProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        if (_options.ResumeFromCheckpoint && _options.CheckpointFile is { } path && File.Exists(path))
+            return Resume(path, progress, cancellationToken);
         var state = new State();
         var random = IterationRandom(_options.Seed, 0);
         int attempts = 0, maxAttempts = 100 * _options.InitialSamples + 1000;
@@ -93,20 +89,8 @@ public sealed class ParetoSearch<T> where T : notnull
         return Loop(state, progress, cancellationToken);
     }
 
-    /// <summary>
-    /// Continues the search saved at <see cref="ParetoSearchOptions.CheckpointPath"/>. The seed, design-of-experiments
-    /// size, K, population size, crossover probability, metric names and objective names must match the checkpoint's;
-    /// the budget, iteration limit and patience may differ (e.g. to extend a finished search).
-    /// </summary>
-    /// <param name="progress">As for <see cref="Run"/>.</param>
-    /// <param name="cancellationToken">As for <see cref="Run"/>.</param>
-    /// <exception cref="InvalidOperationException">No checkpoint path is set, or the checkpoint belongs to a different search.</exception>
-    /// <exception cref="FileNotFoundException">There is no checkpoint yet.</exception>
-    /// <exception cref="InvalidDataException">The checkpoint is not a readable Pareto search checkpoint.</exception>
-    public ParetoSearchResult<T> Resume(IProgress<ParetoSearchProgress>? progress = null, CancellationToken cancellationToken = default)
+    private ParetoSearchResult<T> Resume(string path, IProgress<ParetoSearchProgress>? progress, CancellationToken cancellationToken)
     {
-        string path = _options.CheckpointPath
-            ?? throw new InvalidOperationException($"Resume needs {nameof(ParetoSearchOptions)}.{nameof(ParetoSearchOptions.CheckpointPath)}.");
         var checkpoint = ParetoSearchCheckpoint.Read(path);
         CheckCompatible(checkpoint, path);
         var state = new State
@@ -292,7 +276,7 @@ public sealed class ParetoSearch<T> where T : notnull
         {
             state.IterationsWithoutImprovement++;
         }
-        if (_options.CheckpointPath is { } path) WriteCheckpoint(state, path);
+        if (_options.CheckpointFile is { } path) WriteCheckpoint(state, path);
         progress?.Report(new ParetoSearchProgress(state.Iteration, state.Archive.Count, hv, front.Length, feasible.Length));
     }
 
@@ -357,7 +341,7 @@ public sealed class ParetoSearch<T> where T : notnull
         if (c.Archive.Any(e => e.Metrics.Length != _evaluator.MetricNames.Count))
             problems.Add("an archived candidate has a different number of metrics");
         if (problems.Count > 0)
-            throw new InvalidOperationException($"Checkpoint '{path}' belongs to a different search: {string.Join("; ", problems)}.");
+            throw new InvalidOperationException($"Checkpoint '{path}' belongs to a different search: {string.Join("; ", problems)}. Use another {nameof(ParetoSearchOptions.CheckpointDirectory)}, or set {nameof(ParetoSearchOptions.ResumeFromCheckpoint)} = false to start over.");
     }
 
     /// <summary>A generator for one iteration, seeded by (seed, iteration) through a SplitMix64 finaliser.</summary>

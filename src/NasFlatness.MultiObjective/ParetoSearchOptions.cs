@@ -69,10 +69,21 @@ public sealed class ParetoSearchOptions
     /// <value>Default 0.</value>
     public int Seed { get; set; }
 
-    /// <summary>Where to write the JSON checkpoint after the design of experiments and after every iteration
-    /// (written to a temporary file and renamed); null writes none.</summary>
+    /// <summary>The folder of the JSON checkpoint (<see cref="CheckpointFileName"/>), written atomically after the design of
+    /// experiments and after every iteration; null writes none.</summary>
     /// <value>Default null.</value>
-    public string? CheckpointPath { get; set; }
+    public string? CheckpointDirectory { get; set; }
+
+    /// <summary>Whether a checkpoint found in <see cref="CheckpointDirectory"/> is resumed from (false: the search starts over
+    /// and overwrites it).</summary>
+    /// <value>Default true.</value>
+    public bool ResumeFromCheckpoint { get; set; } = true;
+
+    /// <summary>The checkpoint's file name inside <see cref="CheckpointDirectory"/>.</summary>
+    public const string CheckpointFileName = "pareto-search.json";
+
+    /// <summary>The checkpoint file: <see cref="CheckpointFileName"/> in <see cref="CheckpointDirectory"/>; null when none is set.</summary>
+    public string? CheckpointFile => CheckpointDirectory is null ? null : Path.Combine(CheckpointDirectory, CheckpointFileName);
 
     /// <summary>The budget in force: <see cref="Budget"/> or its default.</summary>
     public int EffectiveBudget => Budget ?? InitialSamples + MaxIterations * EvaluationsPerIteration;
@@ -106,7 +117,7 @@ public sealed class ParetoSearchOptions
             Check(HypervolumeReference.Count > 0 && HypervolumeReference.All(double.IsFinite), nameof(HypervolumeReference),
                 "[" + string.Join(", ", HypervolumeReference.Select(v => v.ToString(CultureInfo.InvariantCulture))) + "]", "must hold one finite value per objective");
         Check(SurrogateGenerations >= 1, nameof(SurrogateGenerations), SurrogateGenerations, "must be at least 1");
-        Check(CheckpointPath is null || !string.IsNullOrWhiteSpace(CheckpointPath), nameof(CheckpointPath), CheckpointPath, "must be null or a path");
+        Check(CheckpointDirectory is null || !string.IsNullOrWhiteSpace(CheckpointDirectory), nameof(CheckpointDirectory), CheckpointDirectory, "must be null or a folder");
         return errors;
     }
 }

@@ -14,7 +14,7 @@ namespace NasFlatness.Reports;
 public sealed record ComparisonRun(string Method, int Seed, RunManifest Manifest, string Folder)
 {
     /// <summary>The NAS-Bench-201 CIFAR-10 test accuracy of the found cell, when the run recorded it.</summary>
-    public double? TableAccuracy => Metric("Nb201Cifar10TestAccuracy");
+    public double? TableAccuracy => Metric(OutcomeMetrics.Nb201Cifar10TestAccuracy);
 
     /// <summary>An outcome metric of the run (<see cref="RunOutcome.Metrics"/>), or null.</summary>
     public double? Metric(string name) => Manifest.Outcome.Metrics.TryGetValue(name, out var v) ? v : null;
@@ -103,8 +103,8 @@ public static class ComparisonPage
             var o = run.Manifest.Outcome;
             sb.Append("<tr class=\"run\"><td>").Append(SvgText.E(run.Method)).Append("</td><td class=\"num\">").Append(run.Seed.ToString(CultureInfo.InvariantCulture)).Append("</td>");
             if (nb201)
-                sb.Append("<td class=\"num\">").Append(SvgText.F(run.TableAccuracy)).Append("</td><td class=\"num\">").Append(SvgText.F(run.Metric("Nb201Cifar10Rank"), "F0"))
-                  .Append("</td><td class=\"num\">").Append($"{SvgText.F(run.Metric("Nb201Cifar10Radius1Mean"))} / {SvgText.F(run.Metric("Nb201Cifar10Radius1Min"))} / {SvgText.F(run.Metric("Nb201Cifar10Radius1Gap"))}").Append("</td>");
+                sb.Append("<td class=\"num\">").Append(SvgText.F(run.TableAccuracy)).Append("</td><td class=\"num\">").Append(SvgText.F(run.Metric(OutcomeMetrics.Nb201Cifar10Rank), "F0"))
+                  .Append("</td><td class=\"num\">").Append($"{SvgText.F(run.Metric(OutcomeMetrics.Nb201Cifar10Radius1Mean))} / {SvgText.F(run.Metric(OutcomeMetrics.Nb201Cifar10Radius1Min))} / {SvgText.F(run.Metric(OutcomeMetrics.Nb201Cifar10Radius1Gap))}").Append("</td>");
             sb.Append("<td class=\"num\">").Append(SvgText.F(LastLambda(run), "G4")).Append("</td><td class=\"num\">").Append(SvgText.F(o.ValidationLoss, "F4"))
               .Append("</td><td class=\"num\">").Append(SvgText.F(run.Manifest.Epochs.LastOrDefault()?.MeanMaxWeight, "F3")).Append("</td><td class=\"num\">").Append(SvgText.F(o.Seconds, "F0"))
               .Append("</td><td><code>").Append(SvgText.E(o.Genotype)).Append("</code></td><td><a class=\"run-link\" href=\"").Append(SvgText.E(Link(run))).Append("\">report</a></td></tr>\n");
@@ -120,8 +120,8 @@ public static class ComparisonPage
             var group = runs.Where(r => r.Method == method).ToList();
             sb.Append("<tr><td>").Append(SvgText.E(method)).Append("</td><td class=\"num\">").Append(group.Count.ToString(CultureInfo.InvariantCulture)).Append("</td>");
             if (nb201)
-                sb.Append("<td class=\"num\">").Append(MeanStd(group.Select(r => r.TableAccuracy))).Append("</td><td class=\"num\">").Append(MeanStd(group.Select(r => r.Metric("Nb201Cifar10Radius1Mean"))))
-                  .Append("</td><td class=\"num\">").Append(MeanStd(group.Select(r => r.Metric("Nb201Cifar10Radius1Gap")))).Append("</td>");
+                sb.Append("<td class=\"num\">").Append(MeanStd(group.Select(r => r.TableAccuracy))).Append("</td><td class=\"num\">").Append(MeanStd(group.Select(r => r.Metric(OutcomeMetrics.Nb201Cifar10Radius1Mean))))
+                  .Append("</td><td class=\"num\">").Append(MeanStd(group.Select(r => r.Metric(OutcomeMetrics.Nb201Cifar10Radius1Gap)))).Append("</td>");
             sb.Append("<td class=\"num\">").Append(MeanStd(group.Select(r => (double?)r.Manifest.Outcome.ValidationLoss), "F4")).Append("</td></tr>\n");
         }
         sb.Append("</table>\n</section>\n");
@@ -151,7 +151,7 @@ public static class ComparisonPage
     {
         var v = values.OfType<double>().Where(double.IsFinite).ToArray();
         if (v.Length == 0) return "–";
-        double mean = v.Average(), std = v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
+        var (mean, std) = SummaryStatistics.MeanAndStd(v);
         return $"{mean.ToString(format, CultureInfo.InvariantCulture)} ± {std.ToString(format, CultureInfo.InvariantCulture)}";
     }
 

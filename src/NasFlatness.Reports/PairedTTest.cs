@@ -19,7 +19,8 @@ public static class PairedTTest
         if (x.Count != y.Count) throw new ArgumentException($"Paired samples must have the same length ({x.Count} vs {y.Count}).", nameof(y));
         var d = x.Zip(y, (a, b) => b - a).ToArray();
         if (d.Length < 2) return new PairedTResult(d.Length, d.Length == 1 ? d[0] : double.NaN, double.NaN, double.NaN);
-        double mean = d.Average(), sd = Math.Sqrt(d.Sum(v => (v - mean) * (v - mean)) / (d.Length - 1));
+        if (d.Any(double.IsNaN)) return new PairedTResult(d.Length, double.NaN, double.NaN, double.NaN);
+        var (mean, sd) = SummaryStatistics.MeanAndStd(d);
         if (sd == 0) return new PairedTResult(d.Length, mean, double.NaN, double.NaN);
         double t = mean / (sd / Math.Sqrt(d.Length));
         return new PairedTResult(d.Length, mean, t, 2 * (1 - MathNet.Numerics.Distributions.StudentT.CDF(0, 1, d.Length - 1, Math.Abs(t))));

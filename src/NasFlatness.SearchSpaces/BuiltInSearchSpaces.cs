@@ -6,59 +6,56 @@ using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 namespace NasFlatness.SearchSpaces;
 
 /// <summary>
-/// Search-space options with a method preset's supernet variant applied (the PC-DARTS presets' partial channels), for
-/// composing a space by hand; the registry's space factories (<see cref="BuiltInSearchSpaces.AddBuiltInSearchSpaces"/>)
-/// apply them for you. Both return a copy.
+/// Search-space options with a method preset's supernet variant applied (<see cref="MethodPreset.SupernetVariant"/>: partial
+/// channels per edge or per cell, node BatchNorm), for composing a space by hand; the registry's space factories
+/// (<see cref="BuiltInSearchSpaces.AddBuiltInSearchSpaces"/>) apply them for you. Each returns a copy; the partial-channel
+/// proportion K stays the options' own.
 /// </summary>
 public static class MethodPresetSpaceOptions
 {
-    /// <summary>The DARTS-space options with the preset's partial-channel variant applied (PC-DARTS presets; per-edge only in this space).</summary>
-    public static DartsSpaceOptions WithPartialChannels(this DartsSpaceOptions options, MethodPreset? preset) => options.WithPartialChannels(preset?.PartialChannels, preset?.Name);
+    private const SupernetFeatures AnyPartialChannels = SupernetFeatures.PartialChannels | SupernetFeatures.PerCellPartialChannels;
 
-    /// <summary>The DARTS-space options with <paramref name="variant"/> applied (null leaves them as they are).</summary>
-    /// <exception cref="InvalidOperationException">The variant samples channels per cell, which the DARTS space does not offer.</exception>
-    public static DartsSpaceOptions WithPartialChannels(this DartsSpaceOptions options, PartialChannelVariant? variant, string? method = null)
+    /// <summary>The DARTS-space options with the preset's supernet variant applied (per-edge partial channels only in this space).</summary>
+    /// <exception cref="InvalidOperationException">The preset asks for per-cell partial channels.</exception>
+    public static DartsSpaceOptions WithSupernetVariant(this DartsSpaceOptions options, MethodPreset? preset) =>
+        options.WithSupernetVariant(preset?.SupernetVariant ?? SupernetFeatures.None, preset?.Name);
+
+    /// <summary>The DARTS-space options with <paramref name="variant"/> applied: per-edge partial channels switch on K
+    /// (<see cref="DartsSpaceOptions.PcDarts"/>'s when the options have none) and edge normalisation; features the space does
+    /// not have are left to <see cref="NasFlatnessRegistry.Validate"/>.</summary>
+    /// <exception cref="InvalidOperationException"><paramref name="variant"/> asks for per-cell partial channels.</exception>
+    public static DartsSpaceOptions WithSupernetVariant(this DartsSpaceOptions options, SupernetFeatures variant, string? method = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (variant.HasFlag(SupernetFeatures.PerCellPartialChannels))
+            throw new InvalidOperationException($"Method '{method ?? "(unnamed)"}' uses per-cell partial channels, which the DARTS space does not offer; use 'pc-darts' there.");
         var o = options.Clone();
-        if (variant is { } pc)
+        if (variant.HasFlag(SupernetFeatures.PartialChannels))
         {
-            if (pc.PerCell)
-                throw new InvalidOperationException($"Method '{method ?? "(unnamed)"}' uses per-cell partial channels, which the DARTS space does not offer; use 'pc-darts' there.");
-            o.PartialChannels = pc.Proportion;
-            o.EdgeNormalization = pc.EdgeNormalization;
+            if (o.PartialChannels <= 1) o.PartialChannels = DartsSpaceOptions.PcDarts().PartialChannels;
+            o.EdgeNormalization = true;
         }
         return o;
     }
 
-    /// <summary>The NB201 options with the preset's partial-channel variant applied (PC-DARTS presets).</summary>
-    public static Nb201Options WithPartialChannels(this Nb201Options options, MethodPreset? preset) => options.WithPartialChannels(preset?.PartialChannels);
+    /// <summary>The NB201 options with the preset's supernet variant applied.</summary>
+    public static Nb201Options WithSupernetVariant(this Nb201Options options, MethodPreset? preset) =>
+        options.WithSupernetVariant(preset?.SupernetVariant ?? SupernetFeatures.None);
 
-    /// <summary>The NB201 options with <paramref name="variant"/> applied (null leaves them as they are).</summary>
-    public static Nb201Options WithPartialChannels(this Nb201Options options, PartialChannelVariant? variant)
+    /// <summary>The NB201 options with <paramref name="variant"/> applied: partial channels per edge (with edge normalisation) or
+    /// per cell (without), and node BatchNorm; other features leave them as they are.</summary>
+    public static Nb201Options WithSupernetVariant(this Nb201Options options, SupernetFeatures variant)
     {
         ArgumentNullException.ThrowIfNull(options);
         var o = options.Clone();
-        if (variant is { } pc)
+        if ((variant & AnyPartialChannels) != SupernetFeatures.None)
         {
+            bool perCell = variant.HasFlag(SupernetFeatures.PerCellPartialChannels);
             o.PartialChannels = true;
-            o.PartialChannelProportion = pc.Proportion;
-            o.PartialChannelScope = pc.PerCell ? PartialChannelScope.PerCell : PartialChannelScope.PerEdge;
-            o.EdgeNormalization = pc.EdgeNormalization;
+            o.PartialChannelScope = perCell ? PartialChannelScope.PerCell : PartialChannelScope.PerEdge;
+            o.EdgeNormalization = !perCell;
         }
-        return o;
-    }
-}
-
-/// <summary>Search-space options with a method preset's node BatchNorm applied (DARTS-PRIME's unit-clamp presets); returns a copy.</summary>
-public static class NodeBatchNormSpaceOptions
-{
-    /// <summary>The NB201 options with <see cref="Nb201Options.NodeBatchNorm"/> switched on when <paramref name="nodeBatchNorm"/> is true (false leaves them as they are).</summary>
-    public static Nb201Options WithNodeBatchNorm(this Nb201Options options, bool nodeBatchNorm)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        var o = options.Clone();
-        if (nodeBatchNorm) o.NodeBatchNorm = true;
+        if (variant.HasFlag(SupernetFeatures.NodeBatchNorm)) o.NodeBatchNorm = true;
         return o;
     }
 }
@@ -113,10 +110,10 @@ public static class BuiltInSearchSpaces
         var nb201Defaults = (nb201 ?? new Nb201Options()).Clone();
         var dartsDefaults = (darts ?? new DartsSpaceOptions()).Clone();
         registry.SearchSpaces
-            .Add(Nb201SearchSpace.SpaceName, c => new Nb201SearchSpace((c.GetService<Nb201Options>() ?? nb201Defaults).WithPartialChannels(c.PartialChannels).WithNodeBatchNorm(c.NodeBatchNorm).WithBatchStatisticsOnly(c.BatchStatisticsOnly)),
+            .Add(Nb201SearchSpace.SpaceName, c => new Nb201SearchSpace((c.GetService<Nb201Options>() ?? nb201Defaults).WithSupernetVariant(c.SupernetVariant).WithBatchStatisticsOnly(c.BatchStatisticsOnly)),
                 "NAS-Bench-201 cell space (5 operations, 6 edges; genotypes in the benchmark's arch strings)",
                 SupernetFeatures.PartialChannels | SupernetFeatures.PerCellPartialChannels | SupernetFeatures.NodeBatchNorm)
-            .Add(DartsSearchSpace.SpaceName, c => new DartsSearchSpace((c.GetService<DartsSpaceOptions>() ?? dartsDefaults).WithPartialChannels(c.PartialChannels).WithBatchStatisticsOnly(c.BatchStatisticsOnly)),
+            .Add(DartsSearchSpace.SpaceName, c => new DartsSearchSpace((c.GetService<DartsSpaceOptions>() ?? dartsDefaults).WithSupernetVariant(c.SupernetVariant).WithBatchStatisticsOnly(c.BatchStatisticsOnly)),
                 "DARTS space (normal and reduction cells, 14 edges each)", SupernetFeatures.PartialChannels);
         registry.AddVariedSearchSpace(zoDartsPlusPlus);
         return registry;

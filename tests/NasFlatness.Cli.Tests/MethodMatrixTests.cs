@@ -85,7 +85,7 @@ public sealed class MethodMatrixTests(ITestOutputHelper output) : IDisposable
             return;
         }
         var p = Registry.Presets.Get(preset);
-        SearchEvaluateAndReport(space, ["--method", preset], preset, p.Schedule, MethodMatrix.Channels(space, p.PartialChannels is not null));
+        SearchEvaluateAndReport(space, ["--method", preset], preset, p.Schedule, MethodMatrix.Channels(space, (p.SupernetVariant & (SupernetFeatures.PartialChannels | SupernetFeatures.PerCellPartialChannels)) != 0));
     }
 
     [Theory]

@@ -87,18 +87,18 @@ public sealed class DependencyInjectionTests
     public void PresetSpaceOptionsApplyThePartialChannelVariantToACopy()
     {
         var plain = new Nb201Options { Channels = 8, CellsPerStage = 1 };
-        var perCell = plain.WithPartialChannels(MethodPresets.Get("pc-darts-a2m-repo"));
+        var perCell = plain.WithSupernetVariant(MethodPresets.Get("pc-darts-a2m-repo"));
         Assert.False(plain.PartialChannels); // the input is not changed
         Assert.True(perCell.PartialChannels);
         Assert.Equal(4, perCell.PartialChannelProportion);
         Assert.Equal(PartialChannelScope.PerCell, perCell.PartialChannelScope);
         Assert.False(perCell.EdgeNormalization);
         Assert.Equal(8, perCell.Channels);
-        var perEdge = plain.WithPartialChannels(MethodPresets.Get("pc-darts"));
+        var perEdge = plain.WithSupernetVariant(MethodPresets.Get("pc-darts"));
         Assert.Equal(PartialChannelScope.PerEdge, perEdge.PartialChannelScope);
         Assert.True(perEdge.EdgeNormalization);
-        Assert.False(plain.WithPartialChannels(MethodPresets.Get("darts")).PartialChannels);
-        var ex = Assert.Throws<InvalidOperationException>(() => new SearchSpaces.Darts.DartsSpaceOptions().WithPartialChannels(MethodPresets.Get("pc-darts-a2m-repo")));
+        Assert.False(plain.WithSupernetVariant(MethodPresets.Get("darts")).PartialChannels);
+        var ex = Assert.Throws<InvalidOperationException>(() => new SearchSpaces.Darts.DartsSpaceOptions().WithSupernetVariant(MethodPresets.Get("pc-darts-a2m-repo")));
         Assert.Contains("per-cell partial channels", ex.Message);
     }
 

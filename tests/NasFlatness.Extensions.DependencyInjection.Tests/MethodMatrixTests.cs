@@ -58,7 +58,7 @@ public sealed class MethodMatrixTests
         };
         string channelsKey = cellsKey[..cellsKey.IndexOf(':', StringComparison.Ordinal)] + ":Channels";
         var expected = Registry.Presets.Get(preset);
-        int c = MethodMatrix.Channels(space, expected.PartialChannels is not null);
+        int c = MethodMatrix.Channels(space, (expected.SupernetVariant & (SupernetFeatures.PartialChannels | SupernetFeatures.PerCellPartialChannels)) != 0);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["NasFlatness:SearchSpace"] = space,

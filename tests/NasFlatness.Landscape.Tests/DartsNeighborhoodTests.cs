@@ -12,7 +12,7 @@ public sealed class DartsNeighborhoodTests
     public void SingleChangesAreAllAtDistanceOneAndCountedByHand()
     {
         var center = DartsGenotype.DartsV2;
-        var neighbors = Space.SingleChanges(center).ToList();
+        var neighbors = Space.Neighbors(center).ToList();
         // Per cell and node i (2 + i inputs, 2 of them used): 2 kept edges × 6 other ops, plus i unused inputs ×
         // 2 edges that could be replaced × 7 ops -> Σ_i (12 + 14 i) = 132 per cell, 264 for normal + reduce.
         Assert.Equal(264, neighbors.Count);

@@ -82,7 +82,7 @@ public sealed class ExhaustiveTests
 
         public int Distance(string a, string b) => a.Zip(b).Count(p => p.First != p.Second);
 
-        public IEnumerable<string> SingleChanges(string genotype) =>
+        public IEnumerable<string> Neighbors(string genotype) =>
             Enumerable.Range(0, genotype.Length).Select(i => genotype[..i] + (genotype[i] == 'a' ? 'b' : 'a') + genotype[(i + 1)..]);
     }
 }

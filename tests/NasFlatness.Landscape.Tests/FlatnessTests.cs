@@ -266,6 +266,6 @@ public sealed class FlatnessTests
 
         public int Distance(Nb201Genotype a, Nb201Genotype b) => a.DistanceTo(b);
 
-        public IEnumerable<Nb201Genotype> SingleChanges(Nb201Genotype genotype) => Nb201NeighborhoodSpace.Instance.SingleChanges(genotype);
+        public IEnumerable<Nb201Genotype> Neighbors(Nb201Genotype genotype) => Nb201NeighborhoodSpace.Instance.Neighbors(genotype);
     }
 }

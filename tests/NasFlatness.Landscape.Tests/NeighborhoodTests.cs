@@ -1,5 +1,6 @@
 using CsCheck;
 using NasFlatness.Genotypes;
+using NasFlatness.SearchSpaces.Nb201;
 
 namespace NasFlatness.Landscape.Tests;
 
@@ -86,6 +87,21 @@ public sealed class NeighborhoodTests
     }
 
     [Fact]
+    public void TheSearchSpacesNeighboursAreTheLandscapesNeighbours()
+    {
+        var viaSearchSpace = new SearchSpaceNeighborhood<Nb201Genotype>(new Nb201SearchSpace(), (a, b) => TestData.Hamming(a.Operations, b.Operations));
+        Assert.Equal(Nb201SearchSpace.SpaceName, viaSearchSpace.Name);
+        Code.Sample(code =>
+        {
+            var g = Nb201Genotype.FromCode(code);
+            Assert.Equal(BruteSphere(g, 1), Space.Neighbors(g).Select(n => n.Code));
+            Assert.Equal(BruteSphere(g, 1), viaSearchSpace.Neighbors(g).Select(n => n.Code).Order());
+            for (int r = 0; r <= 3; r++)
+                Assert.Equal(BruteSphere(g, r), ((INeighborhoodSpace<Nb201Genotype>)viaSearchSpace).Sphere(g, r).Select(n => n.Code).Order());
+        }, iter: 5);
+    }
+
+    [Fact]
     public void SampledNeighborsAreDistinctAndAtTheExactDistance()
     {
         var rng = new Random(3);
@@ -134,7 +150,7 @@ public sealed class NeighborhoodTests
 
         public int Distance(Nb201Genotype a, Nb201Genotype b) => a.DistanceTo(b);
 
-        public IEnumerable<Nb201Genotype> SingleChanges(Nb201Genotype genotype)
+        public IEnumerable<Nb201Genotype> Neighbors(Nb201Genotype genotype)
         {
             for (int e = 0; e < 6; e++)
                 for (int o = 0; o < 5; o++)

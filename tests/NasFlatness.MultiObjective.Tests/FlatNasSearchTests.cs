@@ -36,7 +36,7 @@ public sealed class FlatNasSearchTests
         Search = new ParetoSearchOptions
         {
             InitialSamples = 20, EvaluationsPerIteration = 8, PopulationSize = 20, MaxIterations = 100, Patience = 100,
-            Budget = budget, Seed = seed, CheckpointPath = checkpoint,
+            Budget = budget, Seed = seed, CheckpointDirectory = checkpoint,
         },
     };
 
@@ -108,7 +108,7 @@ public sealed class FlatNasSearchTests
         try
         {
             var uninterrupted = FlatNasSearch.Create(new Nb201TableFlatNasEvaluator(), Options(seed: 9, budget: 68)).Run();
-            var options = Options(seed: 9, budget: 68, checkpoint: Path.Combine(folder, "flatnas.json"));
+            var options = Options(seed: 9, budget: 68, checkpoint: folder);
             using var cts = new CancellationTokenSource();
             var progress = new SyncProgress(p =>
             {
@@ -116,7 +116,7 @@ public sealed class FlatNasSearchTests
             });
             Assert.ThrowsAny<OperationCanceledException>(() => FlatNasSearch.Create(new Nb201TableFlatNasEvaluator(), options).Run(progress, cts.Token));
             var counting = new Counting(new Nb201TableFlatNasEvaluator());
-            var resumed = FlatNasSearch.Create(counting, options).Resume();
+            var resumed = FlatNasSearch.Create(counting, options).Run(); // resumes from the checkpoint
             Assert.Equal(uninterrupted.Archive.Select(e => e.Key), resumed.Archive.Select(e => e.Key));
             Assert.Equal(uninterrupted.Archive.SelectMany(e => e.Metrics), resumed.Archive.SelectMany(e => e.Metrics));
             Assert.Equal(uninterrupted.Archive.SelectMany(e => e.Objectives), resumed.Archive.SelectMany(e => e.Objectives));

@@ -306,7 +306,7 @@ public sealed class ParetoSearchTests(ITestOutputHelper output)
             Assert.Equal(8, uninterrupted.Iterations);
 
             var options = SmallSearch(seed: 11, budget: 84);
-            options.CheckpointPath = Path.Combine(folder, "search.json");
+            options.CheckpointDirectory = folder;
             using var cts = new CancellationTokenSource();
             var reports = new List<ParetoSearchProgress>();
             var progress = new SyncProgress(p =>
@@ -316,11 +316,11 @@ public sealed class ParetoSearchTests(ITestOutputHelper output)
             });
             Assert.ThrowsAny<OperationCanceledException>(() => Search(options).Run(progress, cts.Token));
             Assert.Equal([0, 1, 2, 3], reports.Select(r => r.Iteration));
-            Assert.True(File.Exists(options.CheckpointPath));
-            Assert.False(File.Exists(options.CheckpointPath + ".tmp"));
+            Assert.True(File.Exists(options.CheckpointFile));
+            Assert.False(File.Exists(options.CheckpointFile + ".tmp"));
 
             var evaluator = new TableEvaluator();
-            var resumed = Search(options, evaluator).Resume();
+            var resumed = Search(options, evaluator).Run(); // resumes from the checkpoint
             Assert.Equal(uninterrupted.Archive.Select(e => e.Key), resumed.Archive.Select(e => e.Key));
             Assert.Equal(uninterrupted.Archive.Select(e => e.Iteration), resumed.Archive.Select(e => e.Iteration));
             Assert.Equal(uninterrupted.Archive.SelectMany(e => e.Metrics), resumed.Archive.SelectMany(e => e.Metrics));
@@ -330,9 +330,15 @@ public sealed class ParetoSearchTests(ITestOutputHelper output)
 
             // A checkpoint of another search is refused.
             var other = SmallSearch(seed: 12, budget: 84);
-            other.CheckpointPath = options.CheckpointPath;
-            var error = Assert.Throws<InvalidOperationException>(() => Search(other).Resume());
+            other.CheckpointDirectory = options.CheckpointDirectory;
+            var error = Assert.Throws<InvalidOperationException>(() => Search(other).Run());
             Assert.Contains("Seed", error.Message);
+
+            // ResumeFromCheckpoint = false starts over (same archive as a search without a checkpoint) and overwrites it.
+            other.ResumeFromCheckpoint = false;
+            var fresh = Search(other).Run();
+            Assert.Equal(Search(SmallSearch(seed: 12, budget: 84)).Run().Archive.Select(e => e.Key), fresh.Archive.Select(e => e.Key));
+            Assert.Contains("\"seed\": 12", File.ReadAllText(options.CheckpointFile!));
         }
         finally
         {

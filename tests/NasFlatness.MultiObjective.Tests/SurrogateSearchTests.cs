@@ -22,7 +22,7 @@ public sealed class SurrogateSearchTests(ITestOutputHelper output)
         Search = new ParetoSearchOptions
         {
             InitialSamples = 20, EvaluationsPerIteration = 8, PopulationSize = 20, MaxIterations = 100, Patience = 100,
-            Budget = budget, Seed = seed, CheckpointPath = checkpoint, Surrogate = surrogate,
+            Budget = budget, Seed = seed, CheckpointDirectory = checkpoint, Surrogate = surrogate,
         },
     };
 
@@ -143,30 +143,30 @@ public sealed class SurrogateSearchTests(ITestOutputHelper output)
         {
             var evaluator = new Nb201TableFlatNasEvaluator();
             var uninterrupted = FlatNasSearch.Create(evaluator, Options(9, new TreeEnsembleSurrogate(), budget: 52)).Run();
-            string path = Path.Combine(folder, "flatnas.json");
+            string path = Path.Combine(folder, "surrogate");
             using var cts = new CancellationTokenSource();
             var progress = new SyncProgress(p =>
             {
                 if (p.Iteration == 2) cts.Cancel();
             });
             Assert.ThrowsAny<OperationCanceledException>(() => FlatNasSearch.Create(evaluator, Options(9, new TreeEnsembleSurrogate(), 52, path)).Run(progress, cts.Token));
-            Assert.Contains("\"surrogate\": \"fasttree(", File.ReadAllText(path));
+            Assert.Contains("\"surrogate\": \"fasttree(", File.ReadAllText(Path.Combine(path, ParetoSearchOptions.CheckpointFileName)));
             // A fresh surrogate instance: it is refit from the archive.
-            var resumed = FlatNasSearch.Create(evaluator, Options(9, new TreeEnsembleSurrogate(), 52, path)).Resume();
+            var resumed = FlatNasSearch.Create(evaluator, Options(9, new TreeEnsembleSurrogate(), 52, path)).Run(); // resumes from the checkpoint
             Assert.Equal(uninterrupted.Archive.Select(e => e.Key), resumed.Archive.Select(e => e.Key));
             Assert.Equal(uninterrupted.Archive.SelectMany(e => e.Objectives), resumed.Archive.SelectMany(e => e.Objectives));
             Assert.Equal(uninterrupted.HypervolumeHistory, resumed.HypervolumeHistory);
 
             // The checkpoint of a surrogate search is refused by a search without one (and by another surrogate).
-            var ex = Assert.Throws<InvalidOperationException>(() => FlatNasSearch.Create(evaluator, Options(9, null, 60, path)).Resume());
+            var ex = Assert.Throws<InvalidOperationException>(() => FlatNasSearch.Create(evaluator, Options(9, null, 60, path)).Run());
             Assert.Contains("Surrogate is none but the checkpoint has fasttree(", ex.Message);
             var forest = new TreeEnsembleSurrogate(new TreeEnsembleSurrogateOptions { Kind = TreeEnsembleKind.RandomForest });
-            Assert.Throws<InvalidOperationException>(() => FlatNasSearch.Create(evaluator, Options(9, forest, 60, path)).Resume());
+            Assert.Throws<InvalidOperationException>(() => FlatNasSearch.Create(evaluator, Options(9, forest, 60, path)).Run());
 
             // Without a surrogate the checkpoint has no surrogate field (written as before the option existed).
-            string plainPath = Path.Combine(folder, "plain.json");
+            string plainPath = Path.Combine(folder, "plain");
             FlatNasSearch.Create(evaluator, Options(9, null, 28, plainPath)).Run();
-            Assert.DoesNotContain("surrogate", File.ReadAllText(plainPath), StringComparison.OrdinalIgnoreCase);
+            Assert.DoesNotContain("surrogate", File.ReadAllText(Path.Combine(plainPath, ParetoSearchOptions.CheckpointFileName)), StringComparison.OrdinalIgnoreCase);
         }
         finally
         {

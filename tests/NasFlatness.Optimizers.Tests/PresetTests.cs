@@ -1,4 +1,6 @@
 using NasFlatness.Search;
+using NasFlatness.SearchSpaces;
+using NasFlatness.SearchSpaces.Nb201;
 using Xunit;
 
 namespace NasFlatness.Optimizers.Tests;
@@ -55,12 +57,16 @@ public sealed class PresetTests
 
         var pc = MethodPresets.PcDarts.Apply(new SearchOptions());
         Assert.Equal((256, 0.1, 0.0, 6e-4, 15), (pc.BatchSize, pc.WeightLearningRate, pc.WeightLearningRateMin, pc.ArchitectureLearningRate, pc.WarmupEpochs));
-        Assert.Equal(PartialChannelVariant.Official, MethodPresets.PcDarts.PartialChannels);
+        Assert.Equal(SupernetFeatures.PartialChannels, MethodPresets.PcDarts.SupernetVariant);
+        var pcSpace = new Nb201Options().WithSupernetVariant(MethodPresets.PcDarts);
+        Assert.Equal((true, 4, PartialChannelScope.PerEdge, true), (pcSpace.PartialChannels, pcSpace.PartialChannelProportion, pcSpace.PartialChannelScope, pcSpace.EdgeNormalization));
         Assert.Equal(5, MethodPresets.PcDarts.Apply(new SearchOptions { Epochs = 5 }).WarmupEpochs); // clamped to the epochs
 
         var repo = MethodPresets.PcDartsA2MRepo.Apply(new SearchOptions());
         Assert.Equal((64, 0, SelectionRule.BestSupernetValidationLoss), (repo.BatchSize, repo.WarmupEpochs, repo.Selection));
-        Assert.Equal(new PartialChannelVariant(4, PerCell: true, EdgeNormalization: false), MethodPresets.PcDartsA2MRepo.PartialChannels);
+        Assert.Equal(SupernetFeatures.PerCellPartialChannels, MethodPresets.PcDartsA2MRepo.SupernetVariant);
+        var repoSpace = new Nb201Options().WithSupernetVariant(MethodPresets.PcDartsA2MRepo);
+        Assert.Equal((true, 4, PartialChannelScope.PerCell, false), (repoSpace.PartialChannels, repoSpace.PartialChannelProportion, repoSpace.PartialChannelScope, repoSpace.EdgeNormalization));
 
         var beta = MethodPresets.BetaDartsA2M.CreateRegularizers();
         Assert.IsType<BetaDecayRegularizer>(beta[0]);

@@ -83,9 +83,9 @@ public sealed class Nb201NodeBatchNormTests
     public void DartsClampSwitchesItOnAndSearches()
     {
         var registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces(new Nb201Options { Channels = 4, CellsPerStage = 1 }).AddBuiltInMethods();
-        Assert.True(MethodPresets.Get("darts-clamp").NodeBatchNorm);
-        Assert.False(MethodPresets.Get("darts-prime").NodeBatchNorm);
-        Assert.True(MethodPresets.Get("darts-clamp").WithA2M().NodeBatchNorm);
+        Assert.True(MethodPresets.Get("darts-clamp").SupernetVariant.HasFlag(SupernetFeatures.NodeBatchNorm));
+        Assert.False(MethodPresets.Get("darts-prime").SupernetVariant.HasFlag(SupernetFeatures.NodeBatchNorm));
+        Assert.True(MethodPresets.Get("darts-clamp").WithA2M().SupernetVariant.HasFlag(SupernetFeatures.NodeBatchNorm));
         Assert.False(Assert.IsType<Nb201SearchSpace>(registry.CreateRunner(new SearchComposition { Method = "darts-prime" }).SearchSpace).Options.NodeBatchNorm);
         var runner = registry.CreateRunner(new SearchComposition { Method = "darts-clamp" }, new SearchOptions { Epochs = 1, BatchSize = 16, Seed = 3, EpochValidationBatches = 1 });
         Assert.True(Assert.IsType<Nb201SearchSpace>(runner.SearchSpace).Options.NodeBatchNorm);

@@ -9,9 +9,9 @@ namespace NasFlatness.Cli;
 /// <summary>One search in a comparison: its method, seed, manifest and folder.</summary>
 internal sealed record ComparisonRow(string Method, int Seed, RunManifest Manifest, string Folder)
 {
-    public double? TableAccuracy => Manifest.Outcome.Metrics.TryGetValue("Nb201Cifar10TestAccuracy", out var a) ? a : null;
+    public double? TableAccuracy => Manifest.Outcome.Metrics.TryGetValue(OutcomeMetrics.Nb201Cifar10TestAccuracy, out var a) ? a : null;
 
-    public int? Rank => Manifest.Outcome.Metrics.TryGetValue("Nb201Cifar10Rank", out var r) ? (int)r : null;
+    public int? Rank => Manifest.Outcome.Metrics.TryGetValue(OutcomeMetrics.Nb201Cifar10Rank, out var r) ? (int)r : null;
 
     /// <summary>A table metric of the found cell (e.g. <c>Nb201Cifar10Radius1Mean</c>), null when not recorded.</summary>
     public double? Metric(string name) => Manifest.Outcome.Metrics.TryGetValue(name, out var v) ? v : null;
@@ -47,8 +47,8 @@ internal static class ComparisonReport
             string valid = outcome.ValidationLoss.ToString("F4", CultureInfo.InvariantCulture);
             string sharp = (last?.MeanMaxWeight ?? double.NaN).ToString("F3", CultureInfo.InvariantCulture);
             string M(string name) => row.Metric(name) is double v ? v.ToString("F2", CultureInfo.InvariantCulture) : "";
-            string[] r1 = [M("Nb201Cifar10Radius1Mean"), M("Nb201Cifar10Radius1Min"), M("Nb201Cifar10Radius1Gap")];
-            string[] r2 = [M("Nb201Cifar10Radius2Mean"), M("Nb201Cifar10Radius2Min"), M("Nb201Cifar10Radius2Gap")];
+            string[] r1 = [M(OutcomeMetrics.Nb201Cifar10Radius1Mean), M(OutcomeMetrics.Nb201Cifar10Radius1Min), M(OutcomeMetrics.Nb201Cifar10Radius1Gap)];
+            string[] r2 = [M(OutcomeMetrics.Nb201Cifar10Radius2Mean), M(OutcomeMetrics.Nb201Cifar10Radius2Min), M(OutcomeMetrics.Nb201Cifar10Radius2Gap)];
             string lambda = row.LastHessianEigenvalue is double l ? l.ToString("G4", CultureInfo.InvariantCulture) : "";
             string Joined(string[] v) => v[0].Length == 0 ? "" : string.Join(" / ", v);
             csv.Append(CultureInfo.InvariantCulture, $"{row.Method},{row.Seed},\"{outcome.Genotype}\",{acc},{rank},{string.Join(",", r1)},{string.Join(",", r2)},{lambda},{outcome.TrainLoss.ToString("R", CultureInfo.InvariantCulture)},{outcome.ValidationLoss.ToString("R", CultureInfo.InvariantCulture)},{sharp},{outcome.Seconds:F1}\n");
@@ -57,8 +57,8 @@ internal static class ComparisonReport
             o.Event("run", new
             {
                 method = row.Method, seed = row.Seed, genotype = outcome.Genotype, nb201Cifar10 = row.TableAccuracy, nb201Rank = row.Rank,
-                radius1Mean = row.Metric("Nb201Cifar10Radius1Mean"), radius1Min = row.Metric("Nb201Cifar10Radius1Min"), radius1Gap = row.Metric("Nb201Cifar10Radius1Gap"),
-                radius2Mean = row.Metric("Nb201Cifar10Radius2Mean"), radius2Min = row.Metric("Nb201Cifar10Radius2Min"), radius2Gap = row.Metric("Nb201Cifar10Radius2Gap"),
+                radius1Mean = row.Metric(OutcomeMetrics.Nb201Cifar10Radius1Mean), radius1Min = row.Metric(OutcomeMetrics.Nb201Cifar10Radius1Min), radius1Gap = row.Metric(OutcomeMetrics.Nb201Cifar10Radius1Gap),
+                radius2Mean = row.Metric(OutcomeMetrics.Nb201Cifar10Radius2Mean), radius2Min = row.Metric(OutcomeMetrics.Nb201Cifar10Radius2Min), radius2Gap = row.Metric(OutcomeMetrics.Nb201Cifar10Radius2Gap),
                 alphaHessianMaxEigenvalue = row.LastHessianEigenvalue, folder = row.Folder,
             });
         }
@@ -66,7 +66,7 @@ internal static class ComparisonReport
         foreach (var group in rows.GroupBy(x => x.Method))
         {
             var (mean, std) = Stats(group.Select(x => x.TableAccuracy));
-            md.Append(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {mean:F2} ± {std:F2} | {MeanStd(group.Select(x => x.Metric("Nb201Cifar10Radius1Mean")))} | {MeanStd(group.Select(x => x.Metric("Nb201Cifar10Radius1Gap")))} |\n");
+            md.Append(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {mean:F2} ± {std:F2} | {MeanStd(group.Select(x => x.Metric(OutcomeMetrics.Nb201Cifar10Radius1Mean)))} | {MeanStd(group.Select(x => x.Metric(OutcomeMetrics.Nb201Cifar10Radius1Gap)))} |\n");
             o.Event("summary", new { method = group.Key, runs = group.Count(), nb201Cifar10Mean = double.IsNaN(mean) ? (double?)null : mean, nb201Cifar10Std = std });
         }
         File.WriteAllText(Path.Combine(folder, "results.csv"), csv.ToString());
@@ -107,13 +107,11 @@ internal static class ComparisonReport
         return path;
     }
 
-    /// <summary>Mean and sample standard deviation of the recorded values (NaN mean when none was recorded; std 0 for one value).</summary>
+    /// <summary>Mean and sample standard deviation of the recorded values (NaN mean and std 0 when none was recorded).</summary>
     private static (double Mean, double Std) Stats(IEnumerable<double?> values)
     {
-        var v = values.OfType<double>().ToArray();
-        if (v.Length == 0) return (double.NaN, 0);
-        double mean = v.Average();
-        return (mean, v.Length < 2 ? 0 : Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1)));
+        var (mean, std) = SummaryStatistics.MeanAndStd(values.OfType<double>());
+        return (mean, double.IsNaN(std) ? 0 : std);
     }
 
     /// <summary>"mean ± sample std" of the recorded values (empty when none was recorded).</summary>

@@ -102,7 +102,7 @@ internal static class EvaluateCommand
                 {
                     Genotype = g.ToString(), SpaceName = g.SpaceName, SelectedEpoch = result.Epochs.Count - 1,
                     TrainLoss = result.Epochs.Count > 0 ? result.Epochs[^1].TrainLoss : double.NaN, ValidationLoss = result.TestLoss, Seconds = result.Duration.TotalSeconds,
-                    Metrics = new Dictionary<string, double> { ["TestAccuracy"] = result.TestAccuracy, ["Parameters"] = result.ParameterCountWithoutAuxiliary },
+                    Metrics = new Dictionary<string, double> { [OutcomeMetrics.TestAccuracy] = result.TestAccuracy, [OutcomeMetrics.Parameters] = result.ParameterCountWithoutAuxiliary },
                 },
             };
             double? tableAccuracy = null;
@@ -110,7 +110,7 @@ internal static class EvaluateCommand
             {
                 tableAccuracy = Nb201Table.Embedded.Get(cell).Cifar10TestAccuracy;
                 manifest.TableVersion = SearchJob.TableVersion();
-                manifest.Outcome.Metrics["Nb201Cifar10TestAccuracy"] = tableAccuracy.Value;
+                manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10TestAccuracy] = tableAccuracy.Value;
             }
             var path = Path.Combine(folder, RunManifest.FileName);
             manifest.Write(path);

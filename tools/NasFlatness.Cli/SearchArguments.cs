@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using NasFlatness.Genotypes;
 using NasFlatness.Optimizers;
 using NasFlatness.Search;
 using NasFlatness.SearchSpaces;
@@ -9,7 +10,7 @@ namespace NasFlatness.Cli;
 /// <summary>What a search needs, as the user gave it (null: not given).</summary>
 internal sealed record SearchRequest
 {
-    public string Space { get; init; } = "nas-bench-201";
+    public string Space { get; init; } = SpaceNames.Nb201;
     public string? Method { get; init; }
     public string? Optimizer { get; init; }
     public IReadOnlyList<string> Regularizers { get; init; } = [];
@@ -65,7 +66,7 @@ internal sealed class SearchArguments
     private static string ProtocolDefaults(Func<SearchProtocol, object> value) =>
         string.Join(", ", SearchProtocols.All.Where(p => SearchProtocols.DefaultFor(p.Space) == p).Select(p => $"{p.Name} {value(p)}"));
 
-    public Option<string> Space { get; } = new("--space") { Description = "Search space: " + Listed(Names.SearchSpaces) + ".", DefaultValueFactory = _ => "nas-bench-201" };
+    public Option<string> Space { get; } = new("--space") { Description = "Search space: " + Listed(Names.SearchSpaces) + ".", DefaultValueFactory = _ => SpaceNames.Nb201 };
     public Option<string?> Method { get; } = new("--method") { Description = "Method preset (sets optimizer, regularizers, activation, schedule, batch size, learning rates, warm-up, selection rule as its paper did; 'nasflatness presets' shows each): " + string.Join(", ", Names.Presets.Names) + "." };
     public Option<string?> Optimizer { get; } = new("--optimizer") { Description = "Architecture optimizer instead of a preset: " + Listed(Names.Optimizers) + ". Default darts-1st." };
     public Option<string[]> Regularizer { get; } = new("--regularizer") { Description = "Flatness or constraint regularizer to add (repeatable): " + Listed(Names.Regularizers) + ".", AllowMultipleArgumentsPerToken = false };
@@ -141,7 +142,7 @@ internal sealed class SearchArguments
         ValidExamples = p.GetValue(ValidExamples) ?? DefaultExamples,
         BatchSize = p.GetValue(BatchSize),
         Channels = p.GetValue(Channels) ?? DefaultChannels,
-        Cells = p.GetValue(Cells) ?? (p.GetValue(Space) == "nas-bench-201-varied" ? DefaultVariedCells : DefaultCells),
+        Cells = p.GetValue(Cells) ?? (p.GetValue(Space) == SpaceNames.ZoDartsPlusPlus ? DefaultVariedCells : DefaultCells),
         SwitchEpoch = p.GetValue(SwitchEpoch),
         ArchitectureLearningRate = p.GetValue(ArchLr),
         WeightLearningRate = p.GetValue(WeightLr),

@@ -312,17 +312,17 @@ internal static class SearchJob
             var record = table.Get(result.Genotype);
             tableAccuracy = record.Cifar10TestAccuracy;
             rank = Rank(table, record.Cifar10TestAccuracy);
-            manifest.Outcome.Metrics["Nb201Cifar10TestAccuracy"] = record.Cifar10TestAccuracy;
-            manifest.Outcome.Metrics["Nb201Cifar100TestAccuracy"] = record.Cifar100TestAccuracy;
-            manifest.Outcome.Metrics["Nb201ImageNet16TestAccuracy"] = record.ImageNet16TestAccuracy;
-            manifest.Outcome.Metrics["Nb201Cifar10Rank"] = rank.Value;
+            manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10TestAccuracy] = record.Cifar10TestAccuracy;
+            manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar100TestAccuracy] = record.Cifar100TestAccuracy;
+            manifest.Outcome.Metrics[OutcomeMetrics.Nb201ImageNet16TestAccuracy] = record.ImageNet16TestAccuracy;
+            manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10Rank] = rank.Value;
             quality = Nb201CellQualityMeter.Embedded.Measure(result.GetGenotype<Nb201Genotype>());
-            manifest.Outcome.Metrics["Nb201Cifar10Radius1Mean"] = quality.Radius1.NeighborMean;
-            manifest.Outcome.Metrics["Nb201Cifar10Radius1Min"] = quality.Radius1.NeighborMin;
-            manifest.Outcome.Metrics["Nb201Cifar10Radius1Gap"] = quality.Radius1.Gap;
-            manifest.Outcome.Metrics["Nb201Cifar10Radius2Mean"] = quality.Radius2.NeighborMean;
-            manifest.Outcome.Metrics["Nb201Cifar10Radius2Min"] = quality.Radius2.NeighborMin;
-            manifest.Outcome.Metrics["Nb201Cifar10Radius2Gap"] = quality.Radius2.Gap;
+            manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10Radius1Mean] = quality.Radius1.NeighborMean;
+            manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10Radius1Min] = quality.Radius1.NeighborMin;
+            manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10Radius1Gap] = quality.Radius1.Gap;
+            manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10Radius2Mean] = quality.Radius2.NeighborMean;
+            manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10Radius2Min] = quality.Radius2.NeighborMin;
+            manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10Radius2Gap] = quality.Radius2.Gap;
         }
         // The search's result first (the manifest holds the genotype, every epoch and α), then what can be made again from it: a file
         // that fails after the manifest is a warning, and the command still succeeds with the results there.

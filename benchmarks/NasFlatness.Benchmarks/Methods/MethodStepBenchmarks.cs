@@ -42,7 +42,7 @@ public class MethodStepBenchmarks
         TorchRuntime.EnsureCorrectCpuKernels();
         torch.manual_seed(0);
         _preset = MethodPresets.Get(Method);
-        var options = new Nb201Options { Channels = 8, CellsPerStage = 1 }.WithPartialChannels(_preset);
+        var options = new Nb201Options { Channels = 8, CellsPerStage = 1 }.WithSupernetVariant(_preset);
         var space = new Nb201SearchSpace(options);
         _net = space.CreateSupernet(DatasetInfo.Cifar10);
         _sgd = torch.optim.SGD(_net.WeightParameters().ToArray(), 0.025, 0.9, 0.0, 3e-4, false);

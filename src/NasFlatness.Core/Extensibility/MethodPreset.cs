@@ -3,7 +3,7 @@ namespace NasFlatness.Search;
 /// <summary>
 /// A named search method: which architecture optimizer, flatness regularizers, activation and update schedule it
 /// composes (by their registry names, see <see cref="NasFlatnessRegistry"/>), the supernet variant it needs
-/// (<see cref="PartialChannels"/>) and the <see cref="SearchOptions"/> its paper or code used (<see cref="Settings"/>).
+/// (<see cref="SupernetVariant"/>) and the <see cref="SearchOptions"/> its paper or code used (<see cref="Settings"/>).
 /// Presets are plain data: a user's preset is one constructor call, registered with
 /// <see cref="NasFlatnessRegistry.Presets"/>. The built-in presets are in <c>NasFlatness.Optimizers.MethodPresets</c>.
 /// </summary>
@@ -22,15 +22,14 @@ public sealed class MethodPreset
     /// <param name="optimizer">Registry name of the architecture optimizer.</param>
     /// <param name="regularizers">Registry names of the regularizers, in composition order.</param>
     /// <param name="settings">The search options the method fixes; null fixes none.</param>
-    /// <param name="partialChannels">The partial-channel supernet the method needs; null for the plain supernet.</param>
     /// <param name="activation">Registry name of the activation; null leaves the search's (softmax by default).</param>
     /// <param name="schedule">Registry name of the update schedule; null leaves the search's (every step by default).</param>
     /// <param name="isFirstOrder">Whether the optimizer is first order (gradient-owning regularizers such as A²M need that).</param>
     /// <param name="reference">The paper or code whose protocol the preset reproduces, and its number where there is one.</param>
-    /// <param name="nodeBatchNorm">Whether the supernet needs an affine-free BatchNorm after each node's sum (see <see cref="NodeBatchNorm"/>).</param>
+    /// <param name="supernetVariant">The supernet features the method needs (see <see cref="SupernetVariant"/>); none for the plain supernet.</param>
     public MethodPreset(string name, string description, string optimizer, IEnumerable<string>? regularizers = null,
-        PresetSearchSettings? settings = null, PartialChannelVariant? partialChannels = null, string? activation = null,
-        string? schedule = null, bool isFirstOrder = true, string? reference = null, bool nodeBatchNorm = false)
+        PresetSearchSettings? settings = null, string? activation = null, string? schedule = null, bool isFirstOrder = true,
+        string? reference = null, SupernetFeatures supernetVariant = SupernetFeatures.None)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(description);
@@ -41,8 +40,7 @@ public sealed class MethodPreset
         Regularizers = regularizers?.ToArray() ?? [];
         if (Regularizers.Any(string.IsNullOrWhiteSpace)) throw new ArgumentException("A regularizer name is empty.", nameof(regularizers));
         Settings = settings ?? new PresetSearchSettings();
-        PartialChannels = partialChannels;
-        NodeBatchNorm = nodeBatchNorm;
+        SupernetVariant = supernetVariant;
         Activation = activation;
         Schedule = schedule;
         IsFirstOrder = isFirstOrder;
@@ -70,14 +68,12 @@ public sealed class MethodPreset
     /// <summary>Whether the preset's optimizer is first order (A²M can only be added then).</summary>
     public bool IsFirstOrder { get; }
 
-    /// <summary>The partial-channel supernet the method needs; null for the plain supernet.</summary>
-    public PartialChannelVariant? PartialChannels { get; }
-
     /// <summary>
-    /// Whether the method needs the supernet variant with an affine-free BatchNorm after each cell node's sum (DARTS-PRIME's unit-clamp
-    /// activation: the normalisation that softmax gave). Search-space factories that offer it apply it (NAS-Bench-201).
+    /// The supernet features the method needs (e.g. <see cref="SupernetFeatures.PartialChannels"/>): the registry refuses a space
+    /// that does not offer them (<see cref="NasFlatnessRegistry.Validate"/>) and passes them to the space factory
+    /// (<see cref="ComponentContext.SupernetVariant"/>), which applies them to the space's options.
     /// </summary>
-    public bool NodeBatchNorm { get; }
+    public SupernetFeatures SupernetVariant { get; }
 
     /// <summary>The search options the method fixes (batch size, learning rates, warm-up, selection rule).</summary>
     public PresetSearchSettings Settings { get; }
@@ -118,7 +114,7 @@ public sealed class MethodPreset
         if (FirstOrderRule.Violation(regularizer, requiresFirstOrder, Optimizer, IsFirstOrder) is { } violation)
             throw new InvalidOperationException($"The preset '{Name}': {violation}");
         return new MethodPreset(Name + "+" + suffix, Description + " " + description, Optimizer, [.. Regularizers, regularizer],
-            settings is null ? Settings : Settings.With(settings), PartialChannels, Activation, Schedule, IsFirstOrder, Reference, NodeBatchNorm);
+            settings is null ? Settings : Settings.With(settings), Activation, Schedule, IsFirstOrder, Reference, SupernetVariant);
     }
 
     /// <inheritdoc />

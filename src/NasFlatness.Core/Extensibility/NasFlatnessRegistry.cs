@@ -13,11 +13,8 @@ public sealed record ComponentContext
     /// <summary>Name of the search space being searched (e.g. to pick A²M's ρ), if known.</summary>
     public string? SpaceName { get; init; }
 
-    /// <summary>The partial-channel supernet variant a method preset asks for; search-space factories apply it.</summary>
-    public PartialChannelVariant? PartialChannels { get; init; }
-
-    /// <summary>Whether a method preset asks for an affine-free BatchNorm after each node's sum (<see cref="MethodPreset.NodeBatchNorm"/>); search-space factories that offer it apply it.</summary>
-    public bool NodeBatchNorm { get; init; }
+    /// <summary>The supernet features a method preset asks for (<see cref="MethodPreset.SupernetVariant"/>); search-space factories apply them.</summary>
+    public SupernetFeatures SupernetVariant { get; init; }
 
     /// <summary>
     /// Whether a component of the composition needs a supernet whose search-cell BatchNorms use batch statistics only (no running
@@ -258,7 +255,7 @@ public sealed class NasFlatnessRegistry
     {
         var (optimizerName, regularizerNames, _, _) = Resolve(composition, preset);
         if (regularizerNames.Length == 0) return [];
-        var context = new ComponentContext { PartialChannels = preset?.PartialChannels, NodeBatchNorm = preset?.NodeBatchNorm ?? false, SpaceName = composition.SearchSpace };
+        var context = new ComponentContext { SupernetVariant = preset?.SupernetVariant ?? SupernetFeatures.None, SpaceName = composition.SearchSpace };
         try
         {
             if (Optimizers.Create(optimizerName, context).IsFirstOrder) return [];
@@ -291,13 +288,7 @@ public sealed class NasFlatnessRegistry
             ($"schedule '{schedule}'", Schedules.Features(schedule)),
         };
         who.AddRange(regularizers.Select(r => ($"regularizer '{r}'", Regularizers.Features(r))));
-        if (preset is not null)
-        {
-            var variant = SupernetFeatures.None;
-            if (preset.PartialChannels is { } pc) variant |= pc.PerCell ? SupernetFeatures.PerCellPartialChannels : SupernetFeatures.PartialChannels;
-            if (preset.NodeBatchNorm) variant |= SupernetFeatures.NodeBatchNorm;
-            who.Add(($"method '{preset.Name}'", variant));
-        }
+        if (preset is not null) who.Add(($"method '{preset.Name}'", preset.SupernetVariant));
         return who;
     }
 
@@ -329,7 +320,7 @@ public sealed class NasFlatnessRegistry
         var (optimizerName, regularizerNames, activationName, scheduleName) = Resolve(composition, preset);
         var context = new ComponentContext
         {
-            Services = services, PartialChannels = preset?.PartialChannels, NodeBatchNorm = preset?.NodeBatchNorm ?? false,
+            Services = services, SupernetVariant = preset?.SupernetVariant ?? SupernetFeatures.None,
             BatchStatisticsOnly = NeedsByComponent(composition, preset).Any(c => c.Needs.HasFlag(SupernetFeatures.BatchStatisticsOnly)),
         };
         var space = SearchSpaces.Create(composition.SearchSpace, context);

@@ -20,15 +20,15 @@ public enum SupernetFeatures
     /// </summary>
     BatchStatisticsOnly = 1,
 
-    /// <summary>A supernet that implements <see cref="IParameterBudgetModel"/> (the ZO-DARTS++ budget penalty needs it).</summary>
+    /// <summary>A supernet that knows its expected parameter count and parameter budgets (a resource penalty created by name needs it).</summary>
     ParameterBudgetModel = 2,
 
-    /// <summary>Partial channel connections per edge, with optional edge normalisation (PC-DARTS).</summary>
+    /// <summary>Partial channel connections sampled per edge, with edge normalisation (1/K of the channels; K is the space's option).</summary>
     PartialChannels = 4,
 
-    /// <summary>Partial channels sampled once per cell (the A²M repository's PC-DARTS on NAS-Bench-201).</summary>
+    /// <summary>Partial channels sampled once per cell, without edge normalisation.</summary>
     PerCellPartialChannels = 8,
 
-    /// <summary>An affine-free BatchNorm after each node's sum (DARTS-PRIME's unit-clamp presets).</summary>
+    /// <summary>An affine-free BatchNorm after each node's sum.</summary>
     NodeBatchNorm = 16,
 }

@@ -38,22 +38,11 @@ public enum Corruption
 }
 
 /// <summary>
-/// CIFAR-style image corruptions at severities 1–5 on device tensors of images in [0, 1] (<c>[B, C, H, W]</c>, float), with the
-/// CIFAR-10-C constants (FlatNAS <c>utility/corruptions.py</c>, docs/spec/secondary-methods.md §4.2; the blur σ from Hendrycks'
-/// <c>make_cifar_c.py</c>). Every result is clipped to [0, 1]. JPEG compression goes through a JPEG codec (<see cref="JpegCodec"/>; see
-/// <see cref="Jpeg"/>), so its output is quantised to bytes; the other corruptions' images are not quantised to bytes
-/// afterwards (CIFAR-10-C's files are).
+/// CIFAR-10-C-style image corruptions at severities 1–5 on device tensors of images in [0, 1] (<c>[B, C, H, W]</c>, float); every
+/// result is clipped to [0, 1]. JPEG compression goes through <see cref="JpegCodec"/> and is quantised to bytes; the others are not.
+/// The noise of example i comes from a CPU generator seeded with <see cref="ExampleSeed(long, long)"/>(seed, i), so a seed gives the
+/// same images on any device and in any batch. Constants, sources and equivalences: docs/flatnas.md.
 /// </summary>
-/// <remarks>
-/// Randomness: the noise of example i is drawn on the CPU from a <c>torch.Generator</c> seeded with
-/// <see cref="ExampleSeed(long, long)"/>(seed, i), in float32 (normal draws for the gaussian and speckle noise, two uniform
-/// tensors — which values flip, then salt or pepper — for impulse noise, a Poisson draw for shot noise), then moved to the
-/// images' device. A seed therefore gives the same corrupted images on any device and whatever the batch.
-/// Equivalences: brightness changes only V = max(R, G, B); HSV→RGB is linear in V for fixed H and S, so the result is
-/// x·V'/V with V' = min(V + c, 1) (and V' in every channel where V = 0), which equals the RGB→HSV→RGB round trip without
-/// computing hue. A grey image (C = 1) has V = x. Pixelate reproduces PIL's BOX resampling weights (as the CIFAR-10-C code
-/// resizes with <c>PIL.Image.BOX</c> both ways) as one matrix per axis, in floating point rather than PIL's 8-bit arithmetic.
-/// </remarks>
 public static class ImageCorruptions
 {
     private static readonly double[] GaussianSigma = [0.04, 0.06, 0.08, 0.09, 0.10];

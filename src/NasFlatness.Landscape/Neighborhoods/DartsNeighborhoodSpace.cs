@@ -53,8 +53,8 @@ public sealed class DartsNeighborhoodSpace : INeighborhoodSpace<DartsGenotype>
         return d;
     }
 
-    /// <inheritdoc />
-    public IEnumerable<DartsGenotype> SingleChanges(DartsGenotype genotype) => DartsSingleChanges.Enumerate(genotype, _operations);
+    /// <summary>The search space's single changes (<see cref="DartsSingleChanges"/>) over this space's operations.</summary>
+    public IEnumerable<DartsGenotype> Neighbors(DartsGenotype genotype) => DartsSingleChanges.Enumerate(genotype, _operations);
 
     /// <summary>
     /// A random neighbour at distance <paramref name="radius"/> as the A²M code draws it: the radius is split at

@@ -1,12 +1,11 @@
 namespace NasFlatness.Landscape;
 
 /// <summary>
-/// A search space seen as a graph: architectures are nodes, and two architectures are adjacent when a
-/// single operation change (one edge's operation, or one edge's input) turns one into the other.
-/// <see cref="Distance"/> must be the length of the shortest chain of single changes (for cell spaces, the
-/// Hamming distance over edge operations). Implement <see cref="Distance"/>, <see cref="SingleChanges"/> and
-/// <see cref="SampleNeighbor"/>; the other members have general implementations that a space can replace
-/// with faster exact ones (as <see cref="Nb201NeighborhoodSpace"/> does).
+/// A search space's neighbourhood graph, typed, with what the landscape analyses add to it: the distance, spheres and random
+/// neighbours. <see cref="Neighbors"/> is the same graph as <see cref="ISearchSpace.Neighbors"/> for spaces that have one
+/// (the NAS-Bench-201 and DARTS spaces share their single changes with it). <see cref="Distance"/> must be the length of the
+/// shortest chain of single changes. Implement <see cref="Distance"/> and <see cref="Neighbors"/>; the other members have
+/// general implementations that a space can replace with faster exact ones (as <see cref="Nb201NeighborhoodSpace"/> does).
 /// </summary>
 /// <typeparam name="TGenotype">The genotype type.</typeparam>
 public interface INeighborhoodSpace<TGenotype> where TGenotype : notnull
@@ -23,7 +22,7 @@ public interface INeighborhoodSpace<TGenotype> where TGenotype : notnull
     int Distance(TGenotype a, TGenotype b);
 
     /// <summary>All architectures one single change away from <paramref name="genotype"/> (its sphere of radius 1), each once.</summary>
-    IEnumerable<TGenotype> SingleChanges(TGenotype genotype);
+    IEnumerable<TGenotype> Neighbors(TGenotype genotype);
 
     /// <summary>
     /// One random architecture at distance exactly <paramref name="radius"/> from <paramref name="center"/>,
@@ -36,7 +35,7 @@ public interface INeighborhoodSpace<TGenotype> where TGenotype : notnull
 
     /// <summary>
     /// All architectures at distance exactly <paramref name="radius"/> from <paramref name="center"/> (the
-    /// sphere S_r), each once. The general implementation expands <see cref="SingleChanges"/> level by level.
+    /// sphere S_r), each once. The general implementation expands <see cref="Neighbors"/> level by level.
     /// </summary>
     IEnumerable<TGenotype> Sphere(TGenotype center, int radius) => NeighborhoodDefaults.Sphere(this, center, radius);
 

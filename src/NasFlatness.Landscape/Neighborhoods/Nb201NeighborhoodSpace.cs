@@ -42,8 +42,12 @@ public sealed class Nb201NeighborhoodSpace : INeighborhoodSpace<Nb201Genotype>
         return a.DistanceTo(b);
     }
 
-    /// <inheritdoc />
-    public IEnumerable<Nb201Genotype> SingleChanges(Nb201Genotype genotype) => Sphere(genotype, 1);
+    /// <summary>The search space's neighbours (<see cref="Nb201Genotype.Neighbors"/>), in ascending <see cref="Nb201Genotype.Code"/> order.</summary>
+    public IEnumerable<Nb201Genotype> Neighbors(Nb201Genotype genotype)
+    {
+        ArgumentNullException.ThrowIfNull(genotype);
+        return genotype.Neighbors().OrderBy(n => n.Code).ToList();
+    }
 
     /// <summary>All architectures at Hamming distance exactly <paramref name="radius"/>, in ascending <see cref="Nb201Genotype.Code"/> order.</summary>
     public IEnumerable<Nb201Genotype> Sphere(Nb201Genotype center, int radius)

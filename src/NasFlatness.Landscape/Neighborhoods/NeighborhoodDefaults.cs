@@ -14,7 +14,7 @@ internal static class NeighborhoodDefaults
             var next = new List<T>();
             foreach (var g in frontier)
             {
-                foreach (var n in space.SingleChanges(g))
+                foreach (var n in space.Neighbors(g))
                 {
                     if (seen.Add(n) && space.Distance(center, n) == level) next.Add(n);
                 }
@@ -30,7 +30,7 @@ internal static class NeighborhoodDefaults
         ArgumentNullException.ThrowIfNull(target);
         int d = space.Distance(current, target);
         if (d == 0) return [];
-        return space.SingleChanges(current).Where(n => space.Distance(n, target) == d - 1).ToList();
+        return space.Neighbors(current).Where(n => space.Distance(n, target) == d - 1).ToList();
     }
 
     public static T? RandomWalk<T>(INeighborhoodSpace<T> space, T center, int radius, Random random) where T : notnull
@@ -44,7 +44,7 @@ internal static class NeighborhoodDefaults
             var current = center;
             for (int step = 0; step < 4 * radius + 4; step++)
             {
-                var options = space.SingleChanges(current).ToList();
+                var options = space.Neighbors(current).ToList();
                 if (options.Count == 0) break;
                 current = options[random.Next(options.Count)];
                 int d = space.Distance(center, current);

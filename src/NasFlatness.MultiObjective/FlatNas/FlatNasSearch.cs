@@ -35,24 +35,11 @@ public sealed class FlatNasSearchOptions
 }
 
 /// <summary>
-/// The <c>flatnas</c> entry point: NSGA-II over NB201 cells (<see cref="Nb201CandidateEncoding"/>) with FlatNAS's two objectives
-/// (CNAS <c>cnas.py</c>): <c>top1_robust = α·err + α_norm·(1 − α)·R</c> (<see cref="RobustTop1Objective"/>; α_norm = mean(err)/mean(R)
-/// over the archive, recomputed every iteration and the archive re-scored) and the parameters with a static penalty
-/// (<see cref="PenaltyConstraint"/>, P = 10¹⁰; the <c>tiny_ml</c> term with wp = 1 and the MAC / activation terms off). Candidates are
-/// measured by an evaluator with the <see cref="FlatNasMetrics"/> layout: <see cref="FlatNasEvaluator"/> (trains each cell with SGD,
-/// SAM or ASAM and measures R) or <see cref="Nb201TableFlatNasEvaluator"/> (table error and a proxy of R; for testing the search).
+/// The <c>flatnas</c> entry point: a <see cref="ParetoSearch{T}"/> over NB201 cells with FlatNAS's two objectives,
+/// <see cref="RobustTop1Objective"/> and the parameter count under a <see cref="PenaltyConstraint"/>. The evaluator must report
+/// the <see cref="FlatNasMetrics"/> layout (<see cref="FlatNasEvaluator"/> trains each cell; <see cref="Nb201TableFlatNasEvaluator"/>
+/// uses the table). Settings taken from the paper's code: docs/flatnas.md.
 /// </summary>
-/// <example>
-/// <code>
-/// var evaluator = new FlatNasEvaluator(data, new FlatNasEvaluatorOptions());   // ASAM ρ = 2, C = 8, N = 1, 4 epochs
-/// var search = FlatNasSearch.Create(evaluator, new FlatNasSearchOptions
-/// {
-///     ParameterLimit = 0.4,
-///     Search = new ParetoSearchOptions { InitialSamples = 6, EvaluationsPerIteration = 3, PopulationSize = 6, Budget = 12 },
-/// });
-/// var result = search.Run();   // result.Front: feasible Pareto set (metrics: error %, R, parameters M)
-/// </code>
-/// </example>
 public static class FlatNasSearch
 {
     /// <summary>The preset's name.</summary>

@@ -34,23 +34,11 @@ public sealed class NachosSearchOptions
 }
 
 /// <summary>
-/// The <c>nachos</c> entry point: NSGA-II over (NB201 cell, exit placement) with the objectives of NACHOS (CNAS <c>cnas.py</c>):
-/// top-1 error, with the accuracy constraint as a static penalty (error ≤ 100·(1 − top1<sub>min</sub>)), and the average MACs per
-/// inference with the adaptive penalty φ·c + (1 − φ)·max(0, c − m<sub>max</sub>)·P. Candidates are evaluated by any
-/// <see cref="IMultiObjectiveEvaluator{T}"/> with the <see cref="NachosMetrics"/> layout: <see cref="Nb201TableNachosEvaluator"/>
-/// (fast, synthetic accuracies) or <see cref="TrainedNachosEvaluator"/> (trains and tunes each early-exit network).
+/// The <c>nachos</c> entry point: a <see cref="ParetoSearch{T}"/> over (NB201 cell, exit placement) minimising the top-1 error
+/// (accuracy constraint as a penalty) and the average MACs per inference (<see cref="AdaptivePenaltyObjective"/>). The evaluator
+/// must report the <see cref="NachosMetrics"/> layout (<see cref="Nb201TableNachosEvaluator"/> or <see cref="TrainedNachosEvaluator"/>).
+/// Objectives and settings as in the paper's code: docs/nachos.md.
 /// </summary>
-/// <example>
-/// <code>
-/// var evaluator = new TrainedNachosEvaluator(data, new TrainedNachosEvaluatorOptions { MacLimit = 10, MinimumAccuracy = 0.3 });
-/// var search = NachosSearch.Create(evaluator, evaluator.Slots.Count, new NachosSearchOptions
-/// {
-///     MacLimit = 10, MinimumAccuracy = 0.3,
-///     Search = new ParetoSearchOptions { InitialSamples = 6, EvaluationsPerIteration = 3, PopulationSize = 6, Budget = 12 },
-/// });
-/// var result = search.Run();   // result.Front: the admissible Pareto set (metrics: error %, average MACs M, exit fractions)
-/// </code>
-/// </example>
 public static class NachosSearch
 {
     /// <summary>The preset's name.</summary>

@@ -4,19 +4,11 @@ using static TorchSharp.torch;
 namespace NasFlatness.Optimizers;
 
 /// <summary>
-/// Sparsemax with an annealed temperature (ZO-DARTS+): <c>p = sparsemax(α / τ_t)</c> row-wise, with
-/// <c>τ_t = τ0·γ^⌊t/k⌋</c> for epoch t. Unlike softmax, sparsemax gives exact zeros: it is the Euclidean projection of
-/// α/τ onto the probability simplex. With z sorted in decreasing order, <c>k* = max{k : 1 + k·z_(k) &gt; Σ_{j≤k} z_(j)}</c>
-/// (strict inequality, as in the PyPI <c>sparsemax</c> package), <c>θ = (Σ_{j≤k*} z_(j) − 1)/k*</c> and <c>p = max(z − θ, 0)</c>.
+/// Sparsemax with an annealed temperature (ZO-DARTS+): <c>p = sparsemax(α / τ_t)</c> row-wise, the Euclidean projection of α/τ onto
+/// the probability simplex (exact zeros), with <c>τ_t = τ0·γ^⌊t/k⌋</c> for epoch t, set in <see cref="OnEpochStarting"/> (no state
+/// to checkpoint). Differentiable through autograd (the exact Jacobian on the support). Defaults τ0 = 1.5, γ = 0.9, k = 5;
+/// <see cref="MedMnist"/> gives γ = 0.75. The support rule and the scripts' settings: docs/methods-zo.md.
 /// </summary>
-/// <remarks>
-/// Differentiable through autograd: sort, cumulative sum, gather and ReLU compose to the exact Jacobian
-/// <c>∂p_i/∂z_j = δ_ij − 1/|S|</c> on the support S (zero elsewhere) because the support is piecewise constant in z; the
-/// Jacobian with respect to α is that divided by τ. The temperature is a pure function of the epoch, set in
-/// <see cref="OnEpochStarting"/> (so the activation has no state to checkpoint; before the first epoch it is τ0).
-/// Defaults τ0 = 1.5, γ = 0.9, k = 5 are those of the ZO-DARTS+ NAS-Bench-201 script; <see cref="MedMnist"/> gives the
-/// published MedMNIST setting (γ = 0.75).
-/// </remarks>
 public sealed class SparsemaxActivation : IArchitectureActivation
 {
     /// <summary>The registry name, <c>sparsemax</c> (τ0 = 1.5, γ = 0.9, every 5 epochs).</summary>

@@ -41,18 +41,12 @@ public sealed class AdmmOptions
 }
 
 /// <summary>
-/// The ADMM regularisation of Maile et al. (arXiv 2106.11655 v1, <c>admm_loss</c>, <c>update_Z</c>, <c>update_U</c> of the
-/// official code): adds <c>(ρ/2)·‖p − Z + U‖_F</c> (unsquared Frobenius norm, per operation-mixing architecture tensor,
-/// summed) to the validation loss wherever it is evaluated, with p the mixing weights under the search's activation; every
-/// <see cref="AdmmOptions.UpdateEvery"/> architecture steps the target Z and the scaled dual U are updated (see
-/// <see cref="AdmmOptions.PaperForm"/>), where D is the space's discretisation (<see cref="Supernet.DiscreteIndicator"/>).
+/// ADMM regularisation (Maile et al.): adds <c>(ρ/2)·‖p − Z + U‖_F</c> (per operation-mixing tensor, summed) to the validation loss,
+/// p being the mixing weights; every <see cref="AdmmOptions.UpdateEvery"/> architecture steps the target Z (a discretisation,
+/// <see cref="Supernet.DiscreteIndicator"/>) and the scaled dual U are updated. Z, U and the step counter are checkpointed, so a
+/// resumed search is bit-identical; with <see cref="UnitClampActivation"/> its mask applies. Update rule, code form vs paper form
+/// (<see cref="AdmmOptions.PaperForm"/>) and departures from the code: docs/methods-constrained.md.
 /// </summary>
-/// <remarks>
-/// <para>Z starts at α (paper form: at p) and U at 0, when the search starts (epoch 0) or at the first use. Z, U and the
-/// α-step counter are checkpointed (<see cref="IStatefulSearchComponent"/>), so a resumed search continues bit-identically.</para>
-/// <para>With <see cref="UnitClampActivation"/> the argument and the U update are multiplied by its permanent mask.
-/// Departures from the official code (update period and timing): docs/methods-constrained.md.</para>
-/// </remarks>
 public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchComponent, ISearchComponentSettings
 {
     private Tensor[]? _z;

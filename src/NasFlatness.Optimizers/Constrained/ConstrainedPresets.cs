@@ -4,17 +4,11 @@ using NasFlatness.Genotypes;
 namespace NasFlatness.Optimizers;
 
 /// <summary>
-/// The constrained-optimisation presets of Maile et al. (arXiv 2106.11655; v3 "DARTS-PRIME"): <c>darts-prime</c> (softmax,
-/// proximity regularisation, dynamic schedule), <c>darts+prox</c>, <c>darts+admm</c> and <c>darts-clamp</c> (the v1 "CRB"
-/// clamp activation). All use first-order DARTS, so each composes with A²M (<c>WithA2M()</c>); β-decay composes with the
-/// softmax ones (<see cref="WithBetaDecay"/>) and is refused with <c>darts-clamp</c>. Registered by
-/// <see cref="BuiltInMethods.AddBuiltInMethods"/> (through <see cref="ConstrainedMethods.AddConstrainedMethods"/>).
+/// The constrained-optimisation presets of Maile et al.: <c>darts-prime</c> (softmax, proximity regularisation, dynamic schedule),
+/// <c>darts+prox</c>, <c>darts+admm</c> and <c>darts-clamp</c> (unit-clamp activation), all first-order DARTS, so each composes with
+/// A²M; β-decay composes with the softmax ones (<see cref="WithBetaDecay"/>). DARTS-PRIME's 10/11 train split is a data option
+/// (<see cref="DynamicUpdateSchedule.TrainPortionFor"/>). Registered by <see cref="ConstrainedMethods.AddConstrainedMethods"/>.
 /// </summary>
-/// <remarks>
-/// DARTS-PRIME also trains on a 10/11 : 1/11 train/validation split (<c>--dyno_split</c>). A preset fixes only search
-/// options, not the data, so set it on the data: <c>new CifarSearchDataOptions { TrainPortion =
-/// DynamicUpdateSchedule.TrainPortionFor(10) }</c> (= 10/11); without it the DARTS 1/2 : 1/2 split is used.
-/// </remarks>
 public static class ConstrainedPresets
 {
     private const string Reference = "Maile et al., On Constrained Optimization in Differentiable NAS / DARTS-PRIME (arXiv 2106.11655), official code k8lion/DARTS-PRIME";
@@ -43,7 +37,7 @@ public static class ConstrainedPresets
     public static MethodPreset DartsClamp { get; } = new("darts-clamp",
         "DARTS first order with the unit-clamp activation p = clamp(α, 0, 1) per operation (no competition within an edge), operations reaching 0 masked permanently, none excluded, α initialised to 1/|O| + 1e-4·N(0, 1), an affine-free BatchNorm after each node's sum (NAS-Bench-201 supernet; the DARTS cell has none), DARTS defaults, genotype of the last epoch.",
         DartsFirstOrder.OptimizerName, settings: new PresetSearchSettings { Selection = SelectionRule.LastEpoch },
-        activation: UnitClampActivation.ActivationName, reference: Reference + " (--crb).", nodeBatchNorm: true);
+        activation: UnitClampActivation.ActivationName, reference: Reference + " (--crb).", supernetVariant: SupernetFeatures.NodeBatchNorm);
 
     /// <summary>Every preset of this class, in a stable order.</summary>
     public static IReadOnlyList<MethodPreset> All { get; } = [DartsPrime, DartsProx, DartsAdmm, DartsClamp];

@@ -38,20 +38,12 @@ public sealed class DynamicScheduleOptions
 }
 
 /// <summary>
-/// DARTS-PRIME's dynamic ("informed") architecture-update schedule (Maile et al., arXiv 2106.11655, <c>--dyno_schedule</c>
-/// of the official code). After every weight step the "Fisher information" trace FI_t = ‖∇w L_train‖² (the squared global
-/// gradient norm of the weights before clipping, <see cref="WeightStep.GradientNorm"/>) enters a running average
-/// <c>e_t = w·FI_t + (1 − w)·e_{t−1}</c> (e starts at FI_0). Minibatch t gets an α step, before its weight step, when
-/// <c>0 &lt; e_{t−1} &lt; θ</c>; then <c>θ ← θ·m^(−f)</c>, otherwise <c>θ ← θ·m</c>.
+/// DARTS-PRIME's dynamic ("informed") architecture-update schedule (Maile et al.): a running average
+/// <c>e_t = w·FI_t + (1 − w)·e_{t−1}</c> of the squared weight-gradient norm (<see cref="WeightStep.GradientNorm"/>) gives minibatch
+/// t an α step, before its weight step, when <c>0 &lt; e_{t−1} &lt; θ</c>; then <c>θ ← θ·m^(−f)</c>, otherwise <c>θ ← θ·m</c>. The
+/// average, θ and the step count run across epochs and are checkpointed; warm-up epochs leave θ unchanged. The code's matching
+/// train/validation split is a data option (<see cref="TrainPortionFor"/>). Worked example: docs/methods-constrained.md.
 /// </summary>
-/// <remarks>
-/// With a constant FI = 2 and the defaults (θ₀ = 1, m = 1.05, f = 10, w = 0.2) the α steps fall on minibatches 15, 26, 37, …
-/// (period f + 1 = 11) and never on minibatch 0, which has no average yet. The average, θ and the step count run across
-/// epochs and are checkpointed (<see cref="IStatefulSearchComponent"/>). During warm-up epochs the runner does not ask
-/// the schedule, so θ stays put while the average follows the weight steps. The code pairs this schedule with a
-/// 10/11 : 1/11 train/validation split (<c>--dyno_split</c>, train portion 1 − 1/(1 + f)); that is a data option
-/// (<c>CifarSearchDataOptions.TrainPortion</c>, see <see cref="TrainPortionFor"/>), not part of the schedule.
-/// </remarks>
 public sealed class DynamicUpdateSchedule : IArchitectureUpdateSchedule, IStatefulSearchComponent
 {
     private readonly double _divider;

@@ -4,17 +4,11 @@ using static TorchSharp.torch;
 namespace NasFlatness.Optimizers;
 
 /// <summary>
-/// DARTS-PRIME's proximity regularisation (Maile et al., arXiv 2106.11655, <c>prox_loss</c> of the official code): adds
-/// <c>(t/T)·(ρ/2)·‖p − D(p)‖_F</c> to the validation loss wherever it is evaluated, for every operation-mixing architecture
-/// tensor (summed over them, e.g. α_normal and α_reduce), where p are the mixing weights under the search's activation
-/// (<see cref="ArchitectureStep.MixingWeights"/>), D(p) the space's discretisation as a detached indicator
-/// (<see cref="Supernet.DiscreteIndicator"/>: NAS-Bench-201 per-edge one-hot, DARTS top-2 edges per node) and
-/// t/T = <see cref="ArchitectureStep.Progress"/> the fractional epoch clock.
+/// DARTS-PRIME's proximity regularisation (Maile et al.): adds <c>(t/T)·(ρ/2)·‖p − D(p)‖_F</c> (unsquared) to the validation loss
+/// for every operation-mixing architecture tensor, p being the mixing weights (<see cref="ArchitectureStep.MixingWeights"/>),
+/// D(p) the space's detached discretisation (<see cref="Supernet.DiscreteIndicator"/>) and t/T = <see cref="ArchitectureStep.Progress"/>.
+/// A loss term only, so it composes with every optimizer, β-decay and A²M. Gradient and clock vs the code: docs/methods-constrained.md.
 /// </summary>
-/// <remarks>
-/// The Frobenius norm is unsquared, so the gradient with respect to p is <c>(t/T)·(ρ/2)·(p − D)/‖p − D‖</c> (zero where
-/// p = D); no gradient flows through D. Departures from the official code: docs/methods-constrained.md.
-/// </remarks>
 public sealed class ProximityRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
     /// <summary>The registry name, <c>prox</c>.</summary>

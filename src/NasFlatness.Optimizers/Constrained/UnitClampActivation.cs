@@ -36,21 +36,11 @@ public sealed class UnitClampOptions
 }
 
 /// <summary>
-/// The "CRB" activation of Maile et al. (arXiv 2106.11655 v1, <c>--crb</c> of the official code): every operation's mixing
-/// weight is <c>clamp(α, 0, 1)</c> on its own, with no competition within an edge, and an operation whose α reaches 0 is
-/// masked permanently: its α is set to 0 and kept there after every architecture step, so it never revives.
+/// The unit-clamp ("CRB") activation of Maile et al.: each operation's mixing weight is <c>clamp(α, 0, 1)</c> on its own, and an
+/// operation whose α reaches 0 is masked permanently (its α set to 0 after every architecture step and at the start, so it never
+/// revives). The mask is checkpointed. <see cref="Activate"/> is the plain clamp. A search refuses it with β-decay (defined for softmax).
+/// The code's α initialisation, node BatchNorm and mask timing: docs/methods-constrained.md.
 /// </summary>
-/// <remarks>
-/// <para>The mask is applied to α itself, as the code's <c>mask_alphas</c> does (so genotype derivation, which reads α or
-/// p, never picks a masked operation), right after each architecture step and when the search starts. It is checkpointed
-/// (<see cref="IStatefulSearchComponent"/>) and survives a resume. <see cref="Activate"/> itself is the plain clamp and
-/// works on any logits (e.g. α perturbed by A²M, where a masked entry may be perturbed away from 0 for that evaluation).</para>
-/// <para>The α initialisation of the code is applied by <see cref="UnitClampOptions.InitializeUniform"/>. The code also
-/// adds an affine-free BatchNorm after each node's sum in this mode: the NAS-Bench-201 supernet has it as
-/// <c>Nb201Options.NodeBatchNorm</c>, which the <c>darts-clamp</c> preset switches on (the DARTS cell has no such variant). Departure: the code masks after the weight step, so a masked α that Adam pushed above 0 is
-/// used (unmasked) by that one weight step; here it is re-zeroed before the weight step.</para>
-/// <para>Not combinable with β-decay, whose logsumexp term is defined for softmax (the search refuses it).</para>
-/// </remarks>
 public sealed class UnitClampActivation : IArchitectureActivation, IStatefulSearchComponent, ISearchCompositionCheck
 {
     private Tensor?[] _masks = [];

@@ -33,7 +33,7 @@ public static class MethodPresets
             BatchSize = 256, WeightLearningRate = 0.1, WeightLearningRateMin = 0.0, ArchitectureLearningRate = 6e-4, WarmupEpochs = 15,
             Selection = SelectionRule.LastEpoch,
         },
-        partialChannels: PartialChannelVariant.Official,
+        supernetVariant: SupernetFeatures.PartialChannels,
         reference: "Xu et al., PC-DARTS (ICLR 2020); 93.41 ± 0.30 % NAS-Bench-201 CIFAR-10 as quoted by β-DARTS.");
 
     /// <summary>The PC-DARTS the A²M numbers were produced with (NAS-Bench-201: per-cell partial channels K = 4, no edge
@@ -42,7 +42,7 @@ public static class MethodPresets
         "PC-DARTS as in the A²M repository (NAS-Bench-201: per-cell partial channels K = 4, no edge normalisation, no warm-up, batch 64, w-lr 0.025 → 0.001, α-Adam 3e-4), selection by best supernet validation loss (patience 10) as in that code.",
         DartsFirstOrder.OptimizerName,
         settings: new PresetSearchSettings { WarmupEpochs = 0, Selection = SelectionRule.BestSupernetValidationLoss, SelectionPatience = 10 },
-        partialChannels: PartialChannelVariant.A2MRepository,
+        supernetVariant: SupernetFeatures.PerCellPartialChannels,
         reference: "The A²M repository's PC-DARTS baseline (arXiv 2503.10404).");
 
     /// <summary>β-DARTS: DARTS first order plus β-decay (λ_t = 0.5·t), last epoch.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NasFlatness.Genotypes;
 using NasFlatness.Search;
 
 namespace NasFlatness.Optimizers;
@@ -28,7 +29,7 @@ public sealed record SearchProtocol
 
     /// <summary>Registry name of the search space the protocol is sized for.</summary>
     /// <value>Default <c>nas-bench-201</c>.</value>
-    public string Space { get; init; } = "nas-bench-201";
+    public string Space { get; init; } = SpaceNames.Nb201;
 
     /// <summary>One-line description.</summary>
     public required string Description { get; init; }
@@ -213,7 +214,7 @@ public static class SearchProtocols
     public static SearchProtocol QuickDarts { get; } = new()
     {
         Name = "quick-darts",
-        Space = "darts",
+        Space = SpaceNames.Darts,
         Description = "First DARTS-space search on CPU, about 15 minutes: C = 8, 5 cells, 640 + 640 images, batch 64, 10 epochs, α-lr × steps as in the paper.",
         Channels = 8,
         CellsPerStage = 5,

@@ -20,11 +20,11 @@ public sealed class A2MOptions
     /// <summary>The DARTS-space defaults: ρ = 1e-1, ε = 1e-2.</summary>
     public static A2MOptions ForDarts() => new() { Rho = 1e-1, FiniteDifferenceStep = 1e-2 };
 
-    /// <summary>The defaults for a search space by its <see cref="ISearchSpace.Name"/>: ρ = 1e-1 for names starting with
-    /// "darts", otherwise the NAS-Bench-201 value 1e-2.</summary>
+    /// <summary>The defaults for a search space by its <see cref="ISearchSpace.Name"/>: ρ = 1e-1 for
+    /// <see cref="SpaceNames.Darts"/> (any case), otherwise the NAS-Bench-201 value 1e-2.</summary>
     /// <param name="spaceName">The search space name, e.g. "nas-bench-201" or "darts".</param>
     public static A2MOptions ForSpace(string? spaceName) =>
-        spaceName is not null && spaceName.StartsWith(SpaceNames.Darts, StringComparison.OrdinalIgnoreCase) ? ForDarts() : ForNb201();
+        string.Equals(spaceName, SpaceNames.Darts, StringComparison.OrdinalIgnoreCase) ? ForDarts() : ForNb201();
 
     /// <summary>Returns a copy.</summary>
     public A2MOptions Clone() => (A2MOptions)MemberwiseClone();

@@ -4,14 +4,11 @@ using static TorchSharp.torch;
 namespace NasFlatness.Optimizers;
 
 /// <summary>
-/// β-DARTS (beta-decay) regularisation: adds <c>λ_t · Σ_blocks mean_e logsumexp_o(α_{e,o})</c> to the validation loss
-/// wherever it is evaluated, so it composes with any optimizer (and sits inside all four A²M passes).
-/// Its gradient with respect to an edge's logits is <c>λ_t · softmax(α_e) / E</c>.
+/// β-DARTS (beta-decay) regularisation: adds <c>λ_t · Σ_blocks mean_e logsumexp_o(α_{e,o})</c> to the validation loss, so it
+/// composes with any optimizer (and sits inside all four A²M passes); its gradient with respect to an edge's logits is
+/// <c>λ_t · softmax(α_e) / E</c>. Only operation-mixture tensors (two-dimensional) are regularised; λ follows the epoch.
+/// Departures from the β-DARTS and A²M code: docs/methods.md.
 /// </summary>
-/// <remarks>
-/// Only operation-mixing (2-D) architecture tensors are regularised; 1-D tensors (PC-DARTS edge normalisation) are left
-/// alone. Several α blocks (DARTS normal and reduce) are summed; λ follows the epoch. Provenance: docs/methods.md.
-/// </remarks>
 public sealed class BetaDecayRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
     /// <summary>Creates the regularizer.</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -72,19 +73,12 @@ public sealed class ResourcePenaltyOptions
 }
 
 /// <summary>
-/// A budget penalty on a differentiable expected resource (ZO-DARTS++, docs/spec/secondary-methods.md §2.3.3): adds
-/// <c>λ·(relu(P − U) + relu(L − P)) / scale</c> to the validation loss, where <c>P = expectedCost(p)</c> is the expected resource
-/// (e.g. parameters) under the mixing weights <c>p = </c><see cref="ArchitectureStep.MixingWeights"/>(α), so the search's
-/// activation (softmax, sparsemax) is respected. Inside [L, U] the term and its gradient are zero; outside, the α-gradient is
-/// <c>±λ/scale · ∂P/∂p</c> times the activation's Jacobian. For NAS-Bench-201 pass the parameter count of
-/// <c>Nb201ResourceModel</c>: <c>p =&gt; model.ExpectedParameters(p[0])</c>.
+/// A budget penalty on a differentiable expected resource: adds <c>λ·(relu(P − U) + relu(L − P)) / scale</c> to the validation loss,
+/// <c>P = expectedCost(p)</c> under the mixing weights <see cref="ArchitectureStep.MixingWeights"/>; zero with zero gradient inside
+/// [L, U]. λ is constant or <c>c/τ_t</c> (<see cref="ResourcePenaltyOptions.TemperatureScaledLambda"/>). Without an expected-cost
+/// function it uses the supernet's <see cref="IParameterBudgetModel"/>, and <see cref="ResourcePenaltyOptions.Budget"/> takes [L, U]
+/// from it. A loss term, so it composes with every optimizer (ZO-DARTS++: docs/methods-zo.md).
 /// </summary>
-/// <remarks>
-/// λ is constant, or <c>c/τ_t</c> with <see cref="ResourcePenaltyOptions.TemperatureScaledLambda"/> (ZO-DARTS++: 15/τ_t). Without an
-/// expected-cost function the penalty uses the searched supernet's <see cref="IParameterBudgetModel"/> (the ZO-DARTS++ space), and
-/// <see cref="ResourcePenaltyOptions.Budget"/> takes [L, U] from it. A loss-shaping regularizer, so it composes with every optimizer:
-/// with ZO-DARTS its gradient enters <c>a</c> and is projected on z like the cross-entropy's.
-/// </remarks>
 public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer, ISearchComponentSettings
 {
     /// <summary>The default name, <c>resource-penalty</c>.</summary>

@@ -5,27 +5,11 @@ using static TorchSharp.torch;
 namespace NasFlatness.Optimizers;
 
 /// <summary>
-/// ZO-DARTS (docs/spec/secondary-methods.md §2.3.1): the architecture gradient is a zeroth-order estimate of the hypergradient of the
-/// validation loss through the weight training of a round. A round is the run of weight steps between two architecture updates
-/// (and the start of an epoch). At its start a unit direction z and μ = 0.005·‖α‖₂ are drawn, and a shadow copy of the supernet
-/// is set to the same weights with α⁺ = α + μz; during the round the shadow takes the same SGD steps as the main network on the
-/// same training batches (<see cref="OnWeightStep"/>). At the architecture step that ends the round,
-/// <c>Ĝ = (aᵀz + Δᵀb)·z</c> with <c>a = ∇α L_val(w, α)</c>, <c>b = ∇w L_val(w, α)</c> and <c>Δ = (w⁺ − w)/μ</c>, the finite
-/// difference of the trained weights along z. The runner's Adam then applies Ĝ.
+/// ZO-DARTS: the architecture gradient is the zeroth-order estimate <c>Ĝ = (aᵀz + Δᵀb)·z</c> of the hypergradient through a
+/// round of weight steps, from a shadow supernet trained along α + μz (<see cref="OnWeightStep"/>). Not first order. Use it with
+/// <see cref="EveryKStepsSchedule"/>(R); a resumed search is bit-identical (nothing to checkpoint). Dispose it to free the shadow.
+/// Estimator, round order and the official code's variant (<see cref="ZeroOrderDartsOptions.CodeCompatible"/>): docs/methods-zo.md.
 /// </summary>
-/// <remarks>
-/// <para>Use it with <see cref="EveryKStepsSchedule"/>(R) (R = 10 in the official code; the presets <c>zo-darts</c> and
-/// <c>zo-darts+</c> do): the α steps come before the weight steps R − 1, 2R − 1, … of every epoch, so every round has R weight steps
-/// except the first of an epoch, which has R − 1 (docs/methods-zo.md, "Order within a round"). Any other schedule works too: a
-/// round always spans the weight steps since the last α update, so <see cref="EveryStepSchedule"/> gives R = 1.</para>
-/// <para>Default (clean) shadow: the main optimizer's momentum buffers, momentum, weight decay and current learning rate, and α⁺
-/// held fixed; <see cref="ZeroOrderDartsOptions.CodeCompatible"/> reproduces the official code instead. Directions are a pure
-/// function of <see cref="ZeroOrderDartsOptions.Seed"/> and the global step at which the round starts, and rounds restart with
-/// every epoch, so nothing needs checkpointing and a resumed search is bit-identical. Loss-shaping regularizers (β-decay, the
-/// resource penalty) enter <c>a</c> through <see cref="ArchitectureStep.ValidationLoss"/>. Not first order: A²M cannot wrap it.</para>
-/// <para>The shadow is a <see cref="Supernet.Clone"/> of the searched supernet, built once and overwritten at every round start; it
-/// costs one more forward and backward pass per weight step. Dispose the optimizer to free it.</para>
-/// </remarks>
 public sealed class ZeroOrderDarts : IArchitectureOptimizer, IDisposable
 {
     /// <summary>The registry name, <c>zo-darts</c>.</summary>

@@ -1,4 +1,5 @@
 using NasFlatness.Search;
+using NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 
 namespace NasFlatness.Optimizers;
 

@@ -121,6 +121,14 @@ public sealed class Nb201Genotype : Genotype
         return new Nb201Genotype(_ops.SetItem(edge, operation));
     }
 
+    /// <summary>The 24 genotypes one operation change away (the space's neighbours), edge by edge, operations in index order.</summary>
+    public IEnumerable<Nb201Genotype> Neighbors()
+    {
+        for (int e = 0; e < EdgeCount; e++)
+            for (int o = 0; o < OperationCount; o++)
+                if (o != _ops[e]) yield return With(e, o);
+    }
+
     /// <summary>Number of edges whose operation differs (Hamming distance).</summary>
     public int DistanceTo(Nb201Genotype other)
     {

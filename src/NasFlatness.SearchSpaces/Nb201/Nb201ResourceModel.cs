@@ -5,21 +5,11 @@ using static TorchSharp.torch;
 namespace NasFlatness.SearchSpaces.Nb201;
 
 /// <summary>
-/// Closed-form size of the discrete NAS-Bench-201 evaluation network (<see cref="Nb201Network"/>) of any cell:
-/// trainable parameters and multiply-accumulates (MACs) of one example's inference, counted as
-/// <see cref="NasFlatness.Evaluation.NetworkSize"/> counts them (convolutions and linear layers; BatchNorm,
-/// pooling, activations and additions carry no MACs). Also the differentiable expected size under per-edge
-/// operation probabilities, for resource penalties on α.
+/// Closed-form size of the NAS-Bench-201 evaluation network (<see cref="Nb201Network"/>) of any cell: trainable parameters and
+/// MACs of one example's inference, counted as <see cref="NasFlatness.Evaluation.NetworkSize"/> counts them, and the
+/// differentiable expected size under per-edge operation probabilities (for resource penalties on α). Only the 1×1 and 3×3
+/// convolution edges cost anything beyond the shared stem, reductions and head; the numbers: docs/multi-objective.md.
 /// </summary>
-/// <remarks>
-/// The network splits into a part every cell shares (stem, the two residual reduction blocks, the head) and
-/// the cells' edges. Only <c>nor_conv_1x1</c> and <c>nor_conv_3x3</c> edges have weights and MACs (ReLU → conv →
-/// affine BN); <c>none</c>, <c>skip_connect</c> and <c>avg_pool_3x3</c> have neither. As every cell of the network
-/// is the same genotype, each convolution edge adds its cost once per cell, summed over the N cells of each of the
-/// three stages (C, 2C, 4C channels at full, half and quarter resolution). With C = 16, N = 5, 10 classes and
-/// 32×32 inputs: fixed part 73,306 parameters and 7,783,040 MACs; a 3×3 edge 243,040 parameters and
-/// 35,389,440 MACs; a 1×1 edge 28,000 parameters and 3,932,160 MACs (docs/spec/secondary-methods.md §6).
-/// </remarks>
 public sealed class Nb201ResourceModel
 {
     private readonly Nb201Options _options;

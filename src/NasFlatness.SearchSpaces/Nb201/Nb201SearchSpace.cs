@@ -69,13 +69,7 @@ public sealed class Nb201SearchSpace : ISearchSpace
     public Genotype Parse(string text) => Nb201Genotype.Parse(text);
 
     /// <inheritdoc />
-    public IEnumerable<Genotype> Neighbors(Genotype genotype)
-    {
-        var g = AsNb201(genotype);
-        for (int e = 0; e < Nb201Genotype.EdgeCount; e++)
-            for (int o = 0; o < Nb201Genotype.OperationCount; o++)
-                if (o != g.Operations[e]) yield return g.With(e, o);
-    }
+    public IEnumerable<Genotype> Neighbors(Genotype genotype) => AsNb201(genotype).Neighbors();
 
     /// <summary>
     /// Derives the genotype from α of shape [6, 5]: on every edge the operation with the largest logit,

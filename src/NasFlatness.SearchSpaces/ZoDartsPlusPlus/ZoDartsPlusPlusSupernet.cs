@@ -8,21 +8,11 @@ using NasFlatness.Advanced;
 namespace NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 
 /// <summary>
-/// The ZO-DARTS++ size-variable supernet (docs/methods-zo.md, <c>search_model_ZO_SMEA.py</c>): stem, three stages of N search cells
-/// separated by residual reduction blocks, classifier. Each stage has its own α rows (α: [18, 5], 3 stages × 6 edges, operations
-/// <c>none, skip_connect, nor_conv_1x1, kernel_variable_conv, avg_pool_3x3</c>).
-/// <list type="bullet">
-/// <item><description>Before <see cref="ZoDartsPlusPlusOptions.SwitchEpoch"/>: <c>kernel_variable_conv</c> is its 7×7 convolution and every
-/// stage runs all N cells (the largest network), as in the code.</description></item>
-/// <item><description>From the switch epoch on: <c>kernel_variable_conv</c> = Σ_k mix[e, k]·ReLU-Conv_k-BN with k ∈ {7, 5, 3}
-/// (mix = activation(α_mix), α_mix: [18, 3]), and a stage's output is Σ_i exit[s, i]·(output after cell i) (exit = activation(α_exit),
-/// α_exit: [3, N]). At the switch the 5×5 and 3×3 kernels inherit the centre of the 7×7 kernel, as the code's
-/// <c>initialize_mixed_weight</c> does.</description></item>
-/// </list>
-/// α_mix and α_exit exist from construction (1e-3·N(0, 1), like α) but are <b>inactive</b> before the switch
-/// (<see cref="IsArchitectureTensorActive"/>): unused by the forward pass, not updated by the runner's Adam, left out of zeroth-order
-/// directions. At the switch the runner re-creates its Adam over all three tensors, as the code re-creates Adam over
-/// [α, α_mix, α_exit]. The switch is a buffer of the module, so it is cloned and checkpointed with the weights.
+/// The ZO-DARTS++ size-variable supernet: stem, three stages of N search cells separated by residual reduction blocks, classifier;
+/// α [18, 5] (operations <c>none, skip_connect, nor_conv_1x1, kernel_variable_conv, avg_pool_3x3</c>). From
+/// <see cref="ZoDartsPlusPlusOptions.SwitchEpoch"/> on, α_mix [18, 3] mixes the kernel sizes and α_exit [3, N] the stage depths;
+/// before it both are inactive (<see cref="IsArchitectureTensorActive"/>) and the network is the largest one. The switch is a
+/// buffer, so clones and checkpoints keep it. Structure and departures from the code: docs/methods-zo.md.
 /// </summary>
 public sealed class ZoDartsPlusPlusSupernet : Supernet, IParameterBudgetModel
 {

@@ -1,6 +1,6 @@
 using static TorchSharp.torch;
 
-namespace NasFlatness;
+namespace NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 
 /// <summary>The three parameter budgets of ZO-DARTS++ (<c>--size 1|2|3</c>).</summary>
 public enum ParameterBudgetSize
