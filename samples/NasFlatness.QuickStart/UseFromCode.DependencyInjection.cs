@@ -19,7 +19,7 @@ public static partial class UseFromCode
         var configuration = new ConfigurationBuilder().AddJsonFile("appsettings.json").Build();
         var services = new ServiceCollection().AddLogging();
         services.AddNasFlatness(configuration.GetSection("NasFlatness"));   // names and options validated at start
-        using var provider = services.BuildServiceProvider();
+        using var provider = services.BuildServiceProvider();              // disposing it disposes the runners it created
         var runner = provider.GetRequiredService<SearchRunner>();
         Console.WriteLine($"{runner.Optimizer.Name} + {string.Join(", ", runner.Regularizers.Select(r => r.Name))}, {runner.Options.Epochs} epochs");
         // </snippet:di>
