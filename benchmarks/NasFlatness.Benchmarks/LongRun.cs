@@ -60,9 +60,9 @@ internal static class LongRun
         {
             using var scope = torch.NewDisposeScope();
             var state = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4);
-            ArchitectureStepper.Step(new ArchitectureStep(_net, _train, _valid, state), _optimizer, _regularizers, _net.ArchitectureParameters(), _adam);
+            ArchitectureStepper.Step(new ArchitectureStep(_net, _train, _valid, state, SoftmaxActivation.Instance), _optimizer, _regularizers, _net.ArchitectureParameters(), _adam);
             _sgd.zero_grad();
-            nn.functional.cross_entropy(_net.ForwardFixedArchitecture(_train.Images), _train.Labels).backward();
+            nn.functional.cross_entropy(_net.ForwardFixedArchitecture(_train.Images, SoftmaxActivation.Instance), _train.Labels).backward();
             nn.utils.clip_grad_norm_(_weights, 5.0);
             _sgd.step();
         }

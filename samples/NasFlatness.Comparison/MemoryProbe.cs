@@ -37,10 +37,10 @@ internal static class MemoryProbe
         {
             using var scope = torch.NewDisposeScope();
             var state = new WeightOptimizerState(0.025, 0.9, 3e-4);
-            var step = new ArchitectureStep(net, train, valid, state, new SearchClock(10, 50, 0, 1, s));
+            var step = new ArchitectureStep(net, train, valid, state, SoftmaxActivation.Instance, new SearchClock(10, 50, 0, 1, s));
             ArchitectureStepper.Step(step, optimizer, regularizers, net.ArchitectureParameters(), adam);
             sgd.zero_grad();
-            nn.functional.cross_entropy(net.ForwardFixedArchitecture(train.Images), train.Labels).backward();
+            nn.functional.cross_entropy(net.ForwardFixedArchitecture(train.Images, SoftmaxActivation.Instance), train.Labels).backward();
             nn.utils.clip_grad_norm_(weights, 5.0);
             sgd.step();
         }

@@ -53,9 +53,9 @@ public sealed class TinySupernet : Supernet
     public override IReadOnlyList<Parameter> ArchitectureParameters() => [alpha];
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
+    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
-        var weights = Activation.Activate(architecture[0]); // [3 edges, 3 ops]
+        var weights = activation.Activate(architecture[0]); // [3 edges, 3 ops]
         int opCount = TinyGenotype.OperationNames.Count;
         var x = stem.call(input);
         foreach (var ops in cells)
@@ -80,7 +80,7 @@ public sealed class TinySupernet : Supernet
     }
 
     /// <inheritdoc />
-    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture)
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
         using var best = architecture[0].detach().argmax(-1).cpu();
         return new TinyGenotype(best.data<long>().Select(v => (int)v).ToArray());

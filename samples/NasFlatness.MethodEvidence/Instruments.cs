@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace NasFlatness.MethodEvidence;
 
 /// <summary>
-/// Mixing weights equal to the given tensor (no normalisation). Set on a supernet for one forward pass so that
-/// <see cref="Supernet.Forward"/> mixes with exactly the weights passed in, e.g. the one-hot of a derived genotype.
+/// Mixing weights equal to the given tensor (no normalisation). Passed to <see cref="Supernet.Forward"/> so that the supernet
+/// mixes with exactly the weights passed in, e.g. the one-hot of a derived genotype.
 /// </summary>
 internal sealed class IdentityActivation : IArchitectureActivation
 {
@@ -22,8 +22,7 @@ internal sealed class IdentityActivation : IArchitectureActivation
 /// The discretisation gap of the last epoch: the supernet's validation loss on a fixed set of validation batches (eval mode,
 /// no augmentation) with its final α under the search's activation, and with the mixing weights replaced by the one-hot
 /// discretisation <see cref="Supernet.DiscreteIndicator"/> of those weights (per edge the argmax operation, which is the
-/// derived NAS-Bench-201 genotype): the supernet's activation is swapped for <see cref="IdentityActivation"/> for that one
-/// forward pass, then restored. Both are reported as epoch metrics of the last epoch, so they are checkpointed with it.
+/// derived NAS-Bench-201 genotype), passed in with <see cref="IdentityActivation"/>. Both are reported as epoch metrics of the last epoch, so they are checkpointed with it.
 /// </summary>
 internal sealed class DiscretisationGapObserver : ISearchObserver, IEpochMetricsProvider, IDisposable
 {
@@ -31,6 +30,7 @@ internal sealed class DiscretisationGapObserver : ISearchObserver, IEpochMetrics
 
     private readonly Batch[] _batches;
     private Supernet? _supernet;
+    private IArchitectureActivation _activation = SoftmaxActivation.Instance;
     private int _totalEpochs = int.MaxValue;
 
     public DiscretisationGapObserver(ISearchDataset data, int batches, int batchSize)
@@ -53,6 +53,7 @@ internal sealed class DiscretisationGapObserver : ISearchObserver, IEpochMetrics
     public void OnEpochStarting(EpochStart epoch)
     {
         _supernet = epoch.Supernet;
+        _activation = epoch.Activation;
         _totalEpochs = epoch.Clock.TotalEpochs;
     }
 
@@ -62,15 +63,13 @@ internal sealed class DiscretisationGapObserver : ISearchObserver, IEpochMetrics
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         bool training = net.training;
-        var activation = net.Activation;
         net.eval();
         try
         {
             var alpha = net.ArchitectureParameters().Select(p => (Tensor)p.detach()).ToArray();
-            var oneHot = net.DiscreteIndicator(net.MixingWeights(alpha));
-            var (la, aa) = Loss(net, alpha);
-            net.Activation = IdentityActivation.Instance;
-            var (lo, ao) = Loss(net, oneHot);
+            var oneHot = net.DiscreteIndicator(net.MixingWeights(alpha, _activation));
+            var (la, aa) = Loss(net, alpha, _activation);
+            var (lo, ao) = Loss(net, oneHot, IdentityActivation.Instance);
             metrics[LossAlpha] = la;
             metrics[AccuracyAlpha] = aa;
             metrics[LossOneHot] = lo;
@@ -78,19 +77,18 @@ internal sealed class DiscretisationGapObserver : ISearchObserver, IEpochMetrics
         }
         finally
         {
-            net.Activation = activation;
             net.train(training);
         }
     }
 
-    private (double Loss, double Accuracy) Loss(Supernet net, IReadOnlyList<Tensor> architecture)
+    private (double Loss, double Accuracy) Loss(Supernet net, IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
         double loss = 0;
         long correct = 0, seen = 0;
         foreach (var b in _batches)
         {
             using var scope = torch.NewDisposeScope();
-            var logits = net.Forward(b.Images, architecture);
+            var logits = net.Forward(b.Images, architecture, activation);
             long n = b.Labels.shape[0];
             loss += nn.functional.cross_entropy(logits, b.Labels).item<float>() * n;
             correct += logits.argmax(1).eq(b.Labels).sum().item<long>();

@@ -11,22 +11,10 @@ namespace NasFlatness.Advanced;
 /// Process-wide settings of the libtorch CPU backend that the library relies on for correct and fast results.
 /// </summary>
 /// <remarks>
-/// <para>
-/// <b>oneDNN.</b> With libtorch 2.10 on the AMD EPYC (AVX-512) machines we develop on, oneDNN's float32
-/// convolutions return wrong values, sometimes NaN, whenever a channel count is not a multiple of 16: the
-/// input gradient of 3×3 convolutions with 3–12 input or 4–24 output channels, and even the forward pass with
-/// 24 input channels; with every channel count a multiple of 16 all checks pass (docs/performance.md has the
-/// grid). libtorch's native convolutions are always correct but 2–4× slower. The library therefore keeps
-/// oneDNN off by default and turns it on only for a network it has cleared (<see cref="EnsureCorrectCpuKernels(nn.Module{Tensor, Tensor}, long[])"/>):
-/// on a CPU with AVX-512 a rule refuses every dense convolution with a channel count that is not a multiple of 16
-/// without a check (a random check cannot clear an intermittent fault), and every remaining convolution shape is
-/// compared with a float64 computation under oneDNN at the batch and spatial size the network gives it. A shape
-/// that is refused or fails switches oneDNN off for the rest of the process.
-/// </para>
-/// <para>
-/// The environment variable <c>NASFLATNESS_ONEDNN</c> overrides this: <c>on</c> keeps oneDNN without checks
-/// (the older <c>NASFLATNESS_KEEP_ONEDNN=1</c> means the same), <c>off</c> never uses it.
-/// </para>
+/// oneDNN stays off until a network is cleared by <see cref="EnsureCorrectCpuKernels(nn.Module{Tensor, Tensor}, long[])"/>: on a
+/// CPU with AVX-512 a rule refuses dense convolutions whose channel counts are not multiples of 16, and every other shape is
+/// checked against float64 at the network's real input size; a refusal or a failed check turns oneDNN off for the process
+/// (docs/performance.md has the measurements). <c>NASFLATNESS_ONEDNN=on</c> keeps oneDNN without checks, <c>off</c> never uses it.
 /// </remarks>
 public static partial class TorchRuntime
 {

@@ -22,7 +22,7 @@ public sealed class DartsGradientTests
         using var net = new TinyLinearSupernet(1);
         var train = RandomBatch(2);
         var valid = RandomBatch(3);
-        var step = new ArchitectureStep(net, train, valid, new WeightOptimizerState(0.1, 0.9, 3e-4));
+        var step = new ArchitectureStep(net, train, valid, new WeightOptimizerState(0.1, 0.9, 3e-4), SoftmaxActivation.Instance);
         var g = new DartsFirstOrder().ComputeGradient(step, step.CurrentArchitecture())[0].data<double>().ToArray();
 
         var alpha = net.Alpha().detach().clone();
@@ -33,7 +33,7 @@ public sealed class DartsGradientTests
             {
                 var a = alpha.clone();
                 a.view(-1)[i] += delta;
-                return nn.functional.cross_entropy(net.Forward(valid.Images, [a]), valid.Labels).item<double>();
+                return nn.functional.cross_entropy(net.Forward(valid.Images, [a], SoftmaxActivation.Instance), valid.Labels).item<double>();
             }
             Assert.Equal((Loss(h) - Loss(-h)) / (2 * h), g[i], 7);
         }
@@ -49,7 +49,7 @@ public sealed class DartsGradientTests
         var momentum = weights.Select((w, i) => (Tensor?)(torch.randn_like(w) * 0.1)).ToArray();
         const double eta = 0.05, mu = 0.9, wd = 3e-4;
         var state = new WeightOptimizerState(eta, mu, wd, () => momentum);
-        var step = new ArchitectureStep(net, train, valid, state);
+        var step = new ArchitectureStep(net, train, valid, state, SoftmaxActivation.Instance);
         var before = weights.Select(w => w.detach().clone()).ToArray();
 
         var fd = new DartsSecondOrder().ComputeGradient(step, step.CurrentArchitecture())[0];
@@ -78,7 +78,7 @@ public sealed class DartsGradientTests
         var train = RandomBatch(8);
         var valid = RandomBatch(9);
         const double eta = 0.1;
-        var step = new ArchitectureStep(net, train, valid, new WeightOptimizerState(eta, 0.9, 0));
+        var step = new ArchitectureStep(net, train, valid, new WeightOptimizerState(eta, 0.9, 0), SoftmaxActivation.Instance);
         var fd = new DartsSecondOrder().ComputeGradient(step, step.CurrentArchitecture())[0];
 
         var alpha = net.Alpha().detach().clone().requires_grad_(true);

@@ -38,16 +38,16 @@ public sealed class ExtensionModelTests : IDisposable
         using var alpha = torch.randn(6, 5);
         // Under softmax(α/2) the supernet computes what it computes at α/2 under softmax.
         using var half = alpha / 2;
-        using var expected = net.Forward(x, [half]);
-        net.Activation = new TemperatureSoftmax(2);
-        using var actual = net.Forward(x, [alpha]);
+        using var expected = net.Forward(x, [half], SoftmaxActivation.Instance);
+        var activation = new TemperatureSoftmax(2);
+        using var actual = net.Forward(x, [alpha], activation);
         Assert.True(torch.allclose(expected, actual, rtol: 1e-5, atol: 1e-6));
         // MixingWeights and the mean-max report use it too.
-        var p = net.MixingWeights([alpha])[0];
+        var p = net.MixingWeights([alpha], activation)[0];
         Assert.True(torch.allclose(p, half.softmax(-1)));
         double meanMax = half.softmax(-1).max(-1).values.mean().item<float>();
         using (torch.no_grad()) net.ArchitectureParameters()[0].copy_(alpha);
-        Assert.Equal(meanMax, SearchRunner.MeanMaxWeight(net), 5);
+        Assert.Equal(meanMax, SearchRunner.MeanMaxWeight(net, activation), 5);
     }
 
     [Fact]
@@ -67,10 +67,9 @@ public sealed class ExtensionModelTests : IDisposable
         using var net = new DartsSearchSpace(new DartsSpaceOptions { Channels = 4, Cells = 3 }).CreateSupernet(DatasetInfo.Cifar10);
         static int[] Node1Inputs(NasFlatness.Genotypes.Genotype g) =>
             ((NasFlatness.Genotypes.DartsGenotype)g).Normal.Skip(2).Take(2).Select(e => e.Input).Order().ToArray();
-        Assert.Equal([0, 2], Node1Inputs(net.DeriveGenotype([a, a.clone()])));
+        Assert.Equal([0, 2], Node1Inputs(net.DeriveGenotype([a, a.clone()], SoftmaxActivation.Instance)));
         var negated = new TemperatureSoftmax(-1);
-        net.Activation = negated;
-        var derived = net.DeriveGenotype([a, a.clone()]);
+        var derived = net.DeriveGenotype([a, a.clone()], negated);
         Assert.Equal([0, 1], Node1Inputs(derived));
         Assert.Equal(DartsSearchSpace.DeriveFromWeights(negated.Activate(a), negated.Activate(a)), derived);
     }

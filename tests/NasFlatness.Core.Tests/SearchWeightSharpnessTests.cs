@@ -210,7 +210,7 @@ public sealed class SearchWeightSharpnessTests : IDisposable
         var weights = net.WeightParameters().ToArray();
         using var sgd = torch.optim.SGD(weights, options.WeightLearningRate, options.WeightMomentum, 0.0, options.WeightDecay, false);
         sgd.zero_grad();
-        nn.functional.cross_entropy(net.ForwardFixedArchitecture(r.Images!), r.Labels!).backward();
+        nn.functional.cross_entropy(net.ForwardFixedArchitecture(r.Images!, SoftmaxActivation.Instance), r.Labels!).backward();
         nn.utils.clip_grad_norm_(weights, options.GradientClip);
         sgd.step();
         for (int i = 0; i < weights.Length; i++) Assert.Equal(Values(weights[i]), Values(r.WeightsAfter![i]));
@@ -307,11 +307,11 @@ public sealed class SearchWeightSharpnessTests : IDisposable
 
         // Independent: one training-mode forward of the same batch at w (pass 1) updates the running statistics once.
         before.train();
-        using (torch.no_grad()) before.ForwardFixedArchitecture(recorder.Images!);
+        using (torch.no_grad()) before.ForwardFixedArchitecture(recorder.Images!, SoftmaxActivation.Instance);
         var once = before.buffers().ToArray();
         for (int i = 0; i < once.Length; i++) Assert.Equal(Values(once[i]), Values(recorder.BuffersAfter![i]));
         // A second forward (what pass 2 would have added without the restore) changes them.
-        using (torch.no_grad()) before.ForwardFixedArchitecture(recorder.Images!);
+        using (torch.no_grad()) before.ForwardFixedArchitecture(recorder.Images!, SoftmaxActivation.Instance);
         Assert.Contains(Enumerable.Range(0, once.Length), i => !Values(before.buffers().ElementAt(i)).SequenceEqual(Values(recorder.BuffersAfter![i])));
     }
 }

@@ -131,7 +131,7 @@ public sealed class DependencyInjectionTests
     public void DisposingTheScopeOrProviderDisposesTheComponentsTheRegistryCreated()
     {
         using var net = new Nb201SearchSpace(new Nb201Options { Channels = 4, CellsPerStage = 1, TrackRunningStats = false }).CreateSupernet(DatasetInfo.Cifar10);
-        var start = new EpochStart(SearchClock.At(0, 1, 0, 1), 0.1, net) { WeightOptimizer = new WeightOptimizerState(0.1, 0.9, 0) };
+        var start = new EpochStart(SearchClock.At(0, 1, 0, 1), 0.1, net, SoftmaxActivation.Instance) { WeightOptimizer = new WeightOptimizerState(0.1, 0.9, 0) };
         var services = new ServiceCollection().AddNasFlatness(o => o.Optimizer = ZeroOrderDarts.OptimizerName)
             .AddObserver<CountingObserver>().Services; // an extra observer: the runner is rebuilt and takes over what the registry created
         using var provider = services.BuildServiceProvider();

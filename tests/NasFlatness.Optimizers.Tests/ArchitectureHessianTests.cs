@@ -47,7 +47,7 @@ public sealed class ArchitectureHessianTests(ITestOutputHelper output) : IDispos
         {
             using var scope = torch.NewDisposeScope();
             var alpha = torch.tensor(a, dtype: float64).reshape(2, TinyLinearSupernet.Ops).requires_grad_(true);
-            var loss = nn.functional.cross_entropy(net.Forward(batch.Images, [alpha]), batch.Labels);
+            var loss = nn.functional.cross_entropy(net.Forward(batch.Images, [alpha], SoftmaxActivation.Instance), batch.Labels);
             return torch.autograd.grad([loss], [alpha])[0].reshape(-1).data<double>().ToArray();
         }
         var a0 = net.ArchitectureParameters()[0].detach().reshape(-1).data<double>().ToArray();
@@ -85,7 +85,7 @@ public sealed class ArchitectureHessianTests(ITestOutputHelper output) : IDispos
         var metrics = new List<Dictionary<string, double>>();
         for (int epoch = 0; epoch < 3; epoch++)
         {
-            observer.OnEpochStarting(new EpochStart(SearchClock.At(epoch, 3, 0, 1), 0.1, net));
+            observer.OnEpochStarting(new EpochStart(SearchClock.At(epoch, 3, 0, 1), 0.1, net, SoftmaxActivation.Instance));
             if (epoch != 1) observer.OnArchitectureStepped(TestHelpers.Step(net, train, valid, epoch));
             var m = new Dictionary<string, double>();
             observer.AddEpochMetrics(epoch, m);

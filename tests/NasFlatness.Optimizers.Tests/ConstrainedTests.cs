@@ -20,8 +20,8 @@ internal sealed class IdentityActivation : IArchitectureActivation
 [Collection(TorchCollection.Name)]
 public sealed class ConstrainedTests
 {
-    private static ArchitectureStep StepAt(Supernet net, int epoch, int totalEpochs, int step = 0, int stepsPerEpoch = 1) =>
-        new(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2), new WeightOptimizerState(0.1, 0.9, 3e-4), new SearchClock(epoch, totalEpochs, step, stepsPerEpoch, 0));
+    private static ArchitectureStep StepAt(Supernet net, IArchitectureActivation activation, int epoch, int totalEpochs, int step = 0, int stepsPerEpoch = 1) =>
+        new(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2), new WeightOptimizerState(0.1, 0.9, 3e-4), activation, new SearchClock(epoch, totalEpochs, step, stepsPerEpoch, 0));
 
     private static double[] Values(Tensor t) => t.detach().to(float64).contiguous().data<double>().ToArray();
 
@@ -37,9 +37,10 @@ public sealed class ConstrainedTests
     public void ProximityOracle()
     {
         using var scope = torch.NewDisposeScope();
-        using var net = new TinyLinearSupernet(1) { Activation = new IdentityActivation() };
+        using var net = new TinyLinearSupernet(1);
+        var identity = new IdentityActivation();
         var alpha = torch.tensor(new double[,] { { 0.5, 0.3, 0.2 }, { 1, 0, 0 } }, dtype: float64).requires_grad_(true);
-        var step = StepAt(net, epoch: 1, totalEpochs: 2); // t/T = 0.5
+        var step = StepAt(net, identity, epoch: 1, totalEpochs: 2); // t/T = 0.5
         Assert.Equal(0.5, step.Progress);
         var term = new ProximityRegularizer(0.1).LossTerm([alpha], step)!;
         Assert.Equal(0.5 * 0.05 * Math.Sqrt(0.38), term.item<double>(), 12);
@@ -53,9 +54,9 @@ public sealed class ConstrainedTests
         Assert.Equal(0.025 * 0.3 / n, grad[1], 14);
 
         // No term at the start of the search (t = 0).
-        Assert.Null(new ProximityRegularizer().LossTerm([alpha], StepAt(net, 0, 2)));
+        Assert.Null(new ProximityRegularizer().LossTerm([alpha], StepAt(net, identity, 0, 2)));
         // The fractional clock: epoch 1, step 1 of 4, of 2 epochs → t/T = 0.625.
-        var later = new ProximityRegularizer(0.1).LossTerm([alpha], StepAt(net, 1, 2, step: 1, stepsPerEpoch: 4))!;
+        var later = new ProximityRegularizer(0.1).LossTerm([alpha], StepAt(net, identity, 1, 2, step: 1, stepsPerEpoch: 4))!;
         Assert.Equal(0.625 * 0.05 * Math.Sqrt(0.38), later.item<double>(), 12);
     }
 
@@ -66,7 +67,7 @@ public sealed class ConstrainedTests
         using var net = new TinyLinearSupernet(3);
         var a0 = torch.tensor(new double[,] { { 0.9, -0.2, 0.4 }, { -0.3, 0.1, 0.25 } }, dtype: float64);
         var alpha = a0.clone().requires_grad_(true);
-        var step = StepAt(net, 3, 10);
+        var step = StepAt(net, SoftmaxActivation.Instance, 3, 10);
         var reg = new ProximityRegularizer(0.1);
         var grad = Values(torch.autograd.grad([reg.LossTerm([alpha], step)!], [alpha])[0]);
         // Independent: the plain formula with D = one-hot(argmax α) fixed, by central differences.
@@ -131,8 +132,8 @@ public sealed class ConstrainedTests
         torch.manual_seed(5);
         using var net = new Nb201SearchSpace(new Nb201Options { Channels = 4, CellsPerStage = 1 }).CreateSupernet(DatasetInfo.Cifar10);
         var alpha = torch.randn([6, 5], dtype: float64);
-        var d = net.DiscreteIndicator(net.MixingWeights([alpha]));
-        var genotype = (Nb201Genotype)net.DeriveGenotype([alpha]);
+        var d = net.DiscreteIndicator(net.MixingWeights([alpha], SoftmaxActivation.Instance));
+        var genotype = (Nb201Genotype)net.DeriveGenotype([alpha], SoftmaxActivation.Instance);
         var values = Values(d[0]);
         var expected = new double[30];
         for (int e = 0; e < 6; e++) expected[e * 5 + genotype.Operations[e]] = 1;
@@ -151,9 +152,9 @@ public sealed class ConstrainedTests
         var architecture = net.ArchitectureParameters().Select(a => (Tensor)(torch.randn(a.shape, dtype: float64) * 2)).ToArray();
         // Make none the largest on one edge: it must still not be marked.
         architecture[0][3, 0] = torch.tensor(10.0, dtype: float64);
-        var p = net.MixingWeights(architecture);
+        var p = net.MixingWeights(architecture, SoftmaxActivation.Instance);
         var d = net.DiscreteIndicator(p);
-        var genotype = (DartsGenotype)net.DeriveGenotype(architecture);
+        var genotype = (DartsGenotype)net.DeriveGenotype(architecture, SoftmaxActivation.Instance);
         var names = space.OperationNames;
         foreach (var (cell, indicator) in new[] { (genotype.Normal, d[0]), (genotype.Reduce, d[1]) })
         {
@@ -180,14 +181,15 @@ public sealed class ConstrainedTests
     public void AdmmPaperFormOracle()
     {
         using var scope = torch.NewDisposeScope();
-        using var net = new TinyLinearSupernet(1) { Activation = new IdentityActivation() };
+        using var net = new TinyLinearSupernet(1);
+        var identity = new IdentityActivation();
         SetAlpha(net, new double[,] { { 0.5, 0.3, 0.2 }, { 1, 0, 0 } });
         var admm = new AdmmRegularizer(new AdmmOptions { PaperForm = true, UpdateEvery = 2 });
-        admm.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net));
+        admm.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net, identity));
         Assert.Equal([0.5, 0.3, 0.2, 1, 0, 0], Values(admm.Targets()![0])); // Z starts at p
         Assert.Equal(new double[6], Values(admm.Duals()![0]));
 
-        var step = TestHelpers.Step(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2));
+        var step = TestHelpers.Step(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2), activation: identity);
         var alpha = step.CurrentArchitecture();
         var zeroTerm = admm.LossTerm(alpha, step)!;
         Assert.Equal(0.0, zeroTerm.item<double>(), 15);
@@ -212,7 +214,7 @@ public sealed class ConstrainedTests
         double[] arg = [-1, 0.6, 0.4];
         for (int i = 0; i < 3; i++) Assert.Equal(0.05 * arg[i] / Math.Sqrt(1.52), grad[i], 14);
 
-        admm.Update(net); // the dual flips the target: argmax(p + U) = argmax([0, 0.6, 0.4]) = op 1
+        admm.Update(net, identity); // the dual flips the target: argmax(p + U) = argmax([0, 0.6, 0.4]) = op 1
         Assert.Equal([0, 1, 0, 1, 0, 0], Values(admm.Targets()![0]));
         u = Values(admm.Duals()![0]);
         double[] expectedU2 = [0, -0.4, 0.4, 0, 0, 0];
@@ -226,7 +228,7 @@ public sealed class ConstrainedTests
         using var net = new TinyLinearSupernet(1); // softmax
         SetAlpha(net, new double[,] { { 1.0, 0.6, 0.0 }, { 0.2, -0.1, 0.3 } });
         var admm = new AdmmRegularizer(new AdmmOptions { UpdateEvery = 1 });
-        admm.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net));
+        admm.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net, SoftmaxActivation.Instance));
         Assert.Equal([1.0, 0.6, 0.0, 0.2, -0.1, 0.3], Values(admm.Targets()![0])); // Z starts at α
 
         var step = TestHelpers.Step(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2));
@@ -242,7 +244,7 @@ public sealed class ConstrainedTests
         // Initially ρ/2·‖softmax(α) − α‖ over the whole tensor.
         Assert.Equal(0.05 * NormOf((r, o) => Softmax(a[r], o) - a[r][o]), admm.LossTerm(step.CurrentArchitecture(), step)!.item<double>(), 13);
 
-        Assert.Equal([1, 0, 0, 0, 0, 1], Values(net.DiscreteIndicator(net.MixingWeights(step.CurrentArchitecture()))[0]));
+        Assert.Equal([1, 0, 0, 0, 0, 1], Values(net.DiscreteIndicator(step.MixingWeights(step.CurrentArchitecture()))[0]));
         admm.OnArchitectureStepped(step); // Z ← D(softmax(α + 0)), U ← α − Z
         Assert.Equal([1, 0, 0, 0, 0, 1], Values(admm.Targets()![0]));
         var u = Values(admm.Duals()![0]);
@@ -262,7 +264,7 @@ public sealed class ConstrainedTests
         using var scope = torch.NewDisposeScope();
         using var net = new TinyLinearSupernet(2);
         var admm = new AdmmRegularizer(new AdmmOptions { UpdateEvery = 3 });
-        admm.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net));
+        admm.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net, SoftmaxActivation.Instance));
         var step = TestHelpers.Step(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2));
         for (int i = 0; i < 4; i++) admm.OnArchitectureStepped(step);
         using var buffer = new MemoryStream();
@@ -291,7 +293,7 @@ public sealed class ConstrainedTests
     // ---------------- dynamic schedule ----------------
 
     private static WeightStep FakeWeightStep(int t, double gradientNorm, bool updated) =>
-        new(null!, default, new SearchClock(0, 1, t, 1000, t), 0.025, 2.3, gradientNorm, updated);
+        new(null!, default, new SearchClock(0, 1, t, 1000, t), 0.025, 2.3, gradientNorm, updated, SoftmaxActivation.Instance);
 
     private static List<int> Drive(DynamicUpdateSchedule schedule, int from, int to, Func<int, double> information)
     {
@@ -362,19 +364,19 @@ public sealed class ConstrainedTests
         var clamp = new UnitClampActivation(new UnitClampOptions { InitializeUniform = false });
         Assert.Equal([0, 0.3, 1.0], Values(clamp.Activate(torch.tensor(new[] { -0.1, 0.3, 1.4 }, dtype: float64))));
 
-        using var net = new TinyLinearSupernet(1) { Activation = clamp };
+        using var net = new TinyLinearSupernet(1);
         SetAlpha(net, new double[,] { { -0.1, 0.3, 1.4 }, { 0.5, 0.5, 0.5 } });
-        clamp.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net));
+        clamp.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net, clamp));
         Assert.Equal([0, 1, 1, 1, 1, 1], Values(clamp.MaskOf(0)!));
         Assert.Equal([0, 0.3, 1.4, 0.5, 0.5, 0.5], Values(net.ArchitectureParameters()[0]));
         Assert.Equal(1, clamp.MaskedCount);
 
         // A later step raises α of op 0 above 0: it stays masked (α back to 0, p = 0).
         SetAlpha(net, new double[,] { { 0.7, 0.3, 1.4 }, { 0.5, -0.01, 0.5 } });
-        var step = TestHelpers.Step(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2));
+        var step = TestHelpers.Step(net, TestHelpers.RandomBatch(1), TestHelpers.RandomBatch(2), activation: clamp);
         clamp.OnArchitectureStepped(step);
         Assert.Equal([0, 0.3, 1.4, 0.5, 0, 0.5], Values(net.ArchitectureParameters()[0]));
-        Assert.Equal([0, 0.3, 1.0, 0.5, 0, 0.5], Values(net.MixingWeights(net.ArchitectureParameters().Cast<Tensor>().ToArray())[0]));
+        Assert.Equal([0, 0.3, 1.0, 0.5, 0, 0.5], Values(net.MixingWeights(net.ArchitectureParameters().Cast<Tensor>().ToArray(), clamp)[0]));
         Assert.Equal(2, clamp.MaskedCount);
 
         // The mask survives a save/load into a fresh activation.
@@ -383,8 +385,7 @@ public sealed class ConstrainedTests
         buffer.Position = 0;
         var restored = new UnitClampActivation(new UnitClampOptions { InitializeUniform = false });
         using (var r = new BinaryReader(buffer)) restored.LoadState(r);
-        net.Activation = restored;
-        restored.OnEpochStarting(new EpochStart(SearchClock.At(1, 2, 0, 1), 0.1, net)); // a resumed epoch: no re-initialisation
+        restored.OnEpochStarting(new EpochStart(SearchClock.At(1, 2, 0, 1), 0.1, net, restored)); // a resumed epoch: no re-initialisation
         SetAlpha(net, new double[,] { { 0.9, 0.3, 1.4 }, { 0.5, 0.8, 0.5 } });
         restored.OnArchitectureStepped(step);
         Assert.Equal([0, 0.3, 1.4, 0.5, 0, 0.5], Values(net.ArchitectureParameters()[0]));
@@ -398,8 +399,7 @@ public sealed class ConstrainedTests
         torch.manual_seed(3);
         using var net = new TinyLinearSupernet(1);
         var clamp = new UnitClampActivation(new UnitClampOptions { ExcludedColumns = [0] });
-        net.Activation = clamp;
-        clamp.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net));
+        clamp.OnEpochStarting(new EpochStart(SearchClock.At(0, 2, 0, 1), 0.1, net, clamp));
         var alpha = Values(net.ArchitectureParameters()[0]);
         for (int r = 0; r < 2; r++)
         {

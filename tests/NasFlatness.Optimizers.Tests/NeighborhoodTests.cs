@@ -48,8 +48,8 @@ public sealed class NaDartsTests
         // Oracle: the same neighbours (same seed/step), loss average differentiated in one go.
         var alpha = step.CurrentArchitecture()[0];
         var neighbors = new LogitSwapNeighborhood().Neighbors([alpha], 3, NaDartsOptimizer.StepRandom(5, 17));
-        var loss = nn.functional.cross_entropy(net.Forward(valid.Images, [alpha]), valid.Labels);
-        foreach (var n in neighbors) loss = loss + nn.functional.cross_entropy(net.Forward(valid.Images, n), valid.Labels);
+        var loss = nn.functional.cross_entropy(net.Forward(valid.Images, [alpha], SoftmaxActivation.Instance), valid.Labels);
+        foreach (var n in neighbors) loss = loss + nn.functional.cross_entropy(net.Forward(valid.Images, n, SoftmaxActivation.Instance), valid.Labels);
         var expected = torch.autograd.grad([loss / 4], [alpha])[0];
         Assert.True(torch.allclose(g1, expected, rtol: 1e-12, atol: 1e-14));
 

@@ -73,7 +73,7 @@ public sealed class PartialChannelTests
         var gPlain = torch.autograd.grad([nn.functional.cross_entropy(outPlain, y)], [plain.Alpha])[0];
         var gPc = torch.autograd.grad([nn.functional.cross_entropy(outPc, y)], [pc.Alpha])[0];
         Assert.True(torch.allclose(gPlain, gPc, rtol: 1e-8, atol: 1e-10));
-        Assert.Equal(plain.DeriveGenotype(), pc.DeriveGenotype());
+        Assert.Equal(plain.DeriveGenotype(SoftmaxActivation.Instance), pc.DeriveGenotype(SoftmaxActivation.Instance));
     }
 
     [Theory]
@@ -162,7 +162,7 @@ public sealed class PartialChannelTests
         var beta = edgeNormalization ? torch.randn([6], dtype: float64).requires_grad_(true) : null;
         IReadOnlyList<Tensor> arch = beta is null ? [alpha] : [alpha, beta];
         var x = torch.randn(3, 3, 32, 32, dtype: float64);
-        var actual = net.Forward(x, arch);
+        var actual = net.Forward(x, arch, SoftmaxActivation.Instance);
         var expected = ReferenceForward(net, x, alpha, beta, k, scope);
         Assert.True(torch.allclose(actual, expected, rtol: 1e-9, atol: 1e-10), "outputs differ");
         var ga = torch.autograd.grad([actual.square().sum()], arch.ToArray());
@@ -185,10 +185,10 @@ public sealed class PartialChannelTests
         var shifted = b.clone();
         shifted[3] += 2.0; shifted[4] += 2.0; shifted[5] += 2.0;
         shifted[0] += 5.0;
-        Assert.True(torch.allclose(net.Forward(x, [a, b]), net.Forward(x, [a, shifted]), rtol: 1e-5, atol: 1e-6));
+        Assert.True(torch.allclose(net.Forward(x, [a, b], SoftmaxActivation.Instance), net.Forward(x, [a, shifted], SoftmaxActivation.Instance), rtol: 1e-5, atol: 1e-6));
         var moved = b.clone();
         moved[4] += 3.0;
-        Assert.False(torch.allclose(net.Forward(x, [a, b]), net.Forward(x, [a, moved]), rtol: 1e-5, atol: 1e-6));
+        Assert.False(torch.allclose(net.Forward(x, [a, b], SoftmaxActivation.Instance), net.Forward(x, [a, moved], SoftmaxActivation.Instance), rtol: 1e-5, atol: 1e-6));
     }
 
     [Fact]

@@ -13,7 +13,8 @@ public sealed class ResourcePenaltyTests
     private static ResourcePenaltyRegularizer Penalty(double lower, double upper, double lambda = 2.0, int start = 0) =>
         new(p => Model.ExpectedParameters(p[0]), new ResourcePenaltyOptions { Lower = lower, Upper = upper, Lambda = lambda, StartEpoch = start });
 
-    private static ArchitectureStep Step(Supernet net, int epoch = 0) => new(net, default, default, new WeightOptimizerState(0.1, 0.9, 0), SearchClock.At(epoch, 50, 0, 1));
+    private static ArchitectureStep Step(Supernet net, int epoch = 0, IArchitectureActivation? activation = null) =>
+        new(net, default, default, new WeightOptimizerState(0.1, 0.9, 0), activation ?? SoftmaxActivation.Instance, SearchClock.At(epoch, 50, 0, 1));
 
     private static Supernet Net() => new Nb201SearchSpace(new Nb201Options { Channels = 4, CellsPerStage = 1 }).CreateSupernet(DatasetInfo.Cifar10);
 
@@ -73,9 +74,9 @@ public sealed class ResourcePenaltyTests
         using var net = Net();
         var alpha = torch.zeros([6, 5], dtype: float64);
         alpha[.., 3] = 3; // sparsemax(α/1.5): k = 2 gives 1 + 0 > 2? no, so the 3×3 convolution takes everything
-        net.Activation = new SparsemaxActivation();
+        var sparsemax = new SparsemaxActivation();
         var penalty = Penalty(0, 1e9);
-        Assert.Equal(73_306 + 6 * 243_040.0, penalty.ExpectedCost([alpha], Step(net)).item<double>(), 6); // = 1,531,546
+        Assert.Equal(73_306 + 6 * 243_040.0, penalty.ExpectedCost([alpha], Step(net, activation: sparsemax)).item<double>(), 6); // = 1,531,546
         Assert.Null(Penalty(0, 1, start: 20).LossTerm([alpha], Step(net, epoch: 19)));
         Assert.NotNull(Penalty(0, 1, start: 20).LossTerm([alpha], Step(net, epoch: 20)));
         var ex = Assert.Throws<ArgumentException>(() => Penalty(5, 1));

@@ -101,9 +101,9 @@ public sealed class SparsemaxTests
 
         Assert.Equal(1.5, nb.Temperature);
         using var net = new TinyLinearSupernet(1);
-        nb.OnEpochStarting(new EpochStart(SearchClock.At(12, 50, 0, 10), 0.1, net));
+        nb.OnEpochStarting(new EpochStart(SearchClock.At(12, 50, 0, 10), 0.1, net, nb));
         Assert.Equal(1.215, nb.Temperature, 12);
-        nb.OnEpochStarting(new EpochStart(SearchClock.At(3, 50, 0, 10), 0.1, net)); // no hidden state: going back is fine
+        nb.OnEpochStarting(new EpochStart(SearchClock.At(3, 50, 0, 10), 0.1, net, nb)); // no hidden state: going back is fine
         Assert.Equal(1.5, nb.Temperature, 12);
         Assert.Throws<ArgumentOutOfRangeException>(() => new SparsemaxActivation(0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SparsemaxActivation(1.5, 1.1));
@@ -114,16 +114,16 @@ public sealed class SparsemaxTests
     public void Nb201SupernetMixesWithExactZeros()
     {
         using var net = new Nb201SearchSpace(new Nb201Options { Channels = 4, CellsPerStage = 1 }).CreateSupernet(DatasetInfo.Cifar10);
-        net.Activation = new SparsemaxActivation(1.0, 1.0);
+        var sparsemax = new SparsemaxActivation(1.0, 1.0);
         var g = new torch.Generator(5);
         var alpha = (torch.randn([6, 5], generator: g) * 2).requires_grad_(true);
-        var p = net.MixingWeights([alpha])[0].detach();
+        var p = net.MixingWeights([alpha], sparsemax)[0].detach();
         var zeros = p.eq(0);
         Assert.True(zeros.sum().item<long>() > 0, "no exact zero in the sparsemax weights");
-        Assert.Equal(Nb201SearchSpace.Derive(alpha).ToString(), net.DeriveGenotype([alpha]).ToString()); // monotone: argmax unchanged
+        Assert.Equal(Nb201SearchSpace.Derive(alpha).ToString(), net.DeriveGenotype([alpha], sparsemax).ToString()); // monotone: argmax unchanged
 
         var x = torch.randn([2, 3, 32, 32], generator: g);
-        var output = net.Forward(x, [alpha]);
+        var output = net.Forward(x, [alpha], sparsemax);
         var grad = torch.autograd.grad([output.sum()], [alpha])[0];
         Assert.Equal(0.0, grad.masked_select(zeros).abs().max().item<float>()); // operations outside the support get no gradient
         Assert.True(grad.masked_select(zeros.logical_not()).abs().max().item<float>() > 0);
@@ -131,11 +131,10 @@ public sealed class SparsemaxTests
         // Lowering the logits of zero-weight operations changes nothing: they are not in the mixture.
         var lowered = torch.where(zeros, alpha.detach() - 3, alpha.detach());
         using (torch.no_grad())
-            Assert.True(TensorAssert.Same(output.detach(), net.Forward(x, [lowered])));
+            Assert.True(TensorAssert.Same(output.detach(), net.Forward(x, [lowered], sparsemax)));
 
         // Under softmax the same operations do receive gradient.
-        net.Activation = SoftmaxActivation.Instance;
-        var softGrad = torch.autograd.grad([net.Forward(x, [alpha]).sum()], [alpha])[0];
+        var softGrad = torch.autograd.grad([net.Forward(x, [alpha], SoftmaxActivation.Instance).sum()], [alpha])[0];
         Assert.True(softGrad.masked_select(zeros).abs().max().item<float>() > 0);
     }
 
@@ -150,15 +149,13 @@ public sealed class SparsemaxTests
         normal[2, 0] = 3; normal[2, 1] = 1.5;
         normal[4, 4] = 3;
         var sparsemax = new SparsemaxActivation();
-        net.Activation = sparsemax;
-        var derived = (DartsGenotype)net.DeriveGenotype([normal, reduce]);
+        var derived = (DartsGenotype)net.DeriveGenotype([normal, reduce], sparsemax);
         var expected = DartsSearchSpace.DeriveFromWeights(sparsemax.Activate(normal), sparsemax.Activate(reduce));
         Assert.Equal(expected.ToString(), derived.ToString());
         Assert.Equal([2, 1], new[] { derived.Normal[2].Input, derived.Normal[3].Input });
         Assert.Equal("sep_conv_3x3", derived.Normal[2].Operation);
 
-        net.Activation = SoftmaxActivation.Instance;
-        var soft = (DartsGenotype)net.DeriveGenotype([normal, reduce]);
+        var soft = (DartsGenotype)net.DeriveGenotype([normal, reduce], SoftmaxActivation.Instance);
         Assert.Equal([2, 0], new[] { soft.Normal[2].Input, soft.Normal[3].Input });
         Assert.Equal(DartsSearchSpace.Derive(normal, reduce).ToString(), soft.ToString());
     }

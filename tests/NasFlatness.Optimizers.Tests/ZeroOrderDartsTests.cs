@@ -78,17 +78,17 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
         };
         var weights = net.WeightParameters().ToArray();
         var state = new WeightOptimizerState(eta, momentum, decay, () => buffers);
-        zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 1, 0, 1), eta, net) { WeightOptimizer = state });
+        zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 1, 0, 1), eta, net, SoftmaxActivation.Instance) { WeightOptimizer = state });
 
         // The runner's weight step: w ← w − η(μ·m + ∇w L_tr + λ·w), then the observers.
-        var trainLoss = nn.functional.cross_entropy(net.ForwardFixedArchitecture(train.Images), train.Labels);
+        var trainLoss = nn.functional.cross_entropy(net.ForwardFixedArchitecture(train.Images, SoftmaxActivation.Instance), train.Labels);
         var g = torch.autograd.grad([trainLoss], weights);
         using (torch.no_grad())
             for (int i = 0; i < weights.Length; i++) weights[i].sub_(eta * (momentum * buffers[i]! + g[i] + decay * weights[i]));
-        zo.OnWeightStep(new WeightStep(net, train, new SearchClock(0, 1, 0, 1, 0), eta, trainLoss.item<double>(), 0, false));
+        zo.OnWeightStep(new WeightStep(net, train, new SearchClock(0, 1, 0, 1, 0), eta, trainLoss.item<double>(), 0, false, SoftmaxActivation.Instance));
         Assert.Equal(1, zo.RoundSteps);
 
-        var step = new ArchitectureStep(net, train, valid, state);
+        var step = new ArchitectureStep(net, train, valid, state, SoftmaxActivation.Instance);
         var before = net.parameters().Select(p => p.detach().clone()).ToArray();
         var estimate = zo.ComputeGradient(step, step.CurrentArchitecture())[0];
         // The estimate leaves the main network (weights and α) untouched and accumulates no .grad.
@@ -144,11 +144,11 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
         var valid = RandomBatch(13);
         using var zo = new ZeroOrderDarts(new ZeroOrderDartsOptions { Seed = 3 });
         var state = new WeightOptimizerState(0.1, 0.9, 3e-4);
-        zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 1, 0, 4), 0.1, net) { WeightOptimizer = state });
+        zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 1, 0, 4), 0.1, net, SoftmaxActivation.Instance) { WeightOptimizer = state });
         var shadowAlpha = zo.Shadow!.ArchitectureParameters()[0].detach().clone();
         Assert.Equal(zo.PerturbationSize, (shadowAlpha - net.Alpha()).norm().item<double>(), 12); // α⁺ = α + μz, ‖z‖ = 1
         Assert.Equal(0.005 * net.Alpha().norm().item<double>(), zo.PerturbationSize, 12);
-        zo.OnWeightStep(new WeightStep(net, train, new SearchClock(0, 1, 0, 4, 0), 0.1, 0, 0, false));
+        zo.OnWeightStep(new WeightStep(net, train, new SearchClock(0, 1, 0, 4, 0), 0.1, 0, 0, false, SoftmaxActivation.Instance));
         Assert.True(TensorAssert.Same(shadowAlpha, zo.Shadow!.ArchitectureParameters()[0])); // clean: α⁺ held fixed
 
         var weightsBefore = net.WeightParameters().Select(p => p.detach().clone()).ToArray();
@@ -156,7 +156,7 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
         var copy = alpha[0].detach().clone().requires_grad_(true);
         using var reference = torch.optim.Adam([new TorchSharp.Modules.Parameter(copy)], 1.5e-2, 0.5, 0.999, 1e-8, 1e-3);
         using var adam = torch.optim.Adam(alpha, 1.5e-2, 0.5, 0.999, 1e-8, 1e-3);
-        var step = new ArchitectureStep(net, train, valid, state);
+        var step = new ArchitectureStep(net, train, valid, state, SoftmaxActivation.Instance);
         var estimate = zo.ComputeGradient(step, step.CurrentArchitecture())[0];
         ArchitectureStepper.Step(step, new ZeroOrderDartsReplay(estimate), [], alpha, adam);
         var p = reference.parameters().First();
@@ -191,6 +191,35 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void TheShadowNetworkTrainsUnderTheSearchsActivation()
+    {
+        using var net = Space().CreateSupernet(DatasetInfo.Cifar10);
+        var train = TestHelpers.RandomImages(1, 2);
+        foreach (bool compatible in new[] { false, true })
+        {
+            var activation = new CountingActivation(new SparsemaxActivation());
+            using var zo = new ZeroOrderDarts(new ZeroOrderDartsOptions { CodeCompatible = compatible });
+            zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 1, 0, 4), 0.1, net, activation) { WeightOptimizer = new WeightOptimizerState(0.1, 0.9, 0) });
+            int before = activation.Calls;
+            zo.OnWeightStep(new WeightStep(net, train, new SearchClock(0, 1, 0, 4, 0), 0.1, 0, 0, false, activation));
+            Assert.Equal(before + 1, activation.Calls); // the shadow's one forward pass mixes its one α with the search's activation
+        }
+    }
+
+    private sealed class CountingActivation(IArchitectureActivation inner) : IArchitectureActivation
+    {
+        public int Calls { get; private set; }
+
+        public string Name => inner.Name;
+
+        public Tensor Activate(Tensor logits)
+        {
+            Calls++;
+            return inner.Activate(logits);
+        }
+    }
+
+    [Fact]
     public void CodeCompatibleShadowTrainsAlphaWithFreshMomentum()
     {
         using var net = new TinyLinearSupernet(14);
@@ -200,9 +229,9 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
         Tensor ShadowWeightsAfterOneStep(bool compatible, out bool alphaMoved)
         {
             using var zo = new ZeroOrderDarts(new ZeroOrderDartsOptions { CodeCompatible = compatible });
-            zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 1, 0, 4), 0.1, net) { WeightOptimizer = state });
+            zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 1, 0, 4), 0.1, net, SoftmaxActivation.Instance) { WeightOptimizer = state });
             var alphaPlus = zo.Shadow!.ArchitectureParameters()[0].detach().clone();
-            zo.OnWeightStep(new WeightStep(net, train, new SearchClock(0, 1, 0, 4, 0), 0.1, 0, 0, false));
+            zo.OnWeightStep(new WeightStep(net, train, new SearchClock(0, 1, 0, 4, 0), 0.1, 0, 0, false, SoftmaxActivation.Instance));
             alphaMoved = !TensorAssert.Same(alphaPlus, zo.Shadow!.ArchitectureParameters()[0]);
             return zo.Shadow.WeightParameters().First().detach().clone();
         }
@@ -284,7 +313,7 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
         Assert.Throws<InvalidOperationException>(() =>
         {
             using var net = new TinyLinearSupernet(1);
-            var step = new ArchitectureStep(net, RandomBatch(1), RandomBatch(2), new WeightOptimizerState(0.1, 0.9, 0));
+            var step = new ArchitectureStep(net, RandomBatch(1), RandomBatch(2), new WeightOptimizerState(0.1, 0.9, 0), SoftmaxActivation.Instance);
             new ZeroOrderDarts().ComputeGradient(step, step.CurrentArchitecture());
         });
     }
@@ -321,13 +350,11 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
         foreach (var space in spaces)
         {
             using var net = space.CreateSupernet(DatasetInfo.Cifar10);
-            net.Activation = new SparsemaxActivation();
             torch.manual_seed(123);
             using var copy = net.Clone();
             var afterClone = torch.rand(3);
             torch.manual_seed(123);
             Assert.True(TensorAssert.Same(afterClone, torch.rand(3)), $"{space.Name}: cloning consumed the global generator");
-            Assert.Same(net.Activation, copy.Activation);
             Supernet scoped;
             using (torch.NewDisposeScope()) scoped = net.Clone(); // the copy outlives the scope it was made in
             using (scoped)
@@ -354,7 +381,7 @@ public sealed class ZeroOrderDartsTests(ITestOutputHelper output) : IDisposable
     public void ARunnerFromTheRegistryDisposesTheOptimizerItCreatedButNotOnePassedIn()
     {
         using var net = new TinyLinearSupernet(4);
-        var start = new EpochStart(SearchClock.At(0, 1, 0, 1), 0.1, net) { WeightOptimizer = new WeightOptimizerState(0.1, 0.9, 0) };
+        var start = new EpochStart(SearchClock.At(0, 1, 0, 1), 0.1, net, SoftmaxActivation.Instance) { WeightOptimizer = new WeightOptimizerState(0.1, 0.9, 0) };
         var registry = new NasFlatnessRegistry().AddBuiltInSearchSpaces().AddBuiltInMethods();
         var runner = registry.CreateRunner(new SearchComposition { Optimizer = ZeroOrderDarts.OptimizerName });
         var created = Assert.IsType<ZeroOrderDarts>(runner.Optimizer);

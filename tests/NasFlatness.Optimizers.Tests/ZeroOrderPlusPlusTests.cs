@@ -39,7 +39,7 @@ public sealed class ZeroOrderPlusPlusTests(ITestOutputHelper output) : IDisposab
             seen.Add(active.Sum(a => a.numel()));
             return ZeroOrderDarts.RandomDirection(0, step, active);
         };
-        zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 3, 0, 4), 0.1, net) { WeightOptimizer = state });
+        zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 3, 0, 4), 0.1, net, SoftmaxActivation.Instance) { WeightOptimizer = state });
         var alpha = net.ArchitectureParameters();
         var shadow = zo.Shadow!.ArchitectureParameters();
         double mu = zo.PerturbationSize;
@@ -47,8 +47,8 @@ public sealed class ZeroOrderPlusPlusTests(ITestOutputHelper output) : IDisposab
         Assert.Equal(mu * mu, SquaredDistance([alpha[0]], [shadow[0]]), 12);
         Assert.Equal(0.0, SquaredDistance(alpha.Skip(1).ToArray(), shadow.Skip(1).ToArray())); // α_mix, α_exit untouched before the switch
 
-        net.OnEpochStarting(new EpochStart(SearchClock.At(1, 3, 0, 4), 0.1, net));
-        zo.OnEpochStarting(new EpochStart(SearchClock.At(1, 3, 0, 4), 0.1, net) { WeightOptimizer = state });
+        net.OnEpochStarting(new EpochStart(SearchClock.At(1, 3, 0, 4), 0.1, net, SoftmaxActivation.Instance));
+        zo.OnEpochStarting(new EpochStart(SearchClock.At(1, 3, 0, 4), 0.1, net, SoftmaxActivation.Instance) { WeightOptimizer = state });
         shadow = zo.Shadow!.ArchitectureParameters();
         Assert.Equal([90L, 150L], seen); // 90 + 54 + 3·N (153 with the code's N = 3)
         Assert.True(((ZoDartsPlusPlusSupernet)zo.Shadow).Switched);
@@ -63,13 +63,12 @@ public sealed class ZeroOrderPlusPlusTests(ITestOutputHelper output) : IDisposab
         torch.manual_seed(4);
         using var net = (ZoDartsPlusPlusSupernet)Space().CreateSupernet(DatasetInfo.Cifar10);
         var activation = SparsemaxActivation.MedMnist();
-        net.Activation = activation;
-        activation.OnEpochStarting(new EpochStart(SearchClock.At(12, 50, 0, 1), 0.1, net)); // the runner does this every epoch
+        activation.OnEpochStarting(new EpochStart(SearchClock.At(12, 50, 0, 1), 0.1, net, activation)); // the runner does this every epoch
         var penalty = ZeroOrderPlusPlusPresets.Penalty(ParameterBudgetSize.Small);
         var batch = TestHelpers.RandomImages(1, 2);
-        Assert.Null(penalty.LossTerm(net.ArchitectureParameters(), TestHelpers.Step(net, batch, batch, epoch: 12))); // not switched yet
+        Assert.Null(penalty.LossTerm(net.ArchitectureParameters(), TestHelpers.Step(net, batch, batch, epoch: 12, activation: activation))); // not switched yet
         net.Switch();
-        var step = TestHelpers.Step(net, batch, batch, epoch: 12);
+        var step = TestHelpers.Step(net, batch, batch, epoch: 12, activation: activation);
         var term = penalty.LossTerm(net.ArchitectureParameters(), step)!;
         // Independent: τ_12 = 1.5·0.75² = 0.84375; P from the closed form at sparsemax(α/τ); U = P20 of the supernet's model.
         double tau = 1.5 * 0.75 * 0.75;

@@ -89,12 +89,12 @@ public sealed class DartsSpaceTests(ITestOutputHelper output)
         using var x = torch.randn(2, 3, 32, 32);
         using var own = net.forward(x);
         Assert.Equal(new long[] { 2, 10 }, own.shape);
-        using var same = net.Forward(x, [net.AlphaNormal.detach(), net.AlphaReduce.detach()]);
+        using var same = net.Forward(x, [net.AlphaNormal.detach(), net.AlphaReduce.detach()], SoftmaxActivation.Instance);
         Assert.True(own.allclose(same, 1e-6, 1e-6));
-        using var other = net.Forward(x, [torch.randn(14, 8) * 3, torch.randn(14, 8) * 3]);
+        using var other = net.Forward(x, [torch.randn(14, 8) * 3, torch.randn(14, 8) * 3], SoftmaxActivation.Instance);
         Assert.False(own.allclose(other, 1e-4, 1e-4));
-        Assert.Throws<ArgumentException>(() => net.Forward(x, [torch.zeros(14, 7), torch.zeros(14, 7)]));
-        Assert.IsType<DartsGenotype>(net.DeriveGenotype());
+        Assert.Throws<ArgumentException>(() => net.Forward(x, [torch.zeros(14, 7), torch.zeros(14, 7)], SoftmaxActivation.Instance));
+        Assert.IsType<DartsGenotype>(net.DeriveGenotype(SoftmaxActivation.Instance));
         // Affine-free cells: every BN in the cells has no parameters; the stem BN is affine (2·3C) as in the reference code.
         long expectedClassifier = 4 * 16 * 10 + 10;
         Assert.Equal(expectedClassifier, net.named_parameters().Where(p => p.name.StartsWith("classifier", StringComparison.Ordinal)).Sum(p => p.parameter.numel()));
@@ -152,12 +152,12 @@ public sealed class DartsSpaceTests(ITestOutputHelper output)
         Assert.Equal(new long[] { 14 }, net.BetaNormal!.shape);
         net.eval();
         using var x = torch.randn(2, 3, 32, 32);
-        using var a = net.Forward(x, [arch[0], arch[1], torch.zeros(14), torch.zeros(14)]);
+        using var a = net.Forward(x, [arch[0], arch[1], torch.zeros(14), torch.zeros(14)], SoftmaxActivation.Instance);
         var skewed = torch.zeros(14);
         skewed[0] = torch.tensor(8f);
-        using var b = net.Forward(x, [arch[0], arch[1], skewed, torch.zeros(14)]);
+        using var b = net.Forward(x, [arch[0], arch[1], skewed, torch.zeros(14)], SoftmaxActivation.Instance);
         Assert.False(a.allclose(b, 1e-5, 1e-5));
-        Assert.Throws<ArgumentException>(() => net.Forward(x, [arch[0], arch[1]]));
+        Assert.Throws<ArgumentException>(() => net.Forward(x, [arch[0], arch[1]], SoftmaxActivation.Instance));
         Assert.Throws<ArgumentException>(() => new DartsSearchSpace(new DartsSpaceOptions { Channels = 6, PartialChannels = 4 }));
     }
 

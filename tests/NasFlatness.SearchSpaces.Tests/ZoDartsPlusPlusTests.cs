@@ -147,11 +147,11 @@ public sealed class ZoDartsPlusPlusTests(ITestOutputHelper output)
         var grads = torch.autograd.grad([loss], [.. net.ArchitectureParameters()], allow_unused: true);
         Assert.True(grads[0] is { } g0 && !g0.IsInvalid && g0.abs().sum().item<float>() > 0);
         Assert.True(grads[1] is null || grads[1].IsInvalid);
-        Assert.Equal("cells=2 ", net.DeriveGenotype().ToString()[..8]);
+        Assert.Equal("cells=2 ", net.DeriveGenotype(SoftmaxActivation.Instance).ToString()[..8]);
 
-        net.OnEpochStarting(new EpochStart(SearchClock.At(0, 3, 0, 1), 0.1, net));
+        net.OnEpochStarting(new EpochStart(SearchClock.At(0, 3, 0, 1), 0.1, net, SoftmaxActivation.Instance));
         Assert.False(net.Switched);
-        net.OnEpochStarting(new EpochStart(SearchClock.At(1, 3, 0, 1), 0.1, net));
+        net.OnEpochStarting(new EpochStart(SearchClock.At(1, 3, 0, 1), 0.1, net, SoftmaxActivation.Instance));
         Assert.True(net.Switched);
         Assert.Equal([true, true, true], Enumerable.Range(0, 3).Select(net.IsArchitectureTensorActive).ToArray());
         var named = net.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -180,8 +180,8 @@ public sealed class ZoDartsPlusPlusTests(ITestOutputHelper output)
         a[.., 3] = torch.tensor(0f);
         var m = torch.tensor(new float[] { float.NegativeInfinity, 0, 0 }).repeat(18, 1);
         var e = torch.tensor(new float[] { float.NegativeInfinity, 0, 0 }).repeat(3, 1);
-        var first = (ZoDartsPlusPlusGenotype)net.DeriveGenotype([a, m, e]);
-        Assert.Equal(first, net.DeriveGenotype([a, m, e]));
+        var first = (ZoDartsPlusPlusGenotype)net.DeriveGenotype([a, m, e], SoftmaxActivation.Instance);
+        Assert.Equal(first, net.DeriveGenotype([a, m, e], SoftmaxActivation.Instance));
         Assert.All(first.Operations, o => Assert.Contains(o, new[] { 1, 3 }));
         Assert.All(first.CellsPerStage, c => Assert.Contains(c, new[] { 2, 3 }));
         // Frequencies over seeds: about half of the edges pick each column, kernels 5/3 about half each.

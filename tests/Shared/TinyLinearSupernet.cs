@@ -32,7 +32,7 @@ internal sealed class TinyLinearSupernet : Supernet
 
     public override IReadOnlyList<Parameter> ArchitectureParameters() => [alpha];
 
-    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture) =>
+    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture, IArchitectureActivation activation) =>
         Functional(input, architecture[0], WeightParameters().Cast<Tensor>().ToArray());
 
     /// <summary>The network as a function of explicit weights, in <see cref="Supernet.WeightParameters"/> order.</summary>
@@ -51,7 +51,7 @@ internal sealed class TinyLinearSupernet : Supernet
         return (y * p.view(-1, 1, 1)).sum(dim: 0);
     }
 
-    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) =>
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture, IArchitectureActivation activation) =>
         _derive is null ? throw new NotSupportedException() : _derive(architecture);
 
     // Clone overwrites every value, so the seed does not matter.

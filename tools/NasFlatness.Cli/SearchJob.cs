@@ -470,10 +470,11 @@ internal sealed class EdgeWeightObserver(string spaceName) : ISearchObserver
     public void OnEpochStarting(EpochStart epoch)
     {
         _supernet = epoch.Supernet;
+        _activation = epoch.Activation;
         if (Initial is null)
         {
             SupernetWeights = epoch.Supernet.WeightParameters().Sum(w => w.numel());
-            Initial = Measure(epoch.Supernet);
+            Initial = Measure(epoch.Supernet, _activation);
             Changed?.Invoke(Initial);
         }
     }
@@ -481,7 +482,8 @@ internal sealed class EdgeWeightObserver(string spaceName) : ISearchObserver
     public void OnArchitectureStepped(ArchitectureStep step)
     {
         _supernet = step.Supernet;
-        if (Changed is { } changed) changed(Measure(step.Supernet));
+        _activation = step.Activation;
+        if (Changed is { } changed) changed(Measure(step.Supernet, _activation));
     }
 
     /// <summary>Max weight per edge at the end of each epoch this process ran, by zero-based epoch.</summary>
@@ -489,19 +491,20 @@ internal sealed class EdgeWeightObserver(string spaceName) : ISearchObserver
 
     public void OnEpochCompleted(EpochRecord record)
     {
-        if (_supernet is { } supernet) PerEpoch[record.Epoch] = Measure(supernet);
+        if (_supernet is { } supernet) PerEpoch[record.Epoch] = Measure(supernet, _activation);
     }
 
     /// <summary>The epoch's max weight per edge: this observer's measurement, or for an epoch run before a resume the manifest's.</summary>
     public double[] For(EpochManifest epoch) => PerEpoch.TryGetValue(epoch.Epoch, out var w) ? w : epoch.MaxWeightPerEdge;
 
     private Supernet? _supernet;
+    private IArchitectureActivation _activation = SoftmaxActivation.Instance;
 
-    private static double[] Measure(Supernet supernet)
+    private static double[] Measure(Supernet supernet, IArchitectureActivation activation)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var weights = supernet.MixingWeights(supernet.ArchitectureParameters());
+        var weights = supernet.MixingWeights(supernet.ArchitectureParameters(), activation);
         // Operation mixtures only: PC-DARTS's edge-normalisation vectors β are 1-D. Tensors not searched yet (ZO-DARTS++ before its
         // switch) are kept, at their initial weights, so that every epoch has the same edges.
         return [.. weights.Where(w => w.dim() == 2)

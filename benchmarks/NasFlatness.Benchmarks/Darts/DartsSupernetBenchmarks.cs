@@ -73,10 +73,10 @@ public class DartsSupernetBenchmarks
     {
         using var scope = torch.NewDisposeScope();
         var state = new WeightOptimizerState(0.025, 0.9, 3e-4);
-        var step = new ArchitectureStep(_supernet, _train, _validation, state);
+        var step = new ArchitectureStep(_supernet, _train, _validation, state, SoftmaxActivation.Instance);
         ArchitectureStepper.Step(step, _darts, [], _supernet.ArchitectureParameters(), _architectureOptimizer);
         _weightOptimizer.zero_grad();
-        var loss = nn.functional.cross_entropy(_supernet.ForwardFixedArchitecture(_train.Images), _train.Labels);
+        var loss = nn.functional.cross_entropy(_supernet.ForwardFixedArchitecture(_train.Images, SoftmaxActivation.Instance), _train.Labels);
         loss.backward();
         nn.utils.clip_grad_norm_(_weights, 5.0);
         _weightOptimizer.step();

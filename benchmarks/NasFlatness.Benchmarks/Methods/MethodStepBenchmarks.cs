@@ -61,7 +61,7 @@ public class MethodStepBenchmarks
     {
         using var scope = torch.NewDisposeScope();
         var state = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4);
-        var step = new ArchitectureStep(_net, _train, _valid, state, new SearchClock(10, 50, 0, 1, _step++));
+        var step = new ArchitectureStep(_net, _train, _valid, state, SoftmaxActivation.Instance, new SearchClock(10, 50, 0, 1, _step++));
         ArchitectureStepper.Step(step, _optimizer, _regularizers, _net.ArchitectureParameters(), _adam);
     }
 

@@ -47,7 +47,7 @@ public class SearchRoundBenchmarks
         {
             _zo = new ZeroOrderDarts();
             _optimizer = _zo;
-            _zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 50, 0, 100), 0.025, _net) { WeightOptimizer = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4) });
+            _zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 50, 0, 100), 0.025, _net, SoftmaxActivation.Instance) { WeightOptimizer = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4) });
         }
         else
         {
@@ -68,16 +68,16 @@ public class SearchRoundBenchmarks
             if (alpha)
             {
                 var state = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4);
-                var step = new ArchitectureStep(_net, _train, _valid, state, new SearchClock(10, 50, s, 100, _step));
+                var step = new ArchitectureStep(_net, _train, _valid, state, SoftmaxActivation.Instance, new SearchClock(10, 50, s, 100, _step));
                 ArchitectureStepper.Step(step, _optimizer, [], _net.ArchitectureParameters(), _adam);
                 _zo?.OnArchitectureStepped(step);
             }
             _sgd.zero_grad();
-            var loss = nn.functional.cross_entropy(_net.ForwardFixedArchitecture(_train.Images), _train.Labels);
+            var loss = nn.functional.cross_entropy(_net.ForwardFixedArchitecture(_train.Images, SoftmaxActivation.Instance), _train.Labels);
             loss.backward();
             double norm = nn.utils.clip_grad_norm_(_weights, 5.0);
             _sgd.step();
-            _zo?.OnWeightStep(new NasFlatness.WeightStep(_net, _train, new SearchClock(10, 50, s, 100, _step), 0.025, loss.item<float>(), norm, alpha));
+            _zo?.OnWeightStep(new NasFlatness.WeightStep(_net, _train, new SearchClock(10, 50, s, 100, _step), 0.025, loss.item<float>(), norm, alpha, SoftmaxActivation.Instance));
             _step++;
         }
     }

@@ -41,7 +41,7 @@ public class ZeroOrderStepBenchmarks
         _zo = new ZeroOrderDarts();
         _train = SyntheticBatch.Create();
         _valid = SyntheticBatch.Create();
-        _zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 50, 0, 100), 0.025, _net) { WeightOptimizer = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4) });
+        _zo.OnEpochStarting(new EpochStart(SearchClock.At(0, 50, 0, 100), 0.025, _net, SoftmaxActivation.Instance) { WeightOptimizer = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4) });
     }
 
     /// <summary>One weight step as the runner takes it, plus the shadow's step when <see cref="Shadow"/> is set.</summary>
@@ -50,11 +50,11 @@ public class ZeroOrderStepBenchmarks
     {
         using var scope = torch.NewDisposeScope();
         _sgd.zero_grad();
-        var loss = nn.functional.cross_entropy(_net.ForwardFixedArchitecture(_train.Images), _train.Labels);
+        var loss = nn.functional.cross_entropy(_net.ForwardFixedArchitecture(_train.Images, SoftmaxActivation.Instance), _train.Labels);
         loss.backward();
         double norm = nn.utils.clip_grad_norm_(_weights, 5.0);
         _sgd.step();
-        if (Shadow) _zo.OnWeightStep(new NasFlatness.WeightStep(_net, _train, new SearchClock(0, 50, (int)(_step % 100), 100, _step), 0.025, loss.item<float>(), norm, false));
+        if (Shadow) _zo.OnWeightStep(new NasFlatness.WeightStep(_net, _train, new SearchClock(0, 50, (int)(_step % 100), 100, _step), 0.025, loss.item<float>(), norm, false, SoftmaxActivation.Instance));
         _step++;
     }
 
@@ -64,7 +64,7 @@ public class ZeroOrderStepBenchmarks
     {
         using var scope = torch.NewDisposeScope();
         var state = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4);
-        var step = new ArchitectureStep(_net, _train, _valid, state, new SearchClock(10, 50, 0, 100, _step++));
+        var step = new ArchitectureStep(_net, _train, _valid, state, SoftmaxActivation.Instance, new SearchClock(10, 50, 0, 100, _step++));
         ArchitectureStepper.Step(step, _zo, [], _net.ArchitectureParameters(), _adam);
         _zo.OnArchitectureStepped(step);
     }

@@ -47,7 +47,7 @@ public class SupernetStepBenchmarks
     {
         using var scope = torch.NewDisposeScope();
         _sgd.zero_grad();
-        var loss = nn.functional.cross_entropy(_net.ForwardFixedArchitecture(_train.Images), _train.Labels);
+        var loss = nn.functional.cross_entropy(_net.ForwardFixedArchitecture(_train.Images, SoftmaxActivation.Instance), _train.Labels);
         loss.backward();
         nn.utils.clip_grad_norm_(_weights, 5.0);
         _sgd.step();
@@ -63,7 +63,7 @@ public class SupernetStepBenchmarks
     {
         using var scope = torch.NewDisposeScope();
         var state = WeightOptimizerState.FromSgd(_sgd, 0.025, 0.9, 3e-4);
-        var step = new ArchitectureStep(_net, _train, _valid, state);
+        var step = new ArchitectureStep(_net, _train, _valid, state, SoftmaxActivation.Instance);
         ArchitectureStepper.Step(step, optimizer, [], _net.ArchitectureParameters(), _adam);
     }
 

@@ -20,18 +20,22 @@ public sealed class ArchitectureStep
     /// <param name="train">Training minibatch (used by second-order methods).</param>
     /// <param name="validation">Validation minibatch.</param>
     /// <param name="weightOptimizer">State of the weight optimizer.</param>
+    /// <param name="activation">The search's activation: every forward pass and mixing weight of the step uses it.</param>
     /// <param name="clock">Where the search stands; default: step 0 of epoch 0.</param>
-    public ArchitectureStep(Supernet supernet, Batch train, Batch validation, WeightOptimizerState weightOptimizer, SearchClock clock = default)
-        : this(supernet, train, validation, weightOptimizer, clock, [])
+    public ArchitectureStep(Supernet supernet, Batch train, Batch validation, WeightOptimizerState weightOptimizer, IArchitectureActivation activation,
+        SearchClock clock = default)
+        : this(supernet, train, validation, weightOptimizer, activation, clock, [])
     {
     }
 
-    private ArchitectureStep(Supernet supernet, Batch train, Batch validation, WeightOptimizerState weightOptimizer, SearchClock clock,
-        IReadOnlyList<ArchitectureLossTerm> lossTerms)
+    private ArchitectureStep(Supernet supernet, Batch train, Batch validation, WeightOptimizerState weightOptimizer, IArchitectureActivation activation,
+        SearchClock clock, IReadOnlyList<ArchitectureLossTerm> lossTerms)
     {
         ArgumentNullException.ThrowIfNull(supernet);
         ArgumentNullException.ThrowIfNull(weightOptimizer);
+        ArgumentNullException.ThrowIfNull(activation);
         Supernet = supernet;
+        Activation = activation;
         Train = train;
         Validation = validation;
         WeightOptimizer = weightOptimizer;
@@ -41,6 +45,9 @@ public sealed class ArchitectureStep
 
     /// <summary>The supernet being searched.</summary>
     public Supernet Supernet { get; }
+
+    /// <summary>The search's activation (α → mixing weights).</summary>
+    public IArchitectureActivation Activation { get; }
 
     /// <summary>The training minibatch of this step.</summary>
     public Batch Train { get; }
@@ -64,11 +71,14 @@ public sealed class ArchitectureStep
         ArgumentNullException.ThrowIfNull(lossTerms);
         var terms = lossTerms.ToArray();
         if (terms.Any(t => t is null)) throw new ArgumentException("A loss term is null.", nameof(lossTerms));
-        return new ArchitectureStep(Supernet, Train, Validation, WeightOptimizer, Clock, terms);
+        return new ArchitectureStep(Supernet, Train, Validation, WeightOptimizer, Activation, Clock, terms);
     }
 
-    /// <summary>The mixing weights p at <paramref name="architecture"/> under the search's activation (see <see cref="Supernet.MixingWeights"/>).</summary>
-    public IReadOnlyList<Tensor> MixingWeights(IReadOnlyList<Tensor> architecture) => Supernet.MixingWeights(architecture);
+    /// <summary>The mixing weights p at <paramref name="architecture"/> under <see cref="Activation"/> (see <see cref="Supernet.MixingWeights"/>).</summary>
+    public IReadOnlyList<Tensor> MixingWeights(IReadOnlyList<Tensor> architecture) => Supernet.MixingWeights(architecture, Activation);
+
+    /// <summary>The supernet's logits on <paramref name="input"/> at <paramref name="architecture"/> under <see cref="Activation"/>.</summary>
+    public Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture) => Supernet.Forward(input, architecture, Activation);
 
     /// <summary>
     /// The architecture objective on the validation batch at <paramref name="architecture"/>: cross-entropy of the supernet
@@ -76,7 +86,7 @@ public sealed class ArchitectureStep
     /// </summary>
     public Tensor ValidationLoss(IReadOnlyList<Tensor> architecture)
     {
-        var loss = nn.functional.cross_entropy(Supernet.Forward(Validation.Images, architecture), Validation.Labels);
+        var loss = nn.functional.cross_entropy(Forward(Validation.Images, architecture), Validation.Labels);
         foreach (var lossTerm in _lossTerms)
         {
             var term = lossTerm(architecture);
@@ -87,7 +97,7 @@ public sealed class ArchitectureStep
 
     /// <summary>Cross-entropy of the supernet on the training batch at <paramref name="architecture"/> (no loss terms).</summary>
     public Tensor TrainLoss(IReadOnlyList<Tensor> architecture) =>
-        nn.functional.cross_entropy(Supernet.Forward(Train.Images, architecture), Train.Labels);
+        nn.functional.cross_entropy(Forward(Train.Images, architecture), Train.Labels);
 
     /// <summary>Detached copies of the supernet's current α that require gradients: the usual starting point of a gradient evaluation.</summary>
     public IReadOnlyList<Tensor> CurrentArchitecture() =>

@@ -28,7 +28,8 @@ public interface ISearchObserver
 /// <param name="Clock">The epoch, at its step 0.</param>
 /// <param name="WeightLearningRate">The weight learning rate of the epoch.</param>
 /// <param name="Supernet">The supernet being searched.</param>
-public sealed record EpochStart(SearchClock Clock, double WeightLearningRate, Supernet Supernet)
+/// <param name="Activation">The search's activation (what turns α into mixing weights in every forward pass of the search).</param>
+public sealed record EpochStart(SearchClock Clock, double WeightLearningRate, Supernet Supernet, IArchitectureActivation Activation)
 {
     /// <summary>The weight optimizer at the start of the epoch (e.g. for a shadow network that starts from the same state);
     /// null when the caller has none. The search runner always sets it.</summary>
@@ -44,5 +45,7 @@ public sealed record EpochStart(SearchClock Clock, double WeightLearningRate, Su
 /// <param name="GradientNorm">Global L2 norm of the weight gradients before clipping (its square is DARTS-PRIME's "Fisher information" trace);
 /// with a sharpness-aware weight step (<c>SearchOptions.WeightSharpness</c>) the norm of g(w + ε), the gradient the step uses.</param>
 /// <param name="ArchitectureUpdated">Whether α was updated before this weight step.</param>
+/// <param name="Activation">The search's activation.</param>
 public sealed record WeightStep(
-    Supernet Supernet, Batch Train, SearchClock Clock, double WeightLearningRate, double Loss, double GradientNorm, bool ArchitectureUpdated);
+    Supernet Supernet, Batch Train, SearchClock Clock, double WeightLearningRate, double Loss, double GradientNorm, bool ArchitectureUpdated,
+    IArchitectureActivation Activation);

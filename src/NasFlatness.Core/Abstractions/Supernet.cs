@@ -15,7 +15,6 @@ namespace NasFlatness;
 public abstract class Supernet : nn.Module<Tensor, Tensor>
 {
     private HashSet<IntPtr>? _architectureHandles;
-    private IArchitectureActivation _activation = SoftmaxActivation.Instance;
 
     /// <summary>Creates the module.</summary>
     protected Supernet(string name) : base(name)
@@ -27,41 +26,28 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
     public abstract IReadOnlyList<Parameter> ArchitectureParameters();
 
     /// <summary>
-    /// The activation that turns α into mixing weights in <see cref="Forward"/>, <see cref="MixingWeights"/> and genotype
-    /// derivation. The search runner sets it to the search's activation; default <see cref="SoftmaxActivation"/>.
-    /// </summary>
-    public IArchitectureActivation Activation
-    {
-        get => _activation;
-        set => _activation = value ?? throw new ArgumentNullException(nameof(value));
-    }
-
-    /// <summary>
     /// The mixing weights of <paramref name="architecture"/>: every operation-mixing tensor (2-D, edges × operations) through
-    /// <see cref="Activation"/>; other architecture tensors (e.g. PC-DARTS edge-normalisation logits, 1-D) unchanged.
+    /// <paramref name="activation"/>; other architecture tensors (e.g. PC-DARTS edge-normalisation logits, 1-D) unchanged.
     /// Spaces with another layout override this. The results belong to the caller's dispose scope.
     /// </summary>
-    public virtual IReadOnlyList<Tensor> MixingWeights(IReadOnlyList<Tensor> architecture)
+    public virtual IReadOnlyList<Tensor> MixingWeights(IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
         ArgumentNullException.ThrowIfNull(architecture);
+        ArgumentNullException.ThrowIfNull(activation);
         var result = new Tensor[architecture.Count];
         for (int i = 0; i < result.Length; i++)
-            result[i] = architecture[i].dim() == 2 ? _activation.Activate(architecture[i]) : architecture[i].alias();
+            result[i] = architecture[i].dim() == 2 ? activation.Activate(architecture[i]) : architecture[i].alias();
         return result;
     }
 
     /// <summary>
-    /// The space's discretisation D(p) of the mixing weights as an indicator: one tensor per tensor of
-    /// <paramref name="mixingWeights"/> (as returned by <see cref="MixingWeights"/>), with 1 where the derived genotype
-    /// keeps an operation and 0 elsewhere. Used by regularizers that pull p towards its discretisation (DARTS-PRIME's
-    /// proximity term, ADMM). The default is per-row one-hot of the argmax of every operation-mixing (2-D) tensor, ties to
-    /// the lower column (every edge is kept, as in NAS-Bench-201); other tensors (e.g. edge-normalisation logits) are
-    /// returned as detached copies, since they have no discretisation. Spaces that keep only some edges (DARTS: the
-    /// top two incoming edges of every node) override this with their derivation rule.
+    /// The space's discretisation D(p) of the mixing weights as a 0/1 indicator, one tensor per tensor of
+    /// <paramref name="mixingWeights"/>: 1 where the derived genotype keeps an operation. Default: per-row one-hot of the argmax
+    /// of every 2-D tensor (ties to the lower column); other tensors are returned as detached copies. Spaces that keep only some
+    /// edges (DARTS) override it.
     /// </summary>
     /// <param name="mixingWeights">Mixing weights p, one tensor per architecture tensor.</param>
-    /// <returns>Detached tensors with the shapes and dtypes of <paramref name="mixingWeights"/>; no gradient flows through them.
-    /// They belong to the caller's dispose scope.</returns>
+    /// <returns>Detached tensors with the shapes and dtypes of <paramref name="mixingWeights"/>, in the caller's dispose scope.</returns>
     public virtual IReadOnlyList<Tensor> DiscreteIndicator(IReadOnlyList<Tensor> mixingWeights)
     {
         ArgumentNullException.ThrowIfNull(mixingWeights);
@@ -78,12 +64,9 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Whether architecture tensor <paramref name="index"/> (of <see cref="ArchitectureParameters"/>) is searched now. An inactive
-    /// tensor belongs to the architecture (it is cloned, checkpointed and passed to <see cref="Forward"/>) but is not updated: the
-    /// search runner's Adam covers only the active tensors, and zeroth-order directions leave the inactive ones out. A space that
-    /// adds architecture parameters during a search (ZO-DARTS++: the kernel and depth mixtures from its switch epoch) creates them
-    /// at construction and activates them in <see cref="OnEpochStarting"/>; the runner re-creates its Adam over the active tensors
-    /// whenever the set changes at an epoch start (as ZO-DARTS++'s code re-creates Adam). Default: every tensor is active.
+    /// Whether architecture tensor <paramref name="index"/> of <see cref="ArchitectureParameters"/> is searched now. An inactive
+    /// tensor is cloned, checkpointed and passed to <see cref="Forward"/>, but not updated: the runner's Adam covers only active
+    /// tensors and is re-created when the set changes at an epoch start. Default: every tensor is active.
     /// </summary>
     public virtual bool IsArchitectureTensorActive(int index) => true;
 
@@ -103,27 +86,30 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// Runs the supernet with the given architecture logits instead of its own α (same shapes as
-    /// <see cref="ArchitectureParameters"/>). This is what lets optimizers and regularizers evaluate the
-    /// network at a perturbed α without touching the parameters.
+    /// <see cref="ArchitectureParameters"/>), turned into mixing weights by <paramref name="activation"/> (the search's
+    /// activation). This is what lets optimizers and regularizers evaluate the network at a perturbed α without touching
+    /// the parameters.
     /// </summary>
-    public abstract Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture);
+    public abstract Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture, IArchitectureActivation activation);
 
-    /// <summary>Runs the supernet with its own α.</summary>
-    public override Tensor forward(Tensor input) => Forward(input, ArchitectureParameters());
+    /// <summary>Runs the supernet with its own α under <see cref="SoftmaxActivation"/> (the <c>nn.Module</c> entry point; a
+    /// search passes its own activation to <see cref="Forward(Tensor, IReadOnlyList{Tensor}, IArchitectureActivation)"/>).</summary>
+    public override Tensor forward(Tensor input) => Forward(input, ArchitectureParameters(), SoftmaxActivation.Instance);
 
     /// <summary>
-    /// Runs the supernet with its own α held fixed: the output is that of <see cref="forward"/>, but no gradient
+    /// Runs the supernet with its own α held fixed under <paramref name="activation"/>: the output is that of
+    /// <see cref="Forward(Tensor, IReadOnlyList{Tensor}, IArchitectureActivation)"/> at α, but no gradient
     /// flows to α, so a backward pass skips α's reductions. This is the weight step of a search (whose α
     /// gradient would be discarded anyway: the architecture step zeroes it before it stores its own).
     /// </summary>
-    public Tensor ForwardFixedArchitecture(Tensor input)
+    public Tensor ForwardFixedArchitecture(Tensor input, IArchitectureActivation activation)
     {
         var architecture = ArchitectureParameters();
         var held = new Tensor[architecture.Count];
         for (int i = 0; i < held.Length; i++) held[i] = architecture[i].detach();
         try
         {
-            return Forward(input, held);
+            return Forward(input, held, activation);
         }
         finally
         {
@@ -133,7 +119,7 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// A deep copy of this supernet: the same structure, the same values of every parameter (α included) and buffer, on the
-    /// same device and with the same dtype, the same <see cref="Activation"/> and training mode, in storage of its own. Methods
+    /// same device and with the same dtype and training mode, in storage of its own. Methods
     /// that need a second network (e.g. the shadow network of ZO-DARTS) use it. Building the copy does not consume the global
     /// torch random generator (its state is restored), so a search that clones stays reproducible, and the copy's tensors belong
     /// to no dispose scope (dispose the copy when done).
@@ -179,7 +165,6 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
         }
         if (copy.parameters().Count() != sourceParameters.Count || copy.buffers().Count() != sourceBuffers.Count)
             throw new InvalidOperationException($"{GetType().Name}.{nameof(CreateEmptyCopy)} built a supernet with other parameters or buffers than the original's.");
-        copy.Activation = Activation;
         copy.train(training);
         return copy;
     }
@@ -193,9 +178,10 @@ public abstract class Supernet : nn.Module<Tensor, Tensor>
         throw new NotSupportedException(
             $"{GetType().Name} cannot be cloned: override {nameof(Supernet)}.{nameof(CreateEmptyCopy)} to build a supernet of the same shape (methods with a shadow network, such as ZO-DARTS, need it).");
 
-    /// <summary>Derives the discrete genotype from the given architecture logits (the space's selection rule).</summary>
-    public abstract Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture);
+    /// <summary>Derives the discrete genotype from the given architecture logits (the space's selection rule, on the mixing
+    /// weights of <paramref name="activation"/> where the rule reads them, e.g. DARTS' edge scores).</summary>
+    public abstract Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture, IArchitectureActivation activation);
 
-    /// <summary>Derives the discrete genotype from the supernet's current α.</summary>
-    public Genotype DeriveGenotype() => DeriveGenotype(ArchitectureParameters());
+    /// <summary>Derives the discrete genotype from the supernet's current α under <paramref name="activation"/>.</summary>
+    public Genotype DeriveGenotype(IArchitectureActivation activation) => DeriveGenotype(ArchitectureParameters(), activation);
 }

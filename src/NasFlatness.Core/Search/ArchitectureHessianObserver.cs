@@ -4,25 +4,15 @@ using static TorchSharp.torch;
 namespace NasFlatness.Search;
 
 /// <summary>
-/// Tracks the curvature of the architecture objective: at the end of every epoch, the dominant (largest) eigenvalue of the
-/// Hessian ∇²_α L_val of the supernet's validation cross-entropy with respect to all architecture parameters, the standard
-/// indicator of DARTS collapse (Zela et al., 2020). Add it to <see cref="SearchRunner.Observers"/>; the value of epoch e is
-/// <see cref="DominantEigenvalues"/>[e] and <see cref="EpochRecord.Metrics"/>[<see cref="MetricName"/>].
+/// Records, at the end of every epoch, the dominant eigenvalue of the Hessian ∇²_α of the supernet's validation cross-entropy
+/// (no regularizer terms, training mode) on the validation batch of the epoch's last architecture step, at the epoch's final α.
+/// Add it to <see cref="SearchRunner.Observers"/>; epoch e's value is <see cref="DominantEigenvalues"/>[e] and
+/// <see cref="EpochRecord.Metrics"/>[<see cref="MetricName"/>].
 /// </summary>
 /// <remarks>
-/// <para>Design: <see cref="ISearchObserver.OnEpochStarting"/> keeps the supernet; every
-/// <see cref="ISearchObserver.OnArchitectureStepped"/> keeps a detached copy of that step's validation minibatch (replacing
-/// the previous one), so at the end of the epoch the observer holds the validation batch of the epoch's last architecture
-/// step. <see cref="AddEpochMetrics"/> (called by the runner after the epoch) then builds the full Hessian at the epoch's
-/// final α on that batch, exactly: one gradient with <c>create_graph</c>, then one Hessian-vector product (double backward)
-/// per α entry (30 for NAS-Bench-201), and takes its largest eigenvalue with <see cref="SymmetricEigen"/>. The loss is the
-/// plain cross-entropy (no regularizer loss terms, so methods are compared on the same objective), evaluated in training
-/// mode (batch statistics, as in the α step).</para>
-/// <para>The measurement leaves the search untouched: the supernet's buffers (BatchNorm running statistics), its training
-/// mode and the global torch random generator are restored afterwards and no parameter's <c>.grad</c> is written, so a
-/// search with the observer finds what it finds without it. An epoch without an architecture step (warm-up) records NaN and
-/// adds no metric. The recorded values are checkpointed (<see cref="IStatefulSearchComponent"/>), so a resumed search has
-/// the same list. Cost: (1 + number of α entries) backward passes per epoch, on one minibatch.</para>
+/// The search is unchanged by it: buffers, training mode and the torch generator are restored and no <c>.grad</c> is written.
+/// An epoch without an architecture step records NaN and adds no metric; the values are checkpointed. Cost per measured
+/// epoch: 1 + (number of α entries) backward passes on one batch. Method notes: docs/methods.md.
 /// </remarks>
 public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetricsProvider, IStatefulSearchComponent, IDisposable
 {
@@ -31,6 +21,7 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
 
     private readonly List<double> _values = [];
     private Supernet? _supernet;
+    private IArchitectureActivation _activation = SoftmaxActivation.Instance;
     private int _totalEpochs = int.MaxValue;
     private Tensor? _images, _labels;
 
@@ -56,6 +47,7 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
     {
         ArgumentNullException.ThrowIfNull(epoch);
         _supernet = epoch.Supernet;
+        _activation = epoch.Activation;
         _totalEpochs = epoch.Clock.TotalEpochs;
         ReleaseBatch();
     }
@@ -65,6 +57,7 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
     {
         ArgumentNullException.ThrowIfNull(step);
         _supernet = step.Supernet;
+        _activation = step.Activation;
         ReleaseBatch();
         _images = step.Validation.Images.detach().clone().DetachFromDisposeScope();
         _labels = step.Validation.Labels.detach().clone().DetachFromDisposeScope();
@@ -77,7 +70,7 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
         // Align the list with the epoch index (a resumed search restores the earlier epochs' values).
         while (_values.Count < epoch) _values.Add(double.NaN);
         bool due = (epoch + 1) % EveryEpochs == 0 || epoch == _totalEpochs - 1;
-        double value = !due || _supernet is null || _images is null || _labels is null ? double.NaN : DominantEigenvalue(_supernet, _images, _labels);
+        double value = !due || _supernet is null || _images is null || _labels is null ? double.NaN : DominantEigenvalue(_supernet, _images, _labels, _activation);
         if (_values.Count == epoch) _values.Add(value);
         else _values[epoch] = value;
         if (!double.IsNaN(value)) metrics[MetricName] = value;
@@ -92,8 +85,9 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
     /// <param name="supernet">The supernet.</param>
     /// <param name="images">Input batch.</param>
     /// <param name="labels">Class labels.</param>
+    /// <param name="activation">The search's activation; default <see cref="SoftmaxActivation"/>.</param>
     /// <returns>The n × n Hessian (n = number of α entries), in double precision.</returns>
-    public static double[,] Hessian(Supernet supernet, Tensor images, Tensor labels)
+    public static double[,] Hessian(Supernet supernet, Tensor images, Tensor labels, IArchitectureActivation? activation = null)
     {
         ArgumentNullException.ThrowIfNull(supernet);
         ArgumentNullException.ThrowIfNull(images);
@@ -107,7 +101,7 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
         {
             supernet.train();
             var alpha = supernet.ArchitectureParameters().Select(p => p.detach().clone().requires_grad_(true)).ToArray();
-            var loss = nn.functional.cross_entropy(supernet.Forward(images, alpha), labels);
+            var loss = nn.functional.cross_entropy(supernet.Forward(images, alpha, activation ?? SoftmaxActivation.Instance), labels);
             var gradients = torch.autograd.grad([loss], alpha, retain_graph: true, create_graph: true);
             var flat = torch.cat(gradients.Select(g => g.reshape(-1)).ToArray());
             int n = (int)flat.shape[0];
@@ -135,8 +129,9 @@ public sealed class ArchitectureHessianObserver : ISearchObserver, IEpochMetrics
     /// <param name="supernet">The supernet.</param>
     /// <param name="images">Input batch.</param>
     /// <param name="labels">Class labels.</param>
-    public static double DominantEigenvalue(Supernet supernet, Tensor images, Tensor labels) =>
-        SymmetricEigen.Eigenvalues(Hessian(supernet, images, labels))[0];
+    /// <param name="activation">The search's activation; default <see cref="SoftmaxActivation"/>.</param>
+    public static double DominantEigenvalue(Supernet supernet, Tensor images, Tensor labels, IArchitectureActivation? activation = null) =>
+        SymmetricEigen.Eigenvalues(Hessian(supernet, images, labels, activation))[0];
 
     /// <inheritdoc />
     public void SaveState(BinaryWriter writer)

@@ -32,7 +32,7 @@ internal static class Divergence
             double loss;
             using (torch.no_grad())
             using (var scope = torch.NewDisposeScope())
-                loss = nn.functional.cross_entropy(step.Supernet.Forward(step.Validation.Images, before), step.Validation.Labels).to(float64).item<double>();
+                loss = nn.functional.cross_entropy(step.Forward(step.Validation.Images, before), step.Validation.Labels).to(float64).item<double>();
             if (!double.IsFinite(loss))
                 throw WeightDriven($"supernet's validation loss of the architecture step (α[{i}] became {value.ToString(System.Globalization.CultureInfo.InvariantCulture)} from it)",
                     loss, step.Clock.Epoch, step.Clock.Step);

@@ -44,7 +44,7 @@ public sealed partial class SearchRunner
                 using var scope = torch.NewDisposeScope();
                 int start = b * _options.BatchSize, n = Math.Min(_options.BatchSize, count - start);
                 var batch = data.GetBatch(SearchSplit.Validation, indices.AsSpan(start, n), augment: false, unused, device);
-                var logits = supernet.forward(batch.Images);
+                var logits = supernet.Forward(batch.Images, supernet.ArchitectureParameters(), _activation);
                 lossSum += nn.functional.cross_entropy(logits, batch.Labels).to(float32).item<float>() * n;
                 correct += logits.argmax(1).eq(batch.Labels).sum().item<long>();
                 seen += n;
@@ -74,13 +74,13 @@ public sealed partial class SearchRunner
     }
 
     /// <summary>Mean over edges of each edge's largest mixing weight, under the supernet's activation (edge-normalisation vectors and inactive tensors excluded).</summary>
-    internal static double MeanMaxWeight(Supernet supernet)
+    internal static double MeanMaxWeight(Supernet supernet, IArchitectureActivation activation)
     {
         double sum = 0;
         long rows = 0;
         using var scope = torch.NewDisposeScope();
         var architecture = supernet.ArchitectureParameters().Select(a => (Tensor)a.detach().to(float64)).ToArray();
-        var mixing = supernet.MixingWeights(architecture);
+        var mixing = supernet.MixingWeights(architecture, activation);
         for (int i = 0; i < architecture.Length; i++)
         {
             if (architecture[i].dim() != 2) continue; // edge-normalisation vectors are not op mixtures

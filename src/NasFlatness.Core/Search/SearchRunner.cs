@@ -14,15 +14,11 @@ using NasFlatness.Advanced;
 namespace NasFlatness.Search;
 
 /// <summary>
-/// The bilevel search loop: for every training minibatch, an architecture step (skipped during warm-up, and on
-/// steps the <see cref="Schedule"/> declines) on a validation minibatch with the composed optimizer and regularizers,
-/// then a weight step (SGD with cosine learning rate, momentum, weight decay and gradient clipping; two-pass SAM / ASAM when
-/// <see cref="SearchOptions.WeightSharpness"/> asks) with the updated α.
-/// α becomes mixing weights through <see cref="Activation"/>; every component and the <see cref="Observers"/> see the
-/// steps through <see cref="ISearchObserver"/>; stateful components are checkpointed. Every step runs in its own
-/// TorchSharp dispose scope, so memory stays flat. The supernet sees every epoch start (<see cref="Supernet.OnEpochStarting"/>)
-/// before the components; the architecture Adam covers the active architecture tensors (<see cref="Supernet.IsArchitectureTensorActive"/>)
-/// and is re-created when that set changes at an epoch start (ZO-DARTS++'s switch).
+/// The bilevel search loop: for every training minibatch, an architecture step on a validation minibatch with the composed
+/// optimizer and regularizers (skipped during warm-up and when the <see cref="Schedule"/> declines), then a weight step (SGD,
+/// cosine learning rate, clipping; SAM / ASAM when <see cref="SearchOptions.WeightSharpness"/> asks). α becomes mixing weights
+/// through <see cref="Activation"/>, passed to every forward pass; the components and <see cref="Observers"/> see each step
+/// through <see cref="ISearchObserver"/>; stateful components are checkpointed. docs/architecture.md traces one step.
 /// </summary>
 /// <example>
 /// <code>
@@ -166,7 +162,6 @@ public sealed partial class SearchRunner
         torch.manual_seed(o.Seed);
         if (device.type == DeviceType.CUDA) torch.cuda.manual_seed_all(o.Seed);
         using var supernet = _space.CreateSupernet(data.Info);
-        supernet.Activation = _activation;
         supernet.to(device);
         if (device.type == DeviceType.CPU)
         {
@@ -209,7 +204,7 @@ public sealed partial class SearchRunner
             double lr = o.WeightLearningRateAt(epoch);
             foreach (var group in weightOptimizer.ParamGroups) group.LearningRate = lr;
             bool pastWarmup = epoch >= o.WarmupEpochs;
-            var epochStart = new EpochStart(SearchClock.At(epoch, o.Epochs, 0, stepsPerEpoch), lr, supernet)
+            var epochStart = new EpochStart(SearchClock.At(epoch, o.Epochs, 0, stepsPerEpoch), lr, supernet, _activation)
             {
                 WeightOptimizer = WeightOptimizerState.FromSgd(weightOptimizer, lr, o.WeightMomentum, o.WeightDecay),
             };
@@ -242,7 +237,7 @@ public sealed partial class SearchRunner
                     var validation = data.GetBatch(SearchSplit.Validation, validIndices, o.Augment, augmentRandom, device);
                     var state = WeightOptimizerState.FromSgd(weightOptimizer, lr, o.WeightMomentum, o.WeightDecay);
                     var before = Divergence.Snapshot(architecture); // α before the step, to tell who went first if it diverges
-                    var context = ArchitectureStepper.Step(new ArchitectureStep(supernet, train, validation, state, stepClock),
+                    var context = ArchitectureStepper.Step(new ArchitectureStep(supernet, train, validation, state, _activation, stepClock),
                         _optimizer, _regularizers, architecture, architectureOptimizer.Current);
                     architectureUpdates++;
                     foreach (var p in participants) p.OnArchitectureStepped(context);
@@ -250,12 +245,12 @@ public sealed partial class SearchRunner
                 }
 
                 weightOptimizer.zero_grad();
-                var logits = supernet.ForwardFixedArchitecture(train.Images);
+                var logits = supernet.ForwardFixedArchitecture(train.Images, _activation);
                 var loss = nn.functional.cross_entropy(logits, train.Labels);
                 double lossValue = loss.to(float32).item<float>();
                 RequireFinite(lossValue, "training loss", epoch, step);
                 loss.backward();
-                if (sharpness is not null) SecondSharpnessPass(sharpness, supernet, weightOptimizer, train);
+                if (sharpness is not null) SecondSharpnessPass(sharpness, supernet, _activation, weightOptimizer, train);
                 double gradientNorm = nn.utils.clip_grad_norm_(weights, o.GradientClip);
                 RequireFinite(gradientNorm, "weight-gradient norm (before clipping)", epoch, step);
                 weightOptimizer.step();
@@ -263,7 +258,7 @@ public sealed partial class SearchRunner
                 lossSum += lossValue * count;
                 correct += logits.argmax(1).eq(train.Labels).sum().item<long>();
                 seen += count;
-                var weightStep = new WeightStep(supernet, train, stepClock, lr, lossValue, gradientNorm, updateArchitecture);
+                var weightStep = new WeightStep(supernet, train, stepClock, lr, lossValue, gradientNorm, updateArchitecture, _activation);
                 foreach (var p in participants) p.OnWeightStep(weightStep);
                 previousStep = weightStep with { Train = default }; // the batch's tensors end with this step's scope
                 progress?.Report(new SearchProgress(epoch, o.Epochs, step + 1, stepsPerEpoch, lossSum / seen, previous + clock.Elapsed));
@@ -276,9 +271,9 @@ public sealed partial class SearchRunner
             var record = new EpochRecord
             {
                 Epoch = epoch,
-                Genotype = supernet.DeriveGenotype(),
+                Genotype = supernet.DeriveGenotype(_activation),
                 Architecture = SnapshotArchitecture(architecture),
-                MeanMaxWeight = MeanMaxWeight(supernet),
+                MeanMaxWeight = MeanMaxWeight(supernet, _activation),
                 WeightLearningRate = lr,
                 TrainLoss = lossSum / seen,
                 TrainAccuracy = (double)correct / seen,
@@ -364,13 +359,13 @@ public sealed partial class SearchRunner
     /// of the same batch's loss there, and restore the weights (bit-exact) and the buffers (pass 2's BatchNorm updates dropped).
     /// The weights' gradients are then g(w + ε), which the caller clips and steps.
     /// </summary>
-    private static void SecondSharpnessPass(SharpnessAwareStep sharpness, Supernet supernet, optim.Optimizer weightOptimizer, Batch train)
+    private static void SecondSharpnessPass(SharpnessAwareStep sharpness, Supernet supernet, IArchitectureActivation activation, optim.Optimizer weightOptimizer, Batch train)
     {
         sharpness.Perturb();
         try
         {
             weightOptimizer.zero_grad();
-            nn.functional.cross_entropy(supernet.ForwardFixedArchitecture(train.Images), train.Labels).backward();
+            nn.functional.cross_entropy(supernet.ForwardFixedArchitecture(train.Images, activation), train.Labels).backward();
         }
         finally
         {

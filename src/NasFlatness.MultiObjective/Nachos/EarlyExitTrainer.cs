@@ -120,9 +120,10 @@ public sealed partial class EarlyExitTrainer
                 }
                 new Random(RunSupport.EpochSeed(o.Seed, epoch, 0)).Shuffle(order);
                 var augmentRandom = new Random(RunSupport.EpochSeed(o.Seed, epoch, 2));
-                var record = backbonePhase
-                    ? BackboneEpoch(network, data, optimizer, order, augmentRandom, device, epoch, lr, progress, cancellationToken)
-                    : ExitEpoch(network, data, optimizer, order, augmentRandom, device, epoch, lr, exitCosts, centroidTensor, progress, cancellationToken);
+                network.SetModes(backbonePhase, true); // the exit phase freezes the backbone (evaluation mode)
+                var record = RunEpoch(data, optimizer, order, augmentRandom, device, epoch, lr, backbonePhase,
+                    backbonePhase ? batch => BackboneLoss(network, batch) : batch => ExitLoss(network, batch, exitCosts, centroidTensor),
+                    progress, cancellationToken);
                 centroidTensor?.Dispose();
                 history.Add(record);
 
@@ -171,62 +172,21 @@ public sealed partial class EarlyExitTrainer
         return torch.optim.SGD(list, o.LearningRate, o.Momentum, 0.0, o.WeightDecay, false);
     }
 
-    private EarlyExitEpoch BackboneEpoch<TNetwork>(TNetwork network, IClassificationDataset data, OptimizerHelper optimizer, int[] order, Random augmentRandom,
-        Device device, int epoch, double lr, IProgress<EarlyExitProgress>? progress, CancellationToken cancellationToken)
-        where TNetwork : nn.Module, IEarlyExitNetwork
-    {
-        var o = _options;
-        var clock = Stopwatch.StartNew();
-        network.SetModes(true, true);
-        int steps = (order.Length + o.BatchSize - 1) / o.BatchSize;
-        double lossSum = 0;
-        long correct = 0;
-        int seen = 0;
-        for (int step = 0; step < steps; step++)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            using var scope = torch.NewDisposeScope();
-            int start = step * o.BatchSize, count = Math.Min(o.BatchSize, order.Length - start);
-            var batch = data.GetBatch(EvaluationSplit.Train, order.AsSpan(start, count), o.Augment, augmentRandom, device);
-            optimizer.zero_grad();
-            var logits = network.ForwardFinal(batch.Images);
-            var loss = nn.functional.cross_entropy(logits, batch.Labels);
-            loss.backward();
-            optimizer.step();
-            lossSum += loss.ToDouble() * count;
-            correct += logits.argmax(1).eq(batch.Labels).sum().ToInt64();
-            seen += count;
-            progress?.Report(new EarlyExitProgress(epoch, o.TotalEpochs, step + 1, steps, lossSum / seen));
-        }
-        return new EarlyExitEpoch
-        {
-            Epoch = epoch,
-            BackbonePhase = true,
-            LearningRate = lr,
-            Loss = lossSum / seen,
-            ClassificationLoss = lossSum / seen,
-            PriorLoss = 0,
-            MacLoss = 0,
-            SupportLoss = 0,
-            FinalExitTrainAccuracy = (double)correct / seen,
-            TrainExamples = seen,
-            Duration = clock.Elapsed,
-        };
-    }
+    /// <summary>The losses of one batch: the total (backpropagated when it needs a gradient), its classification part, the final
+    /// exit's logits (for the training accuracy), and the values of the optional terms.</summary>
+    private readonly record struct BatchLoss(Tensor Loss, Tensor Classification, Tensor FinalLogits, double Prior = 0, double Mac = 0, double Support = 0);
 
-    private EarlyExitEpoch ExitEpoch<TNetwork>(TNetwork network, IClassificationDataset data, OptimizerHelper optimizer, int[] order, Random augmentRandom,
-        Device device, int epoch, double lr, IReadOnlyList<double> exitCosts, Tensor? centroids, IProgress<EarlyExitProgress>? progress, CancellationToken cancellationToken)
-        where TNetwork : nn.Module, IEarlyExitNetwork
+    /// <summary>One epoch of either phase over <paramref name="order"/>: every batch in its own dispose scope, zero_grad, the
+    /// phase's loss, backward, step, and the epoch's means.</summary>
+    private EarlyExitEpoch RunEpoch(IClassificationDataset data, OptimizerHelper optimizer, int[] order, Random augmentRandom, Device device,
+        int epoch, double lr, bool backbonePhase, Func<Batch, BatchLoss> lossOf, IProgress<EarlyExitProgress>? progress, CancellationToken cancellationToken)
     {
         var o = _options;
         var clock = Stopwatch.StartNew();
-        network.SetModes(false, true);
-        int exits = network.ExitCount, last = exits - 1;
         int steps = (order.Length + o.BatchSize - 1) / o.BatchSize;
         double lossSum = 0, clsSum = 0, priorSum = 0, macSum = 0, supportSum = 0;
         long correct = 0;
         int seen = 0;
-        bool macTerm = o.MacLimit is not null && o.MacWeight > 0;
         for (int step = 0; step < steps; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -234,63 +194,22 @@ public sealed partial class EarlyExitTrainer
             int start = step * o.BatchSize, count = Math.Min(o.BatchSize, order.Length - start);
             var batch = data.GetBatch(EvaluationSplit.Train, order.AsSpan(start, count), o.Augment, augmentRandom, device);
             optimizer.zero_grad();
-            IReadOnlyList<Tensor> features;
-            using (torch.no_grad()) features = network.ForwardFeatures(batch.Images);
-            var logits = new Tensor[exits];
-            var confidences = new Tensor[exits];
-            for (int i = 0; i < exits; i++)
-            {
-                ExitOutput output;
-                if (i == last && !o.TrainFinalHeadInExitPhase)
-                {
-                    using var noGrad = torch.no_grad();
-                    output = network.ForwardExit(i, features[i]);
-                }
-                else
-                {
-                    output = network.ForwardExit(i, features[i]);
-                }
-                logits[i] = output.Logits;
-                confidences[i] = output.Confidence;
-            }
-            var c = torch.stack(confidences, 1);
-            var w = EarlyExitLosses.ExitWeights(c);
-            var cls = EarlyExitLosses.ClassificationLoss(logits, batch.Labels, w);
-            var loss = cls * o.ClassificationWeight;
-            double prior = 0, mac = 0, sup = 0;
-            if (o.PriorWeight > 0 && exits > 1)
-            {
-                var p = EarlyExitLosses.PriorLoss(c, logits, batch.Labels);
-                loss = loss + p * o.PriorWeight;
-                prior = p.ToDouble();
-            }
-            if (macTerm)
-            {
-                var m = EarlyExitLosses.MacPenalty(w, exitCosts, o.MacLimit!.Value, o.CodeCompatibleMacTerm);
-                loss = loss + m * o.MacWeight;
-                mac = m.ToDouble();
-            }
-            if (centroids is not null)
-            {
-                var s = EarlyExitLosses.SupportLoss(c, batch.Labels, centroids);
-                loss = loss + s * o.SupportWeight;
-                sup = s.ToDouble();
-            }
-            if (loss.requires_grad) loss.backward();
+            var b = lossOf(batch);
+            if (b.Loss.requires_grad) b.Loss.backward();
             optimizer.step();
-            lossSum += loss.ToDouble() * count;
-            clsSum += cls.ToDouble() * count;
-            priorSum += prior * count;
-            macSum += mac * count;
-            supportSum += sup * count;
-            correct += logits[last].argmax(1).eq(batch.Labels).sum().ToInt64();
+            lossSum += b.Loss.ToDouble() * count;
+            clsSum += b.Classification.ToDouble() * count;
+            priorSum += b.Prior * count;
+            macSum += b.Mac * count;
+            supportSum += b.Support * count;
+            correct += b.FinalLogits.argmax(1).eq(batch.Labels).sum().ToInt64();
             seen += count;
             progress?.Report(new EarlyExitProgress(epoch, o.TotalEpochs, step + 1, steps, lossSum / seen));
         }
         return new EarlyExitEpoch
         {
             Epoch = epoch,
-            BackbonePhase = false,
+            BackbonePhase = backbonePhase,
             LearningRate = lr,
             Loss = lossSum / seen,
             ClassificationLoss = clsSum / seen,
@@ -301,6 +220,64 @@ public sealed partial class EarlyExitTrainer
             TrainExamples = seen,
             Duration = clock.Elapsed,
         };
+    }
+
+    /// <summary>Backbone phase: the backbone and the final head with plain cross-entropy.</summary>
+    private static BatchLoss BackboneLoss(IEarlyExitNetwork network, Batch batch)
+    {
+        var logits = network.ForwardFinal(batch.Images);
+        var loss = nn.functional.cross_entropy(logits, batch.Labels);
+        return new BatchLoss(loss, loss, logits);
+    }
+
+    /// <summary>Exit phase: features of the frozen backbone, then the exits' weighted classification loss and the optional terms.</summary>
+    private BatchLoss ExitLoss(IEarlyExitNetwork network, Batch batch, IReadOnlyList<double> exitCosts, Tensor? centroids)
+    {
+        var o = _options;
+        int exits = network.ExitCount, last = exits - 1;
+        IReadOnlyList<Tensor> features;
+        using (torch.no_grad()) features = network.ForwardFeatures(batch.Images);
+        var logits = new Tensor[exits];
+        var confidences = new Tensor[exits];
+        for (int i = 0; i < exits; i++)
+        {
+            ExitOutput output;
+            if (i == last && !o.TrainFinalHeadInExitPhase)
+            {
+                using var noGrad = torch.no_grad();
+                output = network.ForwardExit(i, features[i]);
+            }
+            else
+            {
+                output = network.ForwardExit(i, features[i]);
+            }
+            logits[i] = output.Logits;
+            confidences[i] = output.Confidence;
+        }
+        var c = torch.stack(confidences, 1);
+        var w = EarlyExitLosses.ExitWeights(c);
+        var cls = EarlyExitLosses.ClassificationLoss(logits, batch.Labels, w);
+        var loss = cls * o.ClassificationWeight;
+        double prior = 0, mac = 0, sup = 0;
+        if (o.PriorWeight > 0 && exits > 1)
+        {
+            var p = EarlyExitLosses.PriorLoss(c, logits, batch.Labels);
+            loss = loss + p * o.PriorWeight;
+            prior = p.ToDouble();
+        }
+        if (o.MacLimit is not null && o.MacWeight > 0)
+        {
+            var m = EarlyExitLosses.MacPenalty(w, exitCosts, o.MacLimit.Value, o.CodeCompatibleMacTerm);
+            loss = loss + m * o.MacWeight;
+            mac = m.ToDouble();
+        }
+        if (centroids is not null)
+        {
+            var s = EarlyExitLosses.SupportLoss(c, batch.Labels, centroids);
+            loss = loss + s * o.SupportWeight;
+            sup = s.ToDouble();
+        }
+        return new BatchLoss(loss, cls, logits[last], prior, mac, sup);
     }
 
     private void CheckCompatible(EarlyExitCheckpoint checkpoint, long parameters, int exits)

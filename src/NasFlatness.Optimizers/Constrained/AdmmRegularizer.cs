@@ -90,37 +90,39 @@ public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchCompo
     /// <summary>Detached copies of the current scaled duals U, or null before the first use.</summary>
     public IReadOnlyList<Tensor>? Duals() => _u?.Select(t => t.detach().clone()).ToArray();
 
-    /// <summary>Sets Z (to α, or to p in the paper form) and U (to 0) from <paramref name="supernet"/>'s current α.</summary>
-    public void Initialize(Supernet supernet)
+    /// <summary>Sets Z (to α, or to p under <paramref name="activation"/> in the paper form) and U (to 0) from <paramref name="supernet"/>'s current α.</summary>
+    public void Initialize(Supernet supernet, IArchitectureActivation activation)
     {
         ArgumentNullException.ThrowIfNull(supernet);
+        ArgumentNullException.ThrowIfNull(activation);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var alpha = supernet.ArchitectureParameters().Select(a => (Tensor)a.detach()).ToArray();
-        var start = Options.PaperForm ? supernet.MixingWeights(alpha) : alpha;
+        var start = Options.PaperForm ? supernet.MixingWeights(alpha, activation) : alpha;
         Replace(start.Select(t => t.clone()).ToArray(), alpha.Select(a => torch.zeros_like(a)).ToArray());
     }
 
-    /// <summary>Z ← D(·), U ← γ·U + (· − Z) from <paramref name="supernet"/>'s current α (see <see cref="AdmmOptions.PaperForm"/>).</summary>
-    public void Update(Supernet supernet)
+    /// <summary>Z ← D(·), U ← γ·U + (· − Z) from <paramref name="supernet"/>'s current α under <paramref name="activation"/> (see <see cref="AdmmOptions.PaperForm"/>).</summary>
+    public void Update(Supernet supernet, IArchitectureActivation activation)
     {
         ArgumentNullException.ThrowIfNull(supernet);
-        if (_z is null) Initialize(supernet);
+        ArgumentNullException.ThrowIfNull(activation);
+        if (_z is null) Initialize(supernet, activation);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var alpha = supernet.ArchitectureParameters().Select(a => (Tensor)a.detach()).ToArray();
         var (z, u) = OnDevice(alpha[0].device);
-        var masks = Masks(supernet, alpha.Length);
+        var masks = Masks(activation, alpha.Length);
         Tensor[] source, targetOf;
         if (Options.PaperForm)
         {
-            source = supernet.MixingWeights(alpha).ToArray();
+            source = supernet.MixingWeights(alpha, activation).ToArray();
             targetOf = source.Select((p, i) => p.dim() == 2 ? p + u[i] : p).ToArray();
         }
         else
         {
             source = alpha;
-            targetOf = supernet.MixingWeights(alpha.Select((a, i) => a.dim() == 2 ? a + u[i] : a).ToArray()).ToArray();
+            targetOf = supernet.MixingWeights(alpha.Select((a, i) => a.dim() == 2 ? a + u[i] : a).ToArray(), activation).ToArray();
         }
         var indicator = supernet.DiscreteIndicator(targetOf);
         var newZ = new Tensor[alpha.Length];
@@ -150,10 +152,10 @@ public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchCompo
         ArgumentNullException.ThrowIfNull(architecture);
         ArgumentNullException.ThrowIfNull(step);
         if (Options.Rho == 0) return null;
-        if (_z is null) Initialize(step.Supernet);
+        if (_z is null) Initialize(step.Supernet, step.Activation);
         var p = step.MixingWeights(architecture);
         var (z, u) = OnDevice(architecture[0].device);
-        var masks = Masks(step.Supernet, architecture.Count);
+        var masks = Masks(step.Activation, architecture.Count);
         Tensor? sum = null;
         for (int i = 0; i < p.Count; i++)
         {
@@ -174,7 +176,7 @@ public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchCompo
         {
             ArchitectureSteps = 0;
             Updates = 0;
-            Initialize(epoch.Supernet);
+            Initialize(epoch.Supernet, epoch.Activation);
         }
     }
 
@@ -183,7 +185,7 @@ public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchCompo
     {
         ArgumentNullException.ThrowIfNull(step);
         ArchitectureSteps++;
-        if (ArchitectureSteps % Options.UpdateEvery == 0) Update(step.Supernet);
+        if (ArchitectureSteps % Options.UpdateEvery == 0) Update(step.Supernet, step.Activation);
     }
 
     /// <inheritdoc />
@@ -209,8 +211,8 @@ public sealed class AdmmRegularizer : IFlatnessRegularizer, IStatefulSearchCompo
         else Replace(z, u!);
     }
 
-    private static Tensor?[]? Masks(Supernet supernet, int count) =>
-        supernet.Activation is UnitClampActivation clamp ? Enumerable.Range(0, count).Select(clamp.MaskOf).ToArray() : null;
+    private static Tensor?[]? Masks(IArchitectureActivation activation, int count) =>
+        activation is UnitClampActivation clamp ? Enumerable.Range(0, count).Select(clamp.MaskOf).ToArray() : null;
 
     private (Tensor[] Z, Tensor[] U) OnDevice(Device device)
     {

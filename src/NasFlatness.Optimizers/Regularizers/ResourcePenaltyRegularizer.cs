@@ -134,7 +134,7 @@ public sealed class ResourcePenaltyRegularizer : IFlatnessRegularizer, ISearchCo
     {
         ArgumentNullException.ThrowIfNull(step);
         if (_options.TemperatureScaledLambda is not double scaled) return _options.Lambda;
-        double tau = step.Supernet.Activation is SparsemaxActivation sparsemax ? sparsemax.TemperatureAt(step.Clock.Epoch) : 1.0;
+        double tau = step.Activation is SparsemaxActivation sparsemax ? sparsemax.TemperatureAt(step.Clock.Epoch) : 1.0;
         return scaled / tau;
     }
 

@@ -87,7 +87,9 @@ public sealed class ZeroOrderDarts : IArchitectureOptimizer, IDisposable
         var trained = _options.CodeCompatible
             ? [.. _shadow.WeightParameters(), .. _shadow.ArchitectureParameters()]
             : _shadow.WeightParameters().ToArray();
-        var logits = _options.CodeCompatible ? _shadow.forward(step.Train.Images) : _shadow.ForwardFixedArchitecture(step.Train.Images);
+        var logits = _options.CodeCompatible
+            ? _shadow.Forward(step.Train.Images, _shadow.ArchitectureParameters(), step.Activation)
+            : _shadow.ForwardFixedArchitecture(step.Train.Images, step.Activation);
         var loss = nn.functional.cross_entropy(logits, step.Train.Labels);
         var grads = Gradients.Of(loss, trained);
         ClipByGlobalNorm(grads, _options.GradientClip);

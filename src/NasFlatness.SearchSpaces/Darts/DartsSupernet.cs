@@ -94,11 +94,12 @@ public sealed class DartsSupernet : Supernet
         betaNormal is null ? [alphaNormal, alphaReduce] : [alphaNormal, alphaReduce, betaNormal, betaReduce!];
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
+    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
         CheckArchitecture(architecture);
-        var normalWeights = OperationWeights(architecture[0]);
-        var reduceWeights = OperationWeights(architecture[1]);
+        ArgumentNullException.ThrowIfNull(activation);
+        var normalWeights = OperationWeights(activation.Activate(architecture[0]));
+        var reduceWeights = OperationWeights(activation.Activate(architecture[1]));
         Tensor[]? normalEdges = architecture.Count == 4 ? EdgeWeights(architecture[2]) : null;
         Tensor[]? reduceEdges = architecture.Count == 4 ? EdgeWeights(architecture[3]) : null;
 
@@ -120,10 +121,10 @@ public sealed class DartsSupernet : Supernet
         }
     }
 
-    /// <summary>activation(α) row-wise, as one scalar tensor per (edge, operation). Left to the caller's dispose scope.</summary>
-    private Tensor[][] OperationWeights(Tensor alpha)
+    /// <summary>The mixing weights row-wise, as one scalar tensor per (edge, operation). Left to the caller's dispose scope.</summary>
+    private static Tensor[][] OperationWeights(Tensor weights)
     {
-        var rows = Activation.Activate(alpha).unbind(0);
+        var rows = weights.unbind(0);
         var result = new Tensor[rows.Length][];
         for (int e = 0; e < rows.Length; e++) result[e] = rows[e].unbind(0);
         return result;
@@ -168,17 +169,18 @@ public sealed class DartsSupernet : Supernet
     }
 
     /// <inheritdoc />
-    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture)
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
         CheckArchitecture(architecture);
+        ArgumentNullException.ThrowIfNull(activation);
         using var scope = torch.NewDisposeScope();
-        return DartsSearchSpace.DeriveFromWeights(Activation.Activate(architecture[0].detach().to(float64)), Activation.Activate(architecture[1].detach().to(float64)), operationSet,
+        return DartsSearchSpace.DeriveFromWeights(activation.Activate(architecture[0].detach().to(float64)), activation.Activate(architecture[1].detach().to(float64)), operationSet,
             architecture.Count == 4 ? architecture[2] : null, architecture.Count == 4 ? architecture[3] : null);
     }
 
     /// <summary>
     /// The DARTS discretisation as an indicator (DARTS-PRIME's D(p)): for each of α_normal and α_reduce, 1 at (edge,
-    /// operation) for the two incoming edges of every node that <see cref="DeriveGenotype(IReadOnlyList{Tensor})"/> keeps,
+    /// operation) for the two incoming edges of every node that <see cref="DeriveGenotype(IReadOnlyList{Tensor}, IArchitectureActivation)"/> keeps,
     /// each at its strongest non-<c>none</c> operation, and 0 elsewhere (so rows of dropped edges are all zero). The rule is
     /// the derivation's, applied to the given mixing weights (with edge normalisation, β is <paramref name="mixingWeights"/>[2]
     /// and [3], which <see cref="Supernet.MixingWeights"/> passes through unchanged). β tensors are returned as detached copies.

@@ -40,10 +40,11 @@ public sealed class Nb201Supernet : Supernet
     public override IReadOnlyList<Parameter> ArchitectureParameters() => [alpha];
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
+    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
         var logits = CheckArchitecture(architecture);
-        var weights = Activation.Activate(logits);
+        ArgumentNullException.ThrowIfNull(activation);
+        var weights = activation.Activate(logits);
         // Mixing weights are shared by all cells; they are laid out once per stage width.
         var perWidth = new Dictionary<long, Nb201MixingWeights>();
         return Nb201Skeleton.Forward(stem, layers, head, input, (layer, x) =>
@@ -67,7 +68,8 @@ public sealed class Nb201Supernet : Supernet
     }
 
     /// <inheritdoc />
-    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => Nb201SearchSpace.Derive(CheckArchitecture(architecture));
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture, IArchitectureActivation activation) =>
+        Nb201SearchSpace.Derive(CheckArchitecture(architecture)); // argmax of α: the same under every monotone activation
 
     /// <inheritdoc />
     protected override Supernet CreateEmptyCopy() => new Nb201Supernet(options, dataset);

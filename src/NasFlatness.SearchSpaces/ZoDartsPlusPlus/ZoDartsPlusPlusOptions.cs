@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace NasFlatness.SearchSpaces.ZoDartsPlusPlus;
 
-/// <summary>How <see cref="ZoDartsPlusPlusSupernet.DeriveGenotype(IReadOnlyList{TorchSharp.torch.Tensor})"/> turns the mixing weights into a genotype.</summary>
+/// <summary>How <see cref="ZoDartsPlusPlusSupernet.DeriveGenotype(IReadOnlyList{TorchSharp.torch.Tensor}, IArchitectureActivation)"/> turns the mixing weights into a genotype.</summary>
 public enum VariedDerivation
 {
     /// <summary>Draw every edge's operation, every kernel-variable edge's kernel and every stage's cell count from the activated

@@ -91,13 +91,14 @@ public sealed class ZoDartsPlusPlusSupernet : Supernet, IParameterBudgetModel
     }
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
+    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
         var (a, m, x) = Check(architecture);
+        ArgumentNullException.ThrowIfNull(activation);
         bool on = Switched;
-        var p = Activation.Activate(a);
-        var mix = on ? Activation.Activate(m) : null;
-        var exit = on ? Activation.Activate(x) : null;
+        var p = activation.Activate(a);
+        var mix = on ? activation.Activate(m) : null;
+        var exit = on ? activation.Activate(x) : null;
         var feature = stem.forward(input);
         int n = options.CellsPerStage;
         for (int s = 0; s < ZoDartsPlusPlusGenotype.StageCount; s++)
@@ -146,9 +147,10 @@ public sealed class ZoDartsPlusPlusSupernet : Supernet, IParameterBudgetModel
     }
 
     /// <inheritdoc />
-    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture)
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
         var (a, m, x) = Check(architecture);
+        ArgumentNullException.ThrowIfNull(activation);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         bool on = Switched;
@@ -160,9 +162,9 @@ public sealed class ZoDartsPlusPlusSupernet : Supernet, IParameterBudgetModel
             return Enumerable.Range(0, (int)t.shape[0]).Select(r => values.AsSpan(r * cols, cols).ToArray()).ToArray();
         }
         bool sample = options.Derivation == VariedDerivation.Sampled;
-        var ops = Rows(sample ? Activation.Activate(a.detach()) : a);
-        var mixes = on ? Rows(sample ? Activation.Activate(m.detach()) : m) : null;
-        var exits = on ? Rows(sample ? Activation.Activate(x.detach()) : x) : null;
+        var ops = Rows(sample ? activation.Activate(a.detach()) : a);
+        var mixes = on ? Rows(sample ? activation.Activate(m.detach()) : m) : null;
+        var exits = on ? Rows(sample ? activation.Activate(x.detach()) : x) : null;
         return sample ? Sample(ops, mixes, exits, new Random(options.DerivationSeed), options.CellsPerStage)
                       : Choose(ops, mixes, exits, options.CellsPerStage);
     }

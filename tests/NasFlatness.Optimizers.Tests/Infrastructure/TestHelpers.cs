@@ -20,10 +20,12 @@ internal static class TestHelpers
         return new Batch(torch.randn([n, 3, 32, 32], generator: g), torch.randint(classes, [n], generator: g));
     }
 
-    /// <summary>A step of a 50-epoch search; with <paramref name="regularizers"/>, its validation loss carries their loss terms.</summary>
-    public static ArchitectureStep Step(Supernet net, Batch train, Batch valid, int epoch = 0, long globalStep = 0, IReadOnlyList<IFlatnessRegularizer>? regularizers = null)
+    /// <summary>A step of a 50-epoch search under <paramref name="activation"/> (default softmax); with <paramref name="regularizers"/>, its
+    /// validation loss carries their loss terms.</summary>
+    public static ArchitectureStep Step(Supernet net, Batch train, Batch valid, int epoch = 0, long globalStep = 0, IReadOnlyList<IFlatnessRegularizer>? regularizers = null,
+        IArchitectureActivation? activation = null)
     {
-        var step = new ArchitectureStep(net, train, valid, new WeightOptimizerState(0.1, 0.9, 3e-4), new SearchClock(epoch, 50, 0, 1, globalStep));
+        var step = new ArchitectureStep(net, train, valid, new WeightOptimizerState(0.1, 0.9, 3e-4), activation ?? SoftmaxActivation.Instance, new SearchClock(epoch, 50, 0, 1, globalStep));
         return regularizers is null ? step : step.WithLossTerms(regularizers.Select(r => r.Contribute(step).LossTerm).OfType<ArchitectureLossTerm>());
     }
 }
@@ -43,13 +45,13 @@ internal sealed class CountingSupernet : Supernet
 
     public override IReadOnlyList<Parameter> ArchitectureParameters() => inner.ArchitectureParameters();
 
-    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
+    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
         Forwards++;
-        return inner.Forward(input, architecture);
+        return inner.Forward(input, architecture, activation);
     }
 
-    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => inner.DeriveGenotype(architecture);
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture, IArchitectureActivation activation) => inner.DeriveGenotype(architecture, activation);
 }
 
 internal static class TensorAssert

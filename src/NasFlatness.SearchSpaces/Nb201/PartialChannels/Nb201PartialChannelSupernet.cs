@@ -65,10 +65,11 @@ public sealed class Nb201PartialChannelSupernet : Supernet
     public override IReadOnlyList<Parameter> ArchitectureParameters() => beta is null ? [alpha] : [alpha, beta];
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
+    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
         var (a, b) = CheckArchitecture(architecture);
-        var opWeights = Activation.Activate(a);
+        ArgumentNullException.ThrowIfNull(activation);
+        var opWeights = activation.Activate(a);
         Tensor? edgeWeights = null;
         if (b is not null)
         {
@@ -86,7 +87,8 @@ public sealed class Nb201PartialChannelSupernet : Supernet
     }
 
     /// <inheritdoc />
-    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => Nb201SearchSpace.Derive(CheckArchitecture(architecture).Alpha);
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture, IArchitectureActivation activation) =>
+        Nb201SearchSpace.Derive(CheckArchitecture(architecture).Alpha);
 
     /// <inheritdoc />
     protected override Supernet CreateEmptyCopy() => new Nb201PartialChannelSupernet(options, dataset);

@@ -30,13 +30,13 @@ internal sealed class Nb201ReferenceSupernet : Supernet
 
     public override IReadOnlyList<Parameter> ArchitectureParameters() => [alpha];
 
-    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture)
+    public override Tensor Forward(Tensor input, IReadOnlyList<Tensor> architecture, IArchitectureActivation activation)
     {
-        var weights = Activation.Activate(architecture[0]);
+        var weights = activation.Activate(architecture[0]);
         return Nb201Skeleton.Forward(stem, layers, head, input, (layer, x) => layer is ReferenceCell cell ? cell.Forward(x, weights) : layer.forward(x));
     }
 
-    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture) => Nb201SearchSpace.Derive(architecture[0]);
+    public override Genotype DeriveGenotype(IReadOnlyList<Tensor> architecture, IArchitectureActivation activation) => Nb201SearchSpace.Derive(architecture[0]);
 
     /// <summary>A search cell whose edges are <see cref="ReferenceMixedOp"/>s.</summary>
     private sealed class ReferenceCell : nn.Module<Tensor, Tensor>
