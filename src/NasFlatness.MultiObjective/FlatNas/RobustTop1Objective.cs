@@ -3,11 +3,9 @@ using System.Globalization;
 namespace NasFlatness.MultiObjective.FlatNas;
 
 /// <summary>
-/// FlatNAS objective 1 (the CNAS code's <c>top1_robust</c>): <c>α·err + α_norm·(1 − α)·R</c>, where err is the
-/// top-1 error, R the weight-perturbation robustness figure of merit (mean absolute accuracy change; smaller is
-/// more robust) and <c>α_norm = mean(err) / mean(R)</c> over the population passed to <see cref="Prepare"/>, which
-/// puts R on the scale of the error. The search prepares it with its whole archive every iteration, so the archive
-/// is re-scored with the new α_norm.
+/// FlatNAS objective 1 (<c>top1_robust</c>): <c>α·err + α_norm·(1 − α)·R</c>, where err is the top-1 error, R the
+/// weight-perturbation robustness (smaller is more robust) and <c>α_norm = mean(err) / mean(R)</c> over the population
+/// passed to <see cref="Prepare"/>.
 /// </summary>
 public sealed class RobustTop1Objective : ISearchObjective
 {
