@@ -14,7 +14,7 @@ public sealed class RobustTop1Objective : ISearchObjective
     /// <summary>Creates the objective.</summary>
     /// <param name="errorIndex">Index of the top-1 error metric.</param>
     /// <param name="robustnessIndex">Index of the robustness metric R.</param>
-    /// <param name="alpha">Weight α of the error (FlatNAS: 0.5).</param>
+    /// <param name="alpha">Weight α of the error, in [0, 1]; default 0.5.</param>
     /// <exception cref="ArgumentOutOfRangeException">A negative index, or α outside [0, 1].</exception>
     public RobustTop1Objective(int errorIndex, int robustnessIndex, double alpha = 0.5)
     {
