@@ -61,8 +61,7 @@ public static class NasFlatnessServiceCollectionExtensions
         services.TryAddTransient(sp => sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value.ZoDartsPlusPlus);
         services.TryAddSingleton<ISearchSpace>(sp => sp.GetRequiredService<SearchRunner>().SearchSpace);
         services.TryAddSingleton<IArchitectureOptimizer>(sp => sp.GetRequiredService<SearchRunner>().Optimizer);
-        // A new runner (with new optimizer, regularizer and schedule instances) per resolution: stateful components never leak between
-        // searches; the container disposes each runner, and with it the components the registry created, with its scope.
+        // A new runner (fresh stateful components) per resolution; the container disposes it and the components it owns.
         services.TryAddTransient(sp =>
         {
             var o = sp.GetRequiredService<IOptions<NasFlatnessOptions>>().Value;

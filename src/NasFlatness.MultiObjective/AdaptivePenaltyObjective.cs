@@ -14,7 +14,7 @@ public sealed class AdaptivePenaltyObjective : ISearchObjective
 
     /// <summary>Creates the objective.</summary>
     /// <param name="metricIndex">Index of the cost metric (e.g. average MACs) in the evaluator's output.</param>
-    /// <param name="limit">Largest feasible cost m (NACHOS scripts: 2.7 M MACs).</param>
+    /// <param name="limit">Largest feasible cost m (e.g. 2.7 M MACs).</param>
     /// <param name="penalty">Penalty factor P; default 10¹⁰.</param>
     /// <param name="name">Name; default <c>adaptive(metric[i] ≤ limit)</c>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A negative index, a limit that is not finite, or a negative or non-finite penalty.</exception>

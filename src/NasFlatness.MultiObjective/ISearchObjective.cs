@@ -11,9 +11,8 @@ public interface ISearchObjective
     string Name { get; }
 
     /// <summary>
-    /// Called with the metrics of the whole population before its members are scored (the search passes its archive
-    /// at the start of every iteration and again for the result). Population-dependent objectives recompute their
-    /// statistics here; the default does nothing.
+    /// Called with the metrics of the whole population (the search's archive) before its members are scored;
+    /// population-dependent objectives recompute their statistics here. The default does nothing.
     /// </summary>
     /// <param name="population">The metrics of every member.</param>
     void Prepare(IReadOnlyList<IReadOnlyList<double>> population) { }

@@ -19,7 +19,7 @@ internal sealed class ParetoSearchCheckpoint
     public int EvaluationsPerIteration { get; set; }
     public int PopulationSize { get; set; }
     public double CrossoverProbability { get; set; }
-    // Absent for a search without a surrogate (its checkpoint is written as before the option existed).
+    // Absent for a search without a surrogate.
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public string? Surrogate { get; set; }
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]

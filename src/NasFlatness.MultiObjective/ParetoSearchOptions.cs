@@ -38,10 +38,8 @@ public sealed class ParetoSearchOptions
     /// <summary>
     /// Whether parents are chosen feasible first (Deb's constraint domination: every feasible candidate ranks before every
     /// infeasible one, and infeasible ones rank by increasing total violation) instead of by the penalised objectives alone.
-    /// With penalties only (the CNAS code's way), an infeasible candidate with the best first objective stays non-dominated
-    /// and, as an extreme of the first front, is always bred from.
     /// </summary>
-    /// <value>Default false (penalties only, as in CNAS).</value>
+    /// <value>Default false (penalties only).</value>
     public bool FeasibilityFirst { get; set; }
 
     /// <summary>Reference point of the hypervolume, one value per objective, in objective units; it should be worse than
@@ -50,13 +48,9 @@ public sealed class ParetoSearchOptions
     public IReadOnlyList<double>? HypervolumeReference { get; set; }
 
     /// <summary>
-    /// Optional surrogate of the first objective (CNAS's accuracy predictor). With one, every iteration refits it on the archive
-    /// (features from the encoding, which must implement <see cref="ICandidateFeatures{T}"/>; targets the archive's first-objective
-    /// values), runs <see cref="SurrogateGenerations"/> NSGA-II generations of <see cref="PopulationSize"/> on (predicted first
-    /// objective, exact other objectives from the evaluator's <see cref="ICheapMetricsEvaluator{T}.CheapMetrics"/>), and truly
-    /// evaluates the K best new candidates of the final population (non-dominated first, larger crowding distance for ties).
-    /// Null breeds the K candidates directly from the archive (the search without a surrogate). The instance is refit in place:
-    /// do not share it between searches that run at the same time.
+    /// Optional surrogate of the first objective, refit on the archive every iteration to pick the K candidates to evaluate
+    /// (docs/multi-objective.md). Needs an encoding that implements <see cref="ICandidateFeatures{T}"/> and an evaluator that
+    /// implements <see cref="ICheapMetricsEvaluator{T}"/>. Refit in place: do not share it between concurrent searches.
     /// </summary>
     /// <value>Default null (no surrogate).</value>
     public IObjectiveSurrogate? Surrogate { get; set; }

@@ -9,13 +9,13 @@ namespace NasFlatness.MultiObjective;
 /// </summary>
 public sealed class PenaltyConstraint : ISearchObjective
 {
-    /// <summary>The CNAS penalty factor, 10¹⁰.</summary>
+    /// <summary>The default penalty factor P, 10¹⁰.</summary>
     public const double DefaultPenalty = 1e10;
 
     /// <summary>Creates the constraint.</summary>
     /// <param name="metricIndex">Index of the constrained metric in the evaluator's output.</param>
     /// <param name="limit">Largest feasible value (e.g. 5 M parameters).</param>
-    /// <param name="weight">Weight of the term (CNAS's wp, wm, wa); default 1.</param>
+    /// <param name="weight">Weight of the term; default 1.</param>
     /// <param name="penalty">Penalty factor P; default 10¹⁰.</param>
     /// <param name="name">Name; default <c>metric[i] ≤ limit</c>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A negative index, or a weight, limit or penalty that is not finite, or a negative weight or penalty.</exception>

@@ -40,8 +40,8 @@ public sealed record ComparisonRun(string Method, int Seed, RunManifest Manifest
 public static class ComparisonPage
 {
     /// <summary>
-    /// Writes <c>report.html</c> into <paramref name="folder"/>; a run whose folder has no <c>report.html</c> yet (a run made before
-    /// reports existed) gets one first. Returns the page's path.
+    /// Writes <c>report.html</c> into <paramref name="folder"/>, first writing the page of every run whose folder has none.
+    /// Returns the page's path.
     /// </summary>
     /// <exception cref="ArgumentException">No runs.</exception>
     public static string Write(string folder, IReadOnlyList<ComparisonRun> runs, RunReportOptions? runOptions = null)

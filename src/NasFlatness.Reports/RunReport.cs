@@ -13,7 +13,7 @@ public sealed class RunReportOptions
 {
     /// <summary>
     /// Turns one row of α logits into mixing weights, as the search did (its <c>IArchitectureActivation</c>); null uses softmax
-    /// (<see cref="RunManifest.Softmax"/>), the activation of DARTS and of every built-in preset but the sparsemax and clamp ones.
+    /// (<see cref="RunManifest.Softmax"/>).
     /// </summary>
     /// <value>Default null (softmax).</value>
     public Func<double[], double[]>? Activation { get; set; }
@@ -42,7 +42,7 @@ public static class RunReport
     public const string CellFileName = "cell.svg";
 
     /// <summary>
-    /// Reads <c>manifest.json</c> in <paramref name="folder"/> (any run, also one made before reports existed) and writes
+    /// Reads <c>manifest.json</c> in <paramref name="folder"/> (any run's) and writes
     /// <c>cell.svg</c> and <c>report.html</c> beside it.
     /// </summary>
     /// <exception cref="FileNotFoundException">The folder has no manifest.</exception>

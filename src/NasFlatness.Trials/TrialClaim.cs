@@ -33,17 +33,13 @@ public sealed record TrialClaimHolder(int Pid, string Host, DateTimeOffset Start
 }
 
 /// <summary>
-/// Exclusive ownership of one trial folder while a launch runs it: the file <c>claim.lock</c> opened with
-/// <see cref="FileShare.None"/>, which .NET on Linux and macOS takes as an advisory <c>flock(LOCK_EX)</c> (on Windows, a share-mode lock).
-/// The operating system releases it when the process ends for any reason (killed, preempted, node lost on a local
-/// file system), so a dead launch never leaves a stale claim; the lock file itself is kept (deleting it would let two
-/// launches lock two different files). The holder is described in <c>claim.json</c> for the loser's message.
+/// Exclusive ownership of one trial folder while a launch runs it: an OS file lock on <c>claim.lock</c> (advisory
+/// <c>flock</c> on Linux and macOS), released when the process ends for any reason; the lock file itself is kept.
+/// The holder is described in <c>claim.json</c>.
 /// </summary>
 /// <remarks>
-/// On a shared file system the lock is only as good as its <c>flock</c>: NFSv4 and NFSv3 with the lock manager carry it
-/// between hosts (Linux maps <c>flock</c> onto NFS byte-range locks); Lustre needs the <c>flock</c> mount option; some FUSE
-/// and SMB mounts do not lock across hosts at all. With <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c> set, .NET takes no lock and
-/// <see cref="TryAcquire"/> refuses with <see cref="NotSupportedException"/> rather than pretend.
+/// Across hosts the claim is only as good as the shared file system's <c>flock</c> (docs/scale-out.md, "Claims").
+/// With <c>DOTNET_SYSTEM_IO_DISABLEFILELOCKING</c> set, <see cref="TryAcquire"/> throws <see cref="NotSupportedException"/>.
 /// </remarks>
 public sealed class TrialClaim : IDisposable
 {

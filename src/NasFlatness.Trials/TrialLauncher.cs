@@ -102,8 +102,7 @@ public static class TrialLauncher
         status.FinishedUtc = null;
         folder.WriteStatus(status);
 
-        // What an interrupted launch left: its partial outputs, and the body of its checkpoint-folder lock. The claim proves
-        // no launch of this trial is alive, so that body is stale even when it names another host (a requeue on another node).
+        // Clear an interrupted launch's partial outputs and stale checkpoint-lock body (the claim proves it dead; docs/scale-out.md).
         try
         {
             if (Directory.Exists(folder.StagingDirectory)) Directory.Delete(folder.StagingDirectory, recursive: true);

@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace NasFlatness.Data;
 
 /// <summary>
-/// Cutout (DeVries &amp; Taylor 2017, as in the DARTS code): per image, a square of side <c>length</c> centred at a
-/// uniformly random pixel (clipped at the border) is set to zero. Applied to normalised images, as DARTS does.
+/// Cutout: per image, a square of side <c>length</c> centred at a uniformly random pixel (clipped at the border) is set
+/// to zero. Meant for normalised images (docs/spec/algorithms.md §11.2).
 /// </summary>
 public static class Cutout
 {

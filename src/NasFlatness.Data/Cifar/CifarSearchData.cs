@@ -8,9 +8,8 @@ namespace NasFlatness.Data;
 public sealed class CifarSearchDataOptions
 {
     /// <summary>
-    /// Fraction of the training set used to train the weights; the rest trains α (DARTS <c>train_portion</c>): the first
-    /// ⌊n·portion⌋ images train the weights. DARTS-PRIME's <c>--dyno_split</c> uses 1 − 1/(1 + f) for f weight steps per
-    /// α step, i.e. <see cref="DynamicSplitTrainPortion"/> = 10/11 for f = 10 (45,454 / 4,546 on CIFAR).
+    /// Fraction of the training set that trains the weights (the first ⌊n·portion⌋ images); the rest trains α
+    /// (DARTS <c>train_portion</c>; see also <see cref="DynamicSplitTrainPortion"/>).
     /// </summary>
     /// <value>Default 0.5 (25,000 / 25,000 on CIFAR). Must be in (0, 1).</value>
     public double TrainPortion { get; set; } = 0.5;
@@ -46,7 +45,7 @@ public sealed class CifarSearchDataOptions
 
 /// <summary>
 /// Search data from a CIFAR training set: split by index into a weight-training part
-/// (<c>[0, n·portion)</c>) and a validation part (the rest), as the DARTS code does. The images stay on the
+/// (<c>[0, n·portion)</c>) and a validation part (the rest). The images stay on the
 /// device as bytes, zero-padded by 4 pixels; a batch is gathered, randomly cropped to 32×32, randomly
 /// flipped and normalised on the device in a few tensor operations.
 /// </summary>

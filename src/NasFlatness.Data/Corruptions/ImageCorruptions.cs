@@ -124,8 +124,8 @@ public static class ImageCorruptions
 
     /// <summary>
     /// <paramref name="images"/> (<c>[B, C, H, W]</c> in [0, 1], C = 1 or 3) quantised to bytes, JPEG-encoded at
-    /// <paramref name="quality"/> by <see cref="JpegCodec"/> (Skia's: libjpeg-turbo, 4:2:0 chroma subsampling for colour, greyscale for one channel) and
-    /// decoded, on the same device and dtype. <see cref="Corruption.JpegCompression"/> is this at the CIFAR-10-C qualities.
+    /// <paramref name="quality"/> by <see cref="JpegCodec"/> and decoded, on the same device and dtype.
+    /// <see cref="Corruption.JpegCompression"/> is this at the CIFAR-10-C qualities.
     /// </summary>
     /// <exception cref="ArgumentException">The images are not a 4-D floating-point batch of 1 or 3 channels.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="quality"/> is not 1–100.</exception>
@@ -274,9 +274,8 @@ public static class ImageCorruptions
     }
 
     /// <summary>
-    /// The [out, in] weights of PIL's BOX resampling along one axis (Pillow <c>Resample.c</c>, <c>precompute_coeffs</c> with the box
-    /// filter: 1 on (−½, ½], support ½ widened by the down-scale factor): output pixel i averages the input pixels whose centres,
-    /// measured in output-pixel units from the centre (i + ½)·in/out, lie in (−½, ½]. Up-scaling reduces to a nearest-centre pick.
+    /// The [out, in] box-resampling weights along one axis (PIL's BOX; docs/flatnas.md): output pixel i averages the input
+    /// pixels whose centres, in output-pixel units from (i + ½)·in/out, lie in (−½, ½]; up-scaling picks the nearest centre.
     /// </summary>
     internal static double[,] BoxResize(int inSize, int outSize)
     {

@@ -53,7 +53,7 @@ public sealed class MeanCorruptionErrorReport
 }
 
 /// <summary>
-/// The mean corruption error of a classifier (Hendrycks &amp; Dietterich 2019, unnormalised as in the FlatNAS code): the test split
+/// The unnormalised mean corruption error of a classifier (docs/flatnas.md): the test split
 /// is corrupted by each corruption at each severity (<see cref="CorruptedDataset"/>), the top-1 error is measured in eval
 /// mode, averaged over severities per corruption, and over corruptions.
 /// </summary>

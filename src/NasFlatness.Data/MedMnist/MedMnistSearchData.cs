@@ -18,8 +18,7 @@ public sealed class MedMnistSearchDataOptions
 {
     /// <summary>Which images train the weights and which train α.</summary>
     /// <value>
-    /// Default <see cref="MedMnistSearchSplit.OfficialTrainAndValidation"/>: MedMNIST ships a validation split meant for
-    /// model selection, so α (a selection signal) is fitted on it and every training image trains the weights.
+    /// Default <see cref="MedMnistSearchSplit.OfficialTrainAndValidation"/> (α on the validation split; docs/spec/algorithms.md §2.1).
     /// </value>
     public MedMnistSearchSplit Split { get; set; } = MedMnistSearchSplit.OfficialTrainAndValidation;
 

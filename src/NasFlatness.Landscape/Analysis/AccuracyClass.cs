@@ -56,7 +56,7 @@ public static class Nb201AccuracyClasses
 }
 
 /// <summary>
-/// The pooled neighbour scores of every architecture in an accuracy class (A²M §7.2, distribution D_class,r):
+/// The pooled neighbour scores of every architecture in an accuracy class (D_class,r of docs/spec/algorithms.md §7.2):
 /// each member contributes all of its sphere S_r, so neighbours shared by several members count several times.
 /// </summary>
 public sealed class ClassNeighborDistribution

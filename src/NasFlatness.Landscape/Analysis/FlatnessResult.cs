@@ -1,7 +1,7 @@
 namespace NasFlatness.Landscape;
 
 /// <summary>
-/// Flatness of one architecture at radius r (A²M §7.2): statistics of its neighbours' scores on the sphere
+/// Flatness of one architecture at radius r (docs/spec/algorithms.md §7.2): statistics of its neighbours' scores on the sphere
 /// S_r, and the gap between its own score and their mean.
 /// </summary>
 /// <typeparam name="TGenotype">The genotype type.</typeparam>

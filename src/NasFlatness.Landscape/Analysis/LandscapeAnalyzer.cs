@@ -1,12 +1,10 @@
 namespace NasFlatness.Landscape;
 
 /// <summary>
-/// Landscape metrics over any search space and any scorer (A²M §7): flatness of an architecture's
-/// neighbourhood, accuracy-class neighbour distributions, whole-space summaries, monotone shortest paths,
-/// path profiles and accuracy/loss barriers, and the search for endpoint pairs.
-/// Each distinct architecture is scored at most once per analyzer (scores are cached), so expensive scorers
-/// (training, supernet evaluation) can be used. For NAS-Bench-201 over all 15,625 architectures,
-/// <see cref="Nb201Landscape"/> is much faster.
+/// Landscape metrics over any search space and any scorer (docs/spec/algorithms.md §7): neighbourhood flatness,
+/// accuracy-class distributions, whole-space summaries, monotone shortest paths, path profiles, barriers and endpoint
+/// pairs. Each distinct architecture is scored at most once per analyzer (cached), so expensive scorers can be used.
+/// For the whole NAS-Bench-201 space <see cref="Nb201Landscape"/> is much faster.
 /// </summary>
 /// <typeparam name="TGenotype">The genotype type.</typeparam>
 public sealed class LandscapeAnalyzer<TGenotype> where TGenotype : notnull
@@ -83,7 +81,7 @@ public sealed class LandscapeAnalyzer<TGenotype> where TGenotype : notnull
 
     /// <summary>
     /// The pooled neighbour scores at radius <paramref name="radius"/> of every architecture in
-    /// <paramref name="architectures"/> whose score lies in <paramref name="accuracyClass"/> (A²M §7.2).
+    /// <paramref name="architectures"/> whose score lies in <paramref name="accuracyClass"/>.
     /// </summary>
     public ClassNeighborDistribution ClassNeighborDistribution(IEnumerable<TGenotype> architectures, AccuracyClass accuracyClass, int radius)
     {
@@ -177,7 +175,7 @@ public sealed class LandscapeAnalyzer<TGenotype> where TGenotype : notnull
 
     /// <summary>
     /// Barriers of a list of pairs, in order. With <see cref="BarrierOptions.LeakRunningMinimum"/> the running
-    /// extreme is shared across the list, reproducing the A²M code.
+    /// extreme is shared across the list.
     /// </summary>
     public IReadOnlyList<BarrierResult<TGenotype>> Barriers(IEnumerable<(TGenotype A, TGenotype B)> pairs, BarrierOptions? options = null)
     {
@@ -215,10 +213,9 @@ public sealed class LandscapeAnalyzer<TGenotype> where TGenotype : notnull
     }
 
     /// <summary>
-    /// The A²M helper for path end points: goes through <paramref name="candidates"/> in order, takes each whose
-    /// score s lies strictly inside (<paramref name="lower"/>, <paramref name="upper"/>), and returns it with the
-    /// first architecture of its sphere of radius <paramref name="distance"/> (in the space's sphere order)
-    /// whose score differs by at most <paramref name="tolerance"/>; <see langword="null"/> when there is none.
+    /// The first candidate (in order) whose score lies strictly inside (<paramref name="lower"/>, <paramref name="upper"/>)
+    /// paired with the first member of its sphere of radius <paramref name="distance"/> (space's order) whose score is
+    /// within <paramref name="tolerance"/> of it; <see langword="null"/> when there is none.
     /// </summary>
     public EndpointPair<TGenotype>? FindEndpointPair(IEnumerable<TGenotype> candidates, double lower, double upper, int distance = 3, double tolerance = 1.0)
     {

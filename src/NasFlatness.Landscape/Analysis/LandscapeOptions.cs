@@ -6,8 +6,8 @@ public sealed class LandscapeOptions
     /// <summary>
     /// When set, neighbourhoods are random samples of this many distinct architectures of S_r (drawn with
     /// <see cref="INeighborhoodSpace{TGenotype}.SampleNeighbor"/>) instead of the whole sphere. Required for
-    /// spaces that cannot enumerate spheres (<see cref="INeighborhoodSpace{TGenotype}.CanEnumerate"/> false);
-    /// the A²M DARTS analysis uses 30 at radius 3. <value>Default <see langword="null"/> (exact spheres).</value>
+    /// spaces that cannot enumerate spheres (<see cref="INeighborhoodSpace{TGenotype}.CanEnumerate"/> false).
+    /// <value>Default <see langword="null"/> (exact spheres).</value>
     /// </summary>
     public int? SampleCount { get; set; }
 

@@ -1,11 +1,9 @@
 namespace NasFlatness.Landscape;
 
 /// <summary>
-/// How "flat region" is defined for <see cref="LandscapeSummary"/>. An architecture sits in a flat region at
-/// radius r when its neighbour mean (mean score over S_r) is at or above the <see cref="NeighborMeanQuantile"/>
-/// quantile of all architectures' neighbour means — its whole neighbourhood is among the best neighbourhoods of
-/// the space — and, when <see cref="MaxGap"/> is set, its flatness gap (score − neighbour mean) is at most
-/// <see cref="MaxGap"/>.
+/// How "flat region" is defined for <see cref="LandscapeSummary"/>: an architecture is in one at radius r when its
+/// neighbour mean over S_r is at or above the <see cref="NeighborMeanQuantile"/> quantile of all neighbour means and,
+/// when <see cref="MaxGap"/> is set, its gap (score − neighbour mean) is at most <see cref="MaxGap"/>.
 /// </summary>
 public sealed class FlatRegionOptions
 {

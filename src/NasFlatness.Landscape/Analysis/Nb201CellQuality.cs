@@ -3,10 +3,9 @@ using NasFlatness.Genotypes;
 namespace NasFlatness.Landscape;
 
 /// <summary>
-/// Table accuracy and architecture-space flatness of one NAS-Bench-201 cell, as printed next to every found cell in the
-/// comparison reports. Accuracies are the table's test accuracies in percent (200-epoch training); the flatness numbers
-/// are the library's own <see cref="FlatnessStatistics"/> of the CIFAR-10 test accuracy over the sphere S_r (cells at
-/// Hamming distance exactly r: 24 at r = 1, 240 at r = 2), see <see cref="Nb201Landscape.Flatness"/>.
+/// Table accuracy and architecture-space flatness of one NAS-Bench-201 cell. Accuracies are the table's 200-epoch test
+/// accuracies in percent; flatness is <see cref="FlatnessStatistics"/> of the CIFAR-10 test accuracy over the sphere S_r
+/// (24 cells at r = 1, 240 at r = 2; see <see cref="Nb201Landscape.Flatness"/>).
 /// </summary>
 /// <param name="Genotype">The cell.</param>
 /// <param name="Index">Its row in the table.</param>

@@ -109,7 +109,7 @@ public sealed class Nb201Landscape
         return new SpaceFlatness(radius, _scores, mean, std, min, max);
     }
 
-    /// <summary>The pooled neighbour scores at radius <paramref name="radius"/> of all architectures whose score lies in <paramref name="accuracyClass"/> (A²M §7.2), members in code order.</summary>
+    /// <summary>The pooled neighbour scores at radius <paramref name="radius"/> of all architectures whose score lies in <paramref name="accuracyClass"/>, members in code order.</summary>
     public ClassNeighborDistribution ClassNeighborDistribution(AccuracyClass accuracyClass, int radius)
     {
         ArgumentNullException.ThrowIfNull(accuracyClass);

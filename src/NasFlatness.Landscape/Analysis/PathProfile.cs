@@ -1,7 +1,7 @@
 namespace NasFlatness.Landscape;
 
 /// <summary>
-/// The score profile along all monotone shortest paths from <see cref="A"/> to <see cref="B"/> (A²M §7.3):
+/// The score profile along all monotone shortest paths from <see cref="A"/> to <see cref="B"/> (docs/spec/algorithms.md §7.3):
 /// level ℓ holds the distinct architectures ℓ steps from A and k − ℓ from B (C(k, ℓ) of them in a cell space),
 /// with their mean and standard deviation. Level 0 is A, level k is B.
 /// </summary>
@@ -93,13 +93,13 @@ public sealed class BarrierOptions
     public BarrierKind Kind { get; set; } = BarrierKind.Accuracy;
 
     /// <summary>
-    /// Reproduces the A²M code (<c>path_bench_qualities</c>): one running minimum (maximum for losses) is shared
-    /// by all pairs in list order, so a pair's barrier uses the extreme over its own and all earlier pairs'
-    /// intermediate architectures. <value>Default <see langword="false"/>: each pair uses its own extreme.</value>
+    /// When true, one running minimum (maximum for losses) is shared by all pairs in list order, so a pair's barrier
+    /// uses the extreme over its own and all earlier pairs' intermediates (docs/spec/algorithms.md §7.5).
+    /// <value>Default <see langword="false"/>: each pair uses its own extreme.</value>
     /// </summary>
     public bool LeakRunningMinimum { get; set; }
 
-    /// <summary>Decimals <see cref="BarrierResult{TGenotype}.Value"/> is rounded to (half to even). <value>Default 2, as in the paper.</value></summary>
+    /// <summary>Decimals <see cref="BarrierResult{TGenotype}.Value"/> is rounded to (half to even). <value>Default 2.</value></summary>
     public int Decimals { get; set; } = 2;
 
     internal void Validate()
@@ -109,7 +109,7 @@ public sealed class BarrierOptions
     }
 }
 
-/// <summary>The accuracy or loss barrier between two architectures (A²M §7.3).</summary>
+/// <summary>The accuracy or loss barrier between two architectures (docs/spec/algorithms.md §7.3).</summary>
 /// <typeparam name="TGenotype">The genotype type.</typeparam>
 public sealed class BarrierResult<TGenotype> where TGenotype : notnull
 {

@@ -3,18 +3,16 @@ using NasFlatness.Genotypes;
 namespace NasFlatness.Landscape;
 
 /// <summary>
-/// Neighbourhoods in the DARTS cell space (docs/spec/algorithms.md §7.4). A cell is read as an adjacency matrix
-/// (4 intermediate nodes × 5 inputs, entry = operation, two entries per row); the distance between two
-/// genotypes is the number of the first genotype's edges whose entry changed (an operation change on a kept
-/// edge, or an edge moved to another input, each count 1), summed over the normal and reduction cells.
-/// The space is far too large to enumerate spheres beyond radius 1, so <see cref="CanEnumerate"/> is false and
-/// neighbours of radius r are drawn with the A²M code's random procedure (<see cref="SampleNeighbor"/>).
+/// Neighbourhoods in the DARTS cell space (docs/spec/algorithms.md §7.4): the distance is the number of the first
+/// genotype's edges whose entry in the 4×5 adjacency matrix changed (operation changed or edge moved, 1 each), summed
+/// over the normal and reduction cells. <see cref="CanEnumerate"/> is false (spheres beyond radius 1 are too large);
+/// neighbours of radius r are drawn with <see cref="SampleNeighbor"/>.
 /// </summary>
 public sealed class DartsNeighborhoodSpace : INeighborhoodSpace<DartsGenotype>
 {
     private readonly string[] _operations;
 
-    /// <summary>The 7 operations of the A²M / β-DARTS DARTS-space code (no <c>none</c>).</summary>
+    /// <summary>The 7 DARTS-space operations without <c>none</c> (docs/spec/algorithms.md §7.4).</summary>
     public static IReadOnlyList<string> NoNoneOperations { get; } =
         ["max_pool_3x3", "avg_pool_3x3", "skip_connect", "sep_conv_3x3", "sep_conv_5x5", "dil_conv_3x3", "dil_conv_5x5"];
 
@@ -57,10 +55,9 @@ public sealed class DartsNeighborhoodSpace : INeighborhoodSpace<DartsGenotype>
     public IEnumerable<DartsGenotype> Neighbors(DartsGenotype genotype) => DartsSingleChanges.Enumerate(genotype, _operations);
 
     /// <summary>
-    /// A random neighbour at distance <paramref name="radius"/> as the A²M code draws it: the radius is split at
-    /// random between the normal and the reduction cell; in each cell, random single moves (pick a node and an
-    /// input; change the operation of an existing edge, or replace one of the node's two edges by the new input
-    /// with a random operation) are applied until the cell differs from the centre by its share.
+    /// A random neighbour at distance <paramref name="radius"/>: the radius is split at random between the normal and
+    /// reduction cells, and random single moves (an operation change, or an edge moved to another input with a random
+    /// operation) are applied to each cell until it differs from the centre by its share (docs/spec/algorithms.md §7.4).
     /// </summary>
     public DartsGenotype? SampleNeighbor(DartsGenotype center, int radius, Random random)
     {

@@ -1,11 +1,10 @@
 namespace NasFlatness.Landscape;
 
 /// <summary>
-/// A search space's neighbourhood graph, typed, with what the landscape analyses add to it: the distance, spheres and random
-/// neighbours. <see cref="Neighbors"/> is the same graph as <see cref="ISearchSpace.Neighbors"/> for spaces that have one
-/// (the NAS-Bench-201 and DARTS spaces share their single changes with it). <see cref="Distance"/> must be the length of the
-/// shortest chain of single changes. Implement <see cref="Distance"/> and <see cref="Neighbors"/>; the other members have
-/// general implementations that a space can replace with faster exact ones (as <see cref="Nb201NeighborhoodSpace"/> does).
+/// A search space's neighbourhood graph, typed: distance, spheres and random neighbours. <see cref="Neighbors"/> is the
+/// graph of <see cref="ISearchSpace.Neighbors"/> where the space has one; <see cref="Distance"/> must be the length of the
+/// shortest chain of single changes. Implement those two; the other members have general implementations a space may
+/// replace with faster exact ones.
 /// </summary>
 /// <typeparam name="TGenotype">The genotype type.</typeparam>
 public interface INeighborhoodSpace<TGenotype> where TGenotype : notnull
@@ -13,9 +12,8 @@ public interface INeighborhoodSpace<TGenotype> where TGenotype : notnull
     /// <summary>Name of the space, e.g. <c>nas-bench-201</c>.</summary>
     string Name { get; }
 
-    /// <summary>Whether whole spheres can be listed (<see cref="Sphere"/>). Spaces too large to enumerate
-    /// (e.g. DARTS) return <see langword="false"/>; the landscape tools then sample neighbours with
-    /// <see cref="SampleNeighbor"/>.</summary>
+    /// <summary>Whether whole spheres can be listed (<see cref="Sphere"/>); when <see langword="false"/> the landscape
+    /// tools sample neighbours with <see cref="SampleNeighbor"/>.</summary>
     bool CanEnumerate { get; }
 
     /// <summary>The distance between two architectures (the least number of single changes between them).</summary>
@@ -27,8 +25,7 @@ public interface INeighborhoodSpace<TGenotype> where TGenotype : notnull
     /// <summary>
     /// One random architecture at distance exactly <paramref name="radius"/> from <paramref name="center"/>,
     /// or <see langword="null"/> when none could be found (e.g. <paramref name="radius"/> exceeds the space's
-    /// diameter). The general implementation walks random single changes and restarts when it overshoots;
-    /// spaces override it with their own sampler (e.g. the DARTS one of the A²M code).
+    /// diameter). The general implementation walks random single changes and restarts when it overshoots.
     /// </summary>
     TGenotype? SampleNeighbor(TGenotype center, int radius, Random random) =>
         NeighborhoodDefaults.RandomWalk(this, center, radius, random);

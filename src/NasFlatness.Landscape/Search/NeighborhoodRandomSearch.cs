@@ -14,7 +14,7 @@ public enum BudgetAccounting
     Candidates,
 }
 
-/// <summary>Options of <see cref="NeighborhoodRandomSearch{TGenotype}"/> (spec §8.2; reconstruction defaults [R]).</summary>
+/// <summary>Options of <see cref="NeighborhoodRandomSearch{TGenotype}"/> (defaults: docs/spec/algorithms.md §8.2).</summary>
 public sealed class NeighborhoodRandomSearchOptions
 {
     /// <summary>Search budget, counted as <see cref="Accounting"/> says.</summary>
@@ -101,11 +101,9 @@ public sealed record NeighborhoodSearchResult<TGenotype> where TGenotype : notnu
 }
 
 /// <summary>
-/// NA-RS (spec §8.2, procedure reconstructed [R]): random search that ranks uniformly sampled candidates by the mean score of
-/// their neighbourhood instead of their own score; with <see cref="NeighborhoodRandomSearchOptions.NeighborhoodAware"/> off it
-/// is plain random search. Works over any space that has an <see cref="INeighborhoodSpace{TGenotype}"/>, a uniform sampler and
-/// an <see cref="IArchitectureScorer{TGenotype}"/> (higher is better) — e.g. the NAS-Bench-201 table or a user's scorer.
-/// Each distinct architecture is scored once (results are cached), and the evaluation count is reported.
+/// NA-RS (docs/spec/algorithms.md §8.2): random search that ranks uniformly sampled candidates by the mean score of their
+/// neighbourhood (higher is better); with <see cref="NeighborhoodRandomSearchOptions.NeighborhoodAware"/> off, plain random
+/// search by own score. Each distinct architecture is scored once (cached); the evaluation count is reported.
 /// </summary>
 /// <typeparam name="TGenotype">The genotype type.</typeparam>
 public sealed class NeighborhoodRandomSearch<TGenotype> where TGenotype : notnull

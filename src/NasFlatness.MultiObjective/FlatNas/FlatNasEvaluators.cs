@@ -36,11 +36,9 @@ public static class FlatNasMetrics
 }
 
 /// <summary>
-/// A fast, table-based FlatNAS evaluator that exists <b>only to test the search logic</b> (no training). The error is the NB201
-/// table's CIFAR-10 test error and the parameters are exact (<see cref="Nb201ResourceModel"/>, C = 16, N = 5 by default). The second
-/// metric is <b>not the paper's R</b> (the table has no weight-perturbation data): it is a cheap deterministic proxy, the
-/// <i>neighbourhood accuracy drop</i>, the mean over the 24 one-edge neighbours of |acc(cell) − acc(neighbour)| in percentage
-/// points, i.e. the architecture-space analogue of R's mean absolute accuracy change.
+/// A table-based FlatNAS evaluator, <b>only for testing the search logic</b> (no training): the NB201 table's CIFAR-10 test
+/// error, exact parameters (<see cref="Nb201ResourceModel"/>, C = 16, N = 5 by default), and, <b>in place of R</b>, the mean
+/// |acc(cell) − acc(neighbour)| over the 24 one-edge neighbours in percentage points (docs/flatnas.md).
 /// </summary>
 public sealed class Nb201TableFlatNasEvaluator : IMultiObjectiveEvaluator<Nb201Genotype>, ICheapMetricsEvaluator<Nb201Genotype>
 {
@@ -93,7 +91,7 @@ public sealed class Nb201TableFlatNasEvaluator : IMultiObjectiveEvaluator<Nb201G
 public sealed class FlatNasEvaluatorOptions
 {
     /// <summary>Shape of the trained (proxy) network.</summary>
-    /// <value>Default C = 8, N = 1 (the CPU proxy of secondary-methods §4.6).</value>
+    /// <value>Default C = 8, N = 1.</value>
     public Nb201Options Network { get; set; } = new() { Channels = 8, CellsPerStage = 1 };
 
     /// <summary>Shape of the network whose parameters are reported (the constrained metric).</summary>
@@ -105,7 +103,7 @@ public sealed class FlatNasEvaluatorOptions
     /// folder by one per candidate under <see cref="CheckpointRoot"/>). <see cref="EvaluationOptions.Sharpness"/> selects SGD, SAM or ASAM.
     /// </summary>
     /// <value>Default: 4 epochs, batch 64, SGD lr 0.1 cosine, momentum 0.9, weight decay 5e-4, no drop-path, augmentation on, and
-    /// ASAM with ρ = 2 (the FlatNAS code's candidate training).</value>
+    /// ASAM with ρ = 2.</value>
     public EvaluationOptions Training { get; set; } = DefaultTraining();
 
     /// <summary>σ, M, seed and batch size of R (its seed is used as given).</summary>
@@ -172,11 +170,10 @@ public sealed class FlatNasEvaluatorOptions
 public sealed record FlatNasCandidate(string Key, EvaluationResult Training, WeightPerturbationResult Robustness, long Parameters, long ProxyParameters, double? CorruptionError);
 
 /// <summary>
-/// The FlatNAS candidate evaluation: builds the NB201 network of the cell (<see cref="Nb201SearchSpace.CreateNetwork"/>, seeded), trains
-/// it at proxy size with <see cref="EvaluationTrainer"/> (SGD, SAM or ASAM per <see cref="EvaluationOptions.Sharpness"/>) on the
-/// training images minus a held-out part, and reports, on that held-out part, the top-1 error and R(σ, M, seed)
-/// (<see cref="WeightPerturbationRobustness"/>), plus the parameters of the C = 16, N = 5 evaluation network from
-/// <see cref="Nb201ResourceModel"/>. Metrics in the <see cref="FlatNasMetrics"/> layout.
+/// The FlatNAS candidate evaluation (docs/flatnas.md): trains the cell's seeded NB201 network at proxy size with
+/// <see cref="EvaluationTrainer"/> on the training images minus a held-out part, and reports on that part the top-1 error and
+/// R (<see cref="WeightPerturbationRobustness"/>), plus the C = 16, N = 5 parameter count from <see cref="Nb201ResourceModel"/>,
+/// in the <see cref="FlatNasMetrics"/> layout.
 /// </summary>
 public sealed class FlatNasEvaluator : IMultiObjectiveEvaluator<Nb201Genotype>, ICheapMetricsEvaluator<Nb201Genotype>
 {

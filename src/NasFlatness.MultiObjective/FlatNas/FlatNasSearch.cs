@@ -11,15 +11,15 @@ public sealed class FlatNasSearchOptions
     public double Alpha { get; set; } = 0.5;
 
     /// <summary>p<sub>max</sub>: the parameter limit in millions, enforced by a static penalty.</summary>
-    /// <value>Default 5.0 (the FlatNAS script's pmax); the NB201 evidence uses 0.4.</value>
+    /// <value>Default 5.0.</value>
     public double ParameterLimit { get; set; } = 5.0;
 
     /// <summary>Penalty factor P of the parameter constraint.</summary>
-    /// <value>Default 10¹⁰ (the CNAS code).</value>
+    /// <value>Default 10¹⁰.</value>
     public double Penalty { get; set; } = PenaltyConstraint.DefaultPenalty;
 
     /// <summary>The NSGA-II search; a missing <see cref="ParetoSearchOptions.HypervolumeReference"/> becomes [100, <see cref="ParameterLimit"/>].</summary>
-    /// <value>Default the CNAS defaults (n_doe 100, K 8, 30 iterations, patience 10, population 40).</value>
+    /// <value>Default <see cref="ParetoSearchOptions"/>'s defaults.</value>
     public ParetoSearchOptions Search { get; set; } = new();
 
     /// <summary>Every problem with the options, each naming the field; empty when valid.</summary>

@@ -3,11 +3,9 @@ using System.Globalization;
 namespace NasFlatness.MultiObjective.FlatNas;
 
 /// <summary>
-/// FlatNAS objective 1 (the CNAS code's <c>top1_robust</c>): <c>α·err + α_norm·(1 − α)·R</c>, where err is the
-/// top-1 error, R the weight-perturbation robustness figure of merit (mean absolute accuracy change; smaller is
-/// more robust) and <c>α_norm = mean(err) / mean(R)</c> over the population passed to <see cref="Prepare"/>, which
-/// puts R on the scale of the error. The search prepares it with its whole archive every iteration, so the archive
-/// is re-scored with the new α_norm.
+/// FlatNAS objective 1 (<c>top1_robust</c>): <c>α·err + α_norm·(1 − α)·R</c>, where err is the top-1 error, R the
+/// weight-perturbation robustness (smaller is more robust) and <c>α_norm = mean(err) / mean(R)</c> over the population
+/// passed to <see cref="Prepare"/>.
 /// </summary>
 public sealed class RobustTop1Objective : ISearchObjective
 {
@@ -16,7 +14,7 @@ public sealed class RobustTop1Objective : ISearchObjective
     /// <summary>Creates the objective.</summary>
     /// <param name="errorIndex">Index of the top-1 error metric.</param>
     /// <param name="robustnessIndex">Index of the robustness metric R.</param>
-    /// <param name="alpha">Weight α of the error (FlatNAS: 0.5).</param>
+    /// <param name="alpha">Weight α of the error, in [0, 1]; default 0.5.</param>
     /// <exception cref="ArgumentOutOfRangeException">A negative index, or α outside [0, 1].</exception>
     public RobustTop1Objective(int errorIndex, int robustnessIndex, double alpha = 0.5)
     {

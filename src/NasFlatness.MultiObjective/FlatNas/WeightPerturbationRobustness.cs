@@ -52,8 +52,8 @@ public static class WeightPerturbationRobustness
     /// <summary>R(σ) of <paramref name="network"/> on the split <paramref name="split"/> of <paramref name="data"/> (not augmented).</summary>
     /// <param name="network">The classifier; it stays on its device, and batches are built there.</param>
     /// <param name="data">The dataset.</param>
-    /// <param name="split">The split measured (FlatNAS: a validation split; here typically <see cref="EvaluationSplit.Test"/>).</param>
-    /// <param name="options">σ, M, seed and batch size; null uses FlatNAS's σ = 0.05, M = 20.</param>
+    /// <param name="split">The split measured (typically a held-out <see cref="EvaluationSplit.Test"/>).</param>
+    /// <param name="options">σ, M, seed and batch size; null uses σ = 0.05, M = 20.</param>
     /// <param name="cancellationToken">Checked before every batch.</param>
     /// <exception cref="ArgumentException">The options are invalid, the split is empty, or the network has no parameters.</exception>
     public static WeightPerturbationResult Measure(nn.Module<Tensor, Tensor> network, IClassificationDataset data, EvaluationSplit split,

@@ -42,8 +42,8 @@ public static class EarlyExitLosses
     /// <param name="exitWeights">Exit weights [B, E].</param>
     /// <param name="exitCosts">Cumulative exit costs.</param>
     /// <param name="macLimit">m<sub>max</sub>, in the units of the costs.</param>
-    /// <param name="codeCompatible">True reproduces the official code, which rebuilds the value from a Python float:
-    /// the term has no gradient and so does not change training. False (the default) keeps it differentiable.</param>
+    /// <param name="codeCompatible">True returns the value as a detached number (no gradient, no effect on training;
+    /// docs/nachos.md); false (the default) keeps it differentiable.</param>
     public static Tensor MacPenalty(Tensor exitWeights, IReadOnlyList<double> exitCosts, double macLimit, bool codeCompatible = false)
     {
         CheckMatrix(exitWeights, nameof(exitWeights));
@@ -58,7 +58,7 @@ public static class EarlyExitLosses
         return violation.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Σ<sub>i</sub> mean<sub>b</sub>(w<sub>bi</sub>·CE(logits<sub>i</sub>[b], y<sub>b</sub>)) (the official code's <c>joint_type = losses</c>).</summary>
+    /// <summary>Σ<sub>i</sub> mean<sub>b</sub>(w<sub>bi</sub>·CE(logits<sub>i</sub>[b], y<sub>b</sub>)).</summary>
     public static Tensor ClassificationLoss(IReadOnlyList<Tensor> logits, Tensor labels, Tensor exitWeights)
     {
         ArgumentNullException.ThrowIfNull(logits);

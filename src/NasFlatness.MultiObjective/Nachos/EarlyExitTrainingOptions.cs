@@ -3,10 +3,10 @@ namespace NasFlatness.MultiObjective.Nachos;
 /// <summary>What the support-set centroids are made of.</summary>
 public enum SupportCentroid
 {
-    /// <summary>The mean confidence vector of each class's support samples (the paper's and the NACHOS spec's reading).</summary>
+    /// <summary>The mean confidence vector of each class's support samples (default; docs/nachos.md).</summary>
     Confidence,
 
-    /// <summary>Each exit's accuracy on each class's support samples (what the official code computes, <c>calculate_centroids_scores</c>).</summary>
+    /// <summary>Each exit's accuracy on each class's support samples (the official code's variant; docs/nachos.md).</summary>
     ExitAccuracy,
 }
 
@@ -58,7 +58,7 @@ public sealed class EarlyExitTrainingOptions
     /// <value>Default 1.</value>
     public double PriorWeight { get; set; } = 1;
 
-    /// <summary>Weight w<sub>β</sub> of the MAC regulariser (used when <see cref="MacLimit"/> is set); 0 turns it off (the paper's "noconstraints" ablation).</summary>
+    /// <summary>Weight w<sub>β</sub> of the MAC regulariser (used when <see cref="MacLimit"/> is set); 0 turns it off.</summary>
     /// <value>Default 1.</value>
     public double MacWeight { get; set; } = 1;
 
@@ -67,13 +67,13 @@ public sealed class EarlyExitTrainingOptions
     public double? MacLimit { get; set; }
 
     /// <summary>
-    /// True computes the MAC term as the official code does, from a detached number, so it has no gradient and no effect on
-    /// training; false (default) keeps it differentiable in the confidences.
+    /// True computes the MAC term from a detached number, so it has no gradient and no effect on training (the official
+    /// code's version; docs/nachos.md); false keeps it differentiable in the confidences.
     /// </summary>
     /// <value>Default false.</value>
     public bool CodeCompatibleMacTerm { get; set; }
 
-    /// <summary>Weight w<sub>γ</sub> of the support term (from epoch <see cref="WarmupEpochs"/> of the exit phase on); 0 turns it and the support split off (the "nopeak" ablation).</summary>
+    /// <summary>Weight w<sub>γ</sub> of the support term (from epoch <see cref="WarmupEpochs"/> of the exit phase on); 0 turns it and the support split off.</summary>
     /// <value>Default 1.</value>
     public double SupportWeight { get; set; } = 1;
 
@@ -85,8 +85,8 @@ public sealed class EarlyExitTrainingOptions
     /// <value>Default <see cref="SupportCentroid.Confidence"/>.</value>
     public SupportCentroid SupportCentroid { get; set; } = SupportCentroid.Confidence;
 
-    /// <summary>Whether the final exit's head keeps training in the exit phase with its weight Π(1 − c<sub>j</sub>), as in the official code
-    /// (its optimizer holds every classifier); false trains only the early exits.</summary>
+    /// <summary>Whether the final exit's head keeps training in the exit phase with its weight Π(1 − c<sub>j</sub>); false trains
+    /// only the early exits.</summary>
     /// <value>Default true.</value>
     public bool TrainFinalHeadInExitPhase { get; set; } = true;
 

@@ -26,7 +26,7 @@ public sealed record ExitEvaluation(IReadOnlyList<double> Thresholds, double Acc
 public sealed record ThresholdTuningResult(IReadOnlyList<ExitEvaluation> Grid, ExitEvaluation BestOfGrid, IReadOnlyList<ExitEvaluation> RepairSteps,
     ExitEvaluation Final, bool MeetsMacLimit, bool MeetsAccuracy);
 
-/// <summary>Options of <see cref="ExitThresholdTuner"/>; defaults are the official code's (<c>ee_train.py</c>).</summary>
+/// <summary>Options of <see cref="ExitThresholdTuner"/> (defaults: docs/nachos.md).</summary>
 public sealed class ExitThresholdTunerOptions
 {
     /// <summary>The common thresholds tried.</summary>
@@ -50,7 +50,7 @@ public sealed class ExitThresholdTunerOptions
     public double RepairStep { get; set; } = 0.1;
 
     /// <summary>An exit's threshold is not lowered below this; the repair then moves to the previous exit.</summary>
-    /// <value>Default 0.1 (as in the code, which moves on once ε ≤ 0.11).</value>
+    /// <value>Default 0.1.</value>
     public double RepairFloor { get; set; } = 0.1;
 
     /// <summary>Returns a copy.</summary>
@@ -77,8 +77,7 @@ public sealed class ExitThresholdTunerOptions
 }
 
 /// <summary>
-/// NACHOS's exit thresholds (the official <c>binary_eval</c> with <c>cumulative_threshold</c> and the repair in <c>ee_train.py</c>):
-/// a sample leaves at the first exit i whose cumulative weight W<sub>i</sub> = Σ<sub>k≤i</sub> w<sub>k</sub> reaches ε<sub>i</sub>
+/// NACHOS's exit thresholds (docs/nachos.md, "Thresholds"): a sample leaves at the first exit i whose cumulative weight W<sub>i</sub> = Σ<sub>k≤i</sub> w<sub>k</sub> reaches ε<sub>i</sub>
 /// (w<sub>k</sub> = c<sub>k</sub>·Π<sub>j&lt;k</sub>(1 − c<sub>j</sub>)), otherwise at the last exit. A common ε is chosen from a grid by
 /// accuracy (the first exit uses max(0.7, ε)); then, while the average MACs exceed m<sub>max</sub> and the accuracy holds, ε of the
 /// exits from the second-last backwards is lowered step by step until the limit holds.

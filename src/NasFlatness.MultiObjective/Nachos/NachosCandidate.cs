@@ -47,8 +47,7 @@ public sealed class NachosCandidate : IEquatable<NachosCandidate>
 /// <summary>
 /// The NACHOS encoding over NAS-Bench-201: the six operation digits and one bit per exit slot. Sampling is uniform; crossover is
 /// uniform per gene; mutation resamples each gene (edge or bit) with probability 1/(6 + slots), changing at least one. With
-/// <see cref="RequireExit"/> (the official code's rule: an encoding without an exit is invalid) a candidate without an exit gets one at a
-/// uniformly drawn slot. Keys look like <c>333132-01</c>.
+/// <see cref="RequireExit"/> a candidate without an exit gets one at a uniformly drawn slot. Keys look like <c>333132-01</c>.
 /// </summary>
 public sealed class NachosCandidateEncoding : ICandidateEncoding<NachosCandidate>
 {
@@ -113,8 +112,7 @@ public sealed class NachosCandidateEncoding : ICandidateEncoding<NachosCandidate
         if (!changed) Flip(random.Next(genes));
         if (RequireExit && !bits.Any(b => b))
         {
-            // The mutation removed the last exit: move it to another slot (or, with one slot, keep it and change an edge instead),
-            // so that the mutant still differs from its parent.
+            // The last exit was removed: move it (one slot: keep it, change an edge) so the mutant still differs from its parent.
             var others = Enumerable.Range(0, SlotCount).Where(s => !candidate.Exits[s]).ToArray();
             if (others.Length > 0)
             {

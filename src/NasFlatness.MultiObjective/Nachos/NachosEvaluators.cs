@@ -135,7 +135,7 @@ public sealed class TrainedNachosEvaluatorOptions
     public EarlyExitTrainingOptions Training { get; set; } = new();
 
     /// <summary>Threshold tuning; its limits are set from <see cref="MacLimit"/> and <see cref="MinimumAccuracy"/>.</summary>
-    /// <value>Default the official grid.</value>
+    /// <value>Default <see cref="ExitThresholdTunerOptions"/>'s defaults.</value>
     public ExitThresholdTunerOptions Tuner { get; set; } = new();
 
     /// <summary>m<sub>max</sub> in millions of MACs, for the MAC regulariser and the repair; null: unconstrained.</summary>
@@ -146,7 +146,7 @@ public sealed class TrainedNachosEvaluatorOptions
     /// <value>Default null.</value>
     public double? MinimumAccuracy { get; set; }
 
-    /// <summary>Fraction of the training images held out for threshold tuning and the reported accuracy (the code's val_split).</summary>
+    /// <summary>Fraction of the training images held out for threshold tuning and the reported accuracy.</summary>
     /// <value>Default 0.1.</value>
     public double ValidationFraction { get; set; } = 0.1;
 

@@ -14,11 +14,11 @@ public sealed class NachosSearchOptions
     public double? MinimumAccuracy { get; set; }
 
     /// <summary>Penalty factor P of both constraints.</summary>
-    /// <value>Default 10¹⁰ (the CNAS code).</value>
+    /// <value>Default 10¹⁰.</value>
     public double Penalty { get; set; } = PenaltyConstraint.DefaultPenalty;
 
     /// <summary>The NSGA-II search; a missing <see cref="ParetoSearchOptions.HypervolumeReference"/> becomes [error limit or 100, MAC limit or the given cost reference].</summary>
-    /// <value>Default the CNAS defaults.</value>
+    /// <value>Default <see cref="ParetoSearchOptions"/>'s defaults.</value>
     public ParetoSearchOptions Search { get; set; } = new();
 
     /// <summary>Every problem with the options, each naming the field; empty when valid.</summary>
@@ -63,7 +63,7 @@ public static class NachosSearch
     /// <param name="slotCount">Exit slots of the encoding (must match the evaluator's).</param>
     /// <param name="options">Constraints and NSGA-II options.</param>
     /// <param name="macReference">Hypervolume reference of the MAC objective when there is no MAC limit and no explicit reference (M).</param>
-    /// <param name="requireExit">Whether every candidate has an early exit (the official code's rule).</param>
+    /// <param name="requireExit">Whether every candidate has at least one early exit.</param>
     /// <exception cref="ArgumentException">Invalid options or a slot count that does not match the evaluator's metrics.</exception>
     public static ParetoSearch<NachosCandidate> Create(IMultiObjectiveEvaluator<NachosCandidate> evaluator, int slotCount, NachosSearchOptions options,
         double? macReference = null, bool requireExit = true)

@@ -8,8 +8,8 @@ namespace NasFlatness.MultiObjective.Nachos;
 
 /// <summary>
 /// A NACHOS exit classifier (EEC): [MaxPool(k)] → ReLU → Conv3×3(→32) → ReLU → Conv3×3(→64) → ReLU → Conv3×3(→128) → ReLU →
-/// flatten → ReLU → Linear(→ classes + 1). The last output is the confidence logit. Convolutions have bias and padding 1 (as in the
-/// official <c>get_intermediate_classifiers_adaptive</c>); layers are invoked with <c>call</c> so MAC hooks see them.
+/// flatten → ReLU → Linear(→ classes + 1). The last output is the confidence logit. Convolutions have bias and padding 1;
+/// layers are invoked with <c>call</c> so MAC hooks see them.
 /// </summary>
 public sealed class ExitClassifier : nn.Module<Tensor, Tensor>
 {
