@@ -59,7 +59,7 @@ public static class OnnxExporter
     /// <summary>Output name of early exit i's confidence (<c>exit{i}_confidence</c>, sigmoid of its extra output), for early-exit networks.</summary>
     public static string EarlyExitConfidence(int exit) => string.Create(CultureInfo.InvariantCulture, $"exit{exit}_confidence");
 
-    /// <summary>Exports <paramref name="network"/> to a file, written to a temporary file first and renamed (no partial model is left).</summary>
+    /// <summary>Exports <paramref name="network"/> to a file, written atomically and durably (<see cref="AtomicFile"/>: no partial model is left).</summary>
     /// <param name="network">The network (any device; put in eval mode for the export, its mode restored afterwards).</param>
     /// <param name="inputShape">The shape of one input example, [C, H, W] (a leading batch size is ignored: the batch axis is dynamic).</param>
     /// <param name="path">The .onnx file to write.</param>
@@ -70,10 +70,7 @@ public static class OnnxExporter
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var model = Build(network, inputShape, options);
-        var full = Path.GetFullPath(path);
-        var temporary = full + ".tmp";
-        using (var file = File.Create(temporary)) model.WriteTo(file);
-        File.Move(temporary, full, overwrite: true);
+        AtomicFile.Write(path, model.WriteTo);
     }
 
     /// <summary>Exports <paramref name="network"/>'s eval-mode forward as an ONNX model written to <paramref name="stream"/> (left open).</summary>

@@ -110,6 +110,56 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public void An_evaluation_output_folder_without_room_for_the_weights_is_refused_before_training()
+    {
+        using var tmp = new TempFolder();
+        var folder = tmp["eval"];
+        const string cell = "|nor_conv_3x3~0|+|skip_connect~0|nor_conv_1x1~1|+|avg_pool_3x3~0|none~1|nor_conv_3x3~2|";
+        // Independent size: the same network built directly, its parameters and buffers at 4 bytes per float32 entry.
+        var genotype = CliGenotypes.Parse(cell);
+        long weightBytes;
+        using (var network = CliGenotypes.SpaceFor(genotype, 4, 1).CreateNetwork(genotype, DatasetInfo.Cifar10))
+            weightBytes = network.parameters().Concat(network.buffers()).Sum(t => t.numel() * (t.dtype == torch.float32 ? 4 : 8));
+        (int Code, string Out, string Err) Evaluate(long free, params string[] extra)
+        {
+            var saved = OutputFolder.FreeSpace;
+            OutputFolder.FreeSpace = _ => free;
+            try
+            {
+                return Tool.Run(["evaluate", "--genotype", cell, "--channels", "4", "--cells", "1", "--epochs", "1", "--train-examples", "32",
+                    "--test-examples", "32", "--data", TestData.Cifar10, "--output", folder, "--threads", "1", .. extra]);
+            }
+            finally
+            {
+                OutputFolder.FreeSpace = saved;
+            }
+        }
+
+        // Too little for even the small files: refused before the data is read.
+        var run = Evaluate(150_000);
+        Assert.Equal(ExitCodes.BadInput, run.Code);
+        Assert.Equal($"error: --output '{folder}' has 0.15 MB free, but the run writes about 1.00 MB into it (manifest.json, weights.bin, network.json, cell.svg, report.html); free space or choose another --output folder. Nothing was computed.",
+            OneLine(run.Err, "error: "));
+        Assert.False(Directory.Exists(folder));
+
+        // Room for the small files but not for the weights (twice with --onnx): refused once the network is built, before any epoch.
+        foreach (var (onnx, copies) in new[] { (false, 1L), (true, 2L) })
+        {
+            long needed = 1_000_000 + copies * weightBytes;
+            run = onnx ? Evaluate(needed - 1, "--onnx") : Evaluate(needed - 1);
+            Assert.Equal(ExitCodes.BadInput, run.Code);
+            var line = OneLine(run.Err, "error: ");
+            Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"but the run writes about {needed / 1e6:F2} MB into it (manifest.json, weights.bin, network.json{(onnx ? ", model.onnx" : "")}, cell.svg, report.html)"), line);
+            Assert.DoesNotContain("epoch", run.Out);
+            Assert.False(Directory.Exists(folder));
+        }
+        // With exactly that room it runs.
+        run = Evaluate(1_000_000 + weightBytes);
+        Assert.True(run.Code == 0, run.Err);
+        Assert.True(File.Exists(Path.Combine(folder, ExportCommand.WeightsFile)));
+    }
+
+    [Fact]
     public void A_plot_that_fails_on_a_full_disk_is_one_warning_and_the_finished_search_is_kept()
     {
         using var tmp = new TempFolder();

@@ -74,8 +74,7 @@ internal static class CollectCommand
             if (parse.GetValue(rerunOption) is { } rerunPath)
             {
                 var full = Path.GetFullPath(rerunPath);
-                Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-                File.WriteAllText(full, rerun + "\n");
+                OutputFolder.WriteText(full, rerun + "\n");
             }
             int running = collection.Trials.Count(t => t.State == TrialState.Running);
             o.Event("collect", new

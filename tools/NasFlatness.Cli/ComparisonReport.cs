@@ -69,8 +69,8 @@ internal static class ComparisonReport
             md.Append(CultureInfo.InvariantCulture, $"| {group.Key} | {group.Count()} | {mean:F2} ± {std:F2} | {MeanStd(group.Select(x => x.Metric(OutcomeMetrics.Nb201Cifar10Radius1Mean)))} | {MeanStd(group.Select(x => x.Metric(OutcomeMetrics.Nb201Cifar10Radius1Gap)))} |\n");
             o.Event("summary", new { method = group.Key, runs = group.Count(), nb201Cifar10Mean = double.IsNaN(mean) ? (double?)null : mean, nb201Cifar10Std = std });
         }
-        File.WriteAllText(Path.Combine(folder, "results.csv"), csv.ToString());
-        File.WriteAllText(Path.Combine(folder, "results.md"), md.ToString());
+        OutputFolder.WriteText(Path.Combine(folder, "results.csv"), csv.ToString());
+        OutputFolder.WriteText(Path.Combine(folder, "results.md"), md.ToString());
         if (rows.Any(x => x.TableAccuracy is not null))
         {
             AlphaPlot.Lines(Path.Combine(folder, "accuracy.png"), "NAS-Bench-201 CIFAR-10 test accuracy of the found cell", "seed", "accuracy (%)",

@@ -66,63 +66,74 @@ internal static class EvaluateCommand
             var source = DataSource.Resolve(parse.GetValue(dataset), parse.GetValue(data));
             if (parse.GetValue(threads) is int t) torch.set_num_threads(t);
             var folder = parse.GetValue(outputOption) ?? SearchArguments.DefaultOutput("evaluate");
-            Directory.CreateDirectory(folder);
+            bool exportOnnx = parse.GetValue(onnx);
+            string files = "manifest.json, weights.bin, network.json" + (exportOnnx ? ", model.onnx" : "") + ", cell.svg, report.html";
+            return Task.FromResult(OutputFolder.RemoveIfLeftEmpty(folder, () =>
+            {
+                // Writable with room for the small files before any data is read; room for the weights once the network is built.
+                OutputFolder.Prepare(folder, ResultBytes(0, exportOnnx), files: files);
 
-            var trainer = new EvaluationTrainer(options, new WarningLogger<EvaluationTrainer>(o));
-            var (classification, fingerprint) = source.LoadClassification(nTrain, nTest, options.Device);
-            using var _ = classification;
-            space.Validate(classification.Info);
-            torch.manual_seed(options.Seed);
-            using var network = space.CreateNetwork(g, classification.Info);
-            o.Line($"[bold]evaluate[/] {Markup.Escape(g.ToString())}: {Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"C={c}, cells={n}, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {nTrain:N0} train / {nTest:N0} test images of {source.Name}, seed {options.Seed}, device {options.Device}"))}");
-            var result = trainer.Train(network, classification, new SyncProgress<EvaluationProgress>(p =>
-            {
-                if (p.CompletedEpoch is not { } e) return;
-                o.Event("epoch", new { epoch = e.Epoch + 1, epochs = options.Epochs, learningRate = e.LearningRate, trainLoss = e.TrainLoss, trainAccuracy = e.TrainAccuracy, seconds = e.Duration.TotalSeconds });
-                o.Text(string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch + 1,3}/{options.Epochs}: lr {e.LearningRate:F4}, loss {e.TrainLoss:F4}, acc {e.TrainAccuracy:P1}, {e.Duration.TotalSeconds:F1} s"));
-            }), cancellationToken);
+                var trainer = new EvaluationTrainer(options, new WarningLogger<EvaluationTrainer>(o));
+                var (classification, fingerprint) = source.LoadClassification(nTrain, nTest, options.Device);
+                using var _ = classification;
+                space.Validate(classification.Info);
+                torch.manual_seed(options.Seed);
+                using var network = space.CreateNetwork(g, classification.Info);
+                OutputFolder.Prepare(folder, ResultBytes(network.parameters().Concat(network.buffers()).Sum(t => t.numel() * t.ElementSize), exportOnnx), files: files);
+                o.Line($"[bold]evaluate[/] {Markup.Escape(g.ToString())}: {Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"C={c}, cells={n}, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {nTrain:N0} train / {nTest:N0} test images of {source.Name}, seed {options.Seed}, device {options.Device}"))}");
+                var result = trainer.Train(network, classification, new SyncProgress<EvaluationProgress>(p =>
+                {
+                    if (p.CompletedEpoch is not { } e) return;
+                    o.Event("epoch", new { epoch = e.Epoch + 1, epochs = options.Epochs, learningRate = e.LearningRate, trainLoss = e.TrainLoss, trainAccuracy = e.TrainAccuracy, seconds = e.Duration.TotalSeconds });
+                    o.Text(string.Create(CultureInfo.InvariantCulture, $"epoch {e.Epoch + 1,3}/{options.Epochs}: lr {e.LearningRate:F4}, loss {e.TrainLoss:F4}, acc {e.TrainAccuracy:P1}, {e.Duration.TotalSeconds:F1} s"));
+                }), cancellationToken);
 
-            var manifest = new RunManifest
-            {
-                Kind = "evaluation",
-                Command = [.. args],
-                Environment = RunEnvironment.Capture(options.Device),
-                Seed = options.Seed,
-                Composition = new Dictionary<string, string> { ["SearchSpace"] = space.Name },
-                Settings = new Dictionary<string, string>
+                var manifest = new RunManifest
                 {
-                    ["EvaluationOptions"] = JsonSerializer.Serialize(options, RunManifest.JsonOptions).ReplaceLineEndings(" "),
-                    ["Channels"] = c.ToString(CultureInfo.InvariantCulture),
-                    ["Cells"] = n.ToString(CultureInfo.InvariantCulture),
-                },
-                Dataset = fingerprint,
-                // The training curve, for the report page (no validation split: NaN).
-                Epochs = [.. result.Epochs.Select(e => new EpochManifest { Epoch = e.Epoch, TrainLoss = e.TrainLoss, TrainAccuracy = e.TrainAccuracy, ValidationLoss = double.NaN, ValidationAccuracy = double.NaN, Seconds = e.Duration.TotalSeconds })],
-                Outcome = new RunOutcome
+                    Kind = "evaluation",
+                    Command = [.. args],
+                    Environment = RunEnvironment.Capture(options.Device),
+                    Seed = options.Seed,
+                    Composition = new Dictionary<string, string> { ["SearchSpace"] = space.Name },
+                    Settings = new Dictionary<string, string>
+                    {
+                        ["EvaluationOptions"] = JsonSerializer.Serialize(options, RunManifest.JsonOptions).ReplaceLineEndings(" "),
+                        ["Channels"] = c.ToString(CultureInfo.InvariantCulture),
+                        ["Cells"] = n.ToString(CultureInfo.InvariantCulture),
+                    },
+                    Dataset = fingerprint,
+                    // The training curve, for the report page (no validation split: NaN).
+                    Epochs = [.. result.Epochs.Select(e => new EpochManifest { Epoch = e.Epoch, TrainLoss = e.TrainLoss, TrainAccuracy = e.TrainAccuracy, ValidationLoss = double.NaN, ValidationAccuracy = double.NaN, Seconds = e.Duration.TotalSeconds })],
+                    Outcome = new RunOutcome
+                    {
+                        Genotype = g.ToString(), SpaceName = g.SpaceName, SelectedEpoch = result.Epochs.Count - 1,
+                        TrainLoss = result.Epochs.Count > 0 ? result.Epochs[^1].TrainLoss : double.NaN, ValidationLoss = result.TestLoss, Seconds = result.Duration.TotalSeconds,
+                        Metrics = new Dictionary<string, double> { [OutcomeMetrics.TestAccuracy] = result.TestAccuracy, [OutcomeMetrics.Parameters] = result.ParameterCountWithoutAuxiliary },
+                    },
+                };
+                double? tableAccuracy = null;
+                if (g is Nb201Genotype cell)
                 {
-                    Genotype = g.ToString(), SpaceName = g.SpaceName, SelectedEpoch = result.Epochs.Count - 1,
-                    TrainLoss = result.Epochs.Count > 0 ? result.Epochs[^1].TrainLoss : double.NaN, ValidationLoss = result.TestLoss, Seconds = result.Duration.TotalSeconds,
-                    Metrics = new Dictionary<string, double> { [OutcomeMetrics.TestAccuracy] = result.TestAccuracy, [OutcomeMetrics.Parameters] = result.ParameterCountWithoutAuxiliary },
-                },
-            };
-            double? tableAccuracy = null;
-            if (g is Nb201Genotype cell)
-            {
-                tableAccuracy = Nb201Table.Embedded.Get(cell).Cifar10TestAccuracy;
-                manifest.TableVersion = SearchJob.TableVersion();
-                manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10TestAccuracy] = tableAccuracy.Value;
-            }
-            var path = Path.Combine(folder, RunManifest.FileName);
-            manifest.Write(path);
-            ExportCommand.SaveEvaluation(folder, network, g, c, n, source, path, parse.GetValue(onnx), o);
-            ReportFiles.TryWriteRun(folder, o);
-            o.Event("result", new { genotype = g.ToString(), testAccuracy = result.TestAccuracy, testLoss = result.TestLoss, parameters = result.ParameterCountWithoutAuxiliary, nb201Cifar10 = tableAccuracy, manifest = path });
-            string tableText = tableAccuracy is double a ? FormattableString.Invariant($"; NAS-Bench-201 table (200 epochs, full data): {a:F2} %") : "";
-            o.Line(Markup.Escape(FormattableString.Invariant(
-                $"test accuracy {result.TestAccuracy:P2} (loss {result.TestLoss:F4}) on {nTest:N0} images, {result.ParameterCountWithoutAuxiliary / 1e6:F3} M parameters, {result.Duration.TotalSeconds:F0} s") + tableText));
-            o.Text($"manifest: {path}");
-            return Task.FromResult(ExitCodes.Ok);
+                    tableAccuracy = Nb201Table.Embedded.Get(cell).Cifar10TestAccuracy;
+                    manifest.TableVersion = SearchJob.TableVersion();
+                    manifest.Outcome.Metrics[OutcomeMetrics.Nb201Cifar10TestAccuracy] = tableAccuracy.Value;
+                }
+                var path = Path.Combine(folder, RunManifest.FileName);
+                manifest.Write(path);
+                ExportCommand.SaveEvaluation(folder, network, g, c, n, source, path, exportOnnx, o);
+                ReportFiles.TryWriteRun(folder, o);
+                o.Event("result", new { genotype = g.ToString(), testAccuracy = result.TestAccuracy, testLoss = result.TestLoss, parameters = result.ParameterCountWithoutAuxiliary, nb201Cifar10 = tableAccuracy, manifest = path });
+                string tableText = tableAccuracy is double a ? FormattableString.Invariant($"; NAS-Bench-201 table (200 epochs, full data): {a:F2} %") : "";
+                o.Line(Markup.Escape(FormattableString.Invariant(
+                    $"test accuracy {result.TestAccuracy:P2} (loss {result.TestLoss:F4}) on {nTest:N0} images, {result.ParameterCountWithoutAuxiliary / 1e6:F3} M parameters, {result.Duration.TotalSeconds:F0} s") + tableText));
+                o.Text($"manifest: {path}");
+                return ExitCodes.Ok;
+            }));
         });
         return command;
     }
+
+    /// <summary>About what an evaluation writes: 1 MB for the manifest, network description, drawing and report, plus the weights
+    /// file (and the ONNX model, which holds the same weights) for <paramref name="weightBytes"/> bytes of parameters and buffers.</summary>
+    internal static long ResultBytes(long weightBytes, bool onnx) => 1_000_000 + weightBytes * (onnx ? 2 : 1);
 }

@@ -127,8 +127,12 @@ internal static class ExportCommand
         string manifestPath, bool onnx, CliOutput o)
     {
         var description = Describe(genotype, channels, cells, auxiliaryHead: genotype is DartsGenotype, source);
-        network.save(Path.Combine(folder, WeightsFile));
-        File.WriteAllText(Path.Combine(folder, NetworkFile), JsonSerializer.Serialize(description, Json));
+        OutputFolder.WriteFile(Path.Combine(folder, WeightsFile), stream =>
+        {
+            using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+            network.save(writer);
+        });
+        OutputFolder.WriteText(Path.Combine(folder, NetworkFile), JsonSerializer.Serialize(description, Json));
         if (!onnx) return;
         var model = Path.Combine(folder, ModelFile);
         Write(network, description, model, new OnnxExportOptions(), Sha256(manifestPath));

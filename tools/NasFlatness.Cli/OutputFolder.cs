@@ -21,8 +21,9 @@ internal static class OutputFolder
     /// <param name="folder">The folder.</param>
     /// <param name="needed">About what the command will write into it.</param>
     /// <param name="flag">The option that named the folder, for the message.</param>
+    /// <param name="files">What the command writes there, for the message.</param>
     /// <exception cref="CliInputException">One sentence naming <paramref name="flag"/>, the folder and the cause.</exception>
-    public static void Prepare(string folder, long needed, string flag = "--output")
+    public static void Prepare(string folder, long needed, string flag = "--output", string files = "manifest.json, epochs.jsonl, alpha.png, cell.svg, report.html")
     {
         string full;
         try
@@ -51,7 +52,7 @@ internal static class OutputFolder
         }
         if (FreeSpace(full) is long free && free < needed)
             throw new CliInputException(string.Create(CultureInfo.InvariantCulture,
-                $"{flag} '{folder}' has {free / 1e6:F2} MB free, but the run writes about {needed / 1e6:F2} MB into it (manifest.json, epochs.jsonl, alpha.png, cell.svg, report.html); free space or choose another {flag} folder. Nothing was computed."));
+                $"{flag} '{folder}' has {free / 1e6:F2} MB free, but the run writes about {needed / 1e6:F2} MB into it ({files}); free space or choose another {flag} folder. Nothing was computed."));
     }
 
     /// <summary>Writes <paramref name="path"/> atomically and durably (<see cref="AtomicFile"/>: a temporary file, fsync, rename).</summary>
@@ -60,6 +61,9 @@ internal static class OutputFolder
 
     /// <summary>Writes <paramref name="bytes"/> to <paramref name="path"/> atomically and durably.</summary>
     public static void WriteFile(string path, byte[] bytes) => WriteFile(path, s => s.Write(bytes));
+
+    /// <summary>Writes <paramref name="text"/> (UTF-8, no byte-order mark) to <paramref name="path"/> atomically and durably.</summary>
+    public static void WriteText(string path, string text) => WriteFile(path, System.Text.Encoding.UTF8.GetBytes(text));
 
     /// <summary>Appends <paramref name="text"/> (UTF-8) to <paramref name="path"/> and flushes it; an append that fails is cut off again (no partial line stays).</summary>
     public static void Append(string path, string text)

@@ -131,11 +131,11 @@ internal static class PlanCommand
             plan.Save(planPath);
             if (slurmText is not null)
             {
-                File.WriteAllText(slurmPath!, slurmText);
+                OutputFolder.WriteText(slurmPath!, slurmText);
                 if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(slurmPath!, File.GetUnixFileMode(slurmPath!) | UnixFileMode.UserExecute);
                 Directory.CreateDirectory(Path.Combine(resultsRoot, "logs")); // sbatch does not create the log folder
             }
-            if (kubeText is not null) File.WriteAllText(kubePath!, kubeText);
+            if (kubeText is not null) OutputFolder.WriteText(kubePath!, kubeText);
 
             foreach (var t in plan.Trials) o.Event("trial", new { index = t.Index, id = t.Id, hash = t.Hash, options = t.Options });
             o.Event("plan", new { plan = planPath, trials = plan.Count, hash = plan.Hash, results = resultsRoot, slurm = slurmPath, kubernetes = kubePath });

@@ -99,8 +99,7 @@ internal static class DrawCommand
             }
             else svg = CellDrawing.Svg(g);
             var path = Path.GetFullPath(parse.GetValue(outputOption)!);
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            File.WriteAllText(path, svg);
+            OutputFolder.WriteText(path, svg);
             o.Event("result", new { genotype = g.ToString(), space = g.SpaceName, svg = path });
             o.Text($"cell drawing: {path}");
             return ExitCodes.Ok;
