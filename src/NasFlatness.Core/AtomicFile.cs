@@ -17,6 +17,32 @@ public static class AtomicFile
     /// <summary>Writes <paramref name="text"/> (UTF-8, no byte-order mark) to <paramref name="path"/> atomically.</summary>
     public static void WriteAllText(string path, string text) => Write(path, s => s.Write(Encoding.UTF8.GetBytes(text)));
 
+    /// <summary>The name prefix of <see cref="ProbeWritable"/>'s probe files (a folder's cleanup may delete leftovers).</summary>
+    internal const string ProbePrefix = ".write-probe-";
+
+    /// <summary>
+    /// Proves <paramref name="directory"/> writable now: a probe file is created, flushed to disk and deleted (removed again when a
+    /// step fails). Throws what the file system threw.
+    /// </summary>
+    internal static void ProbeWritable(string directory)
+    {
+        var probe = Path.Combine(directory, $"{ProbePrefix}{Environment.ProcessId}.tmp");
+        try
+        {
+            using (var s = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+            {
+                s.WriteByte(0);
+                s.Flush(flushToDisk: true);
+            }
+            File.Delete(probe);
+        }
+        catch
+        {
+            try { File.Delete(probe); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+    }
+
     /// <summary>
     /// As <see cref="Write(string, Action{Stream})"/>; with <paramref name="uniqueTemporary"/> the temporary file is named for this
     /// process (<c>path.PID.tmp</c>), for files several processes may replace at once; otherwise it is <c>path.tmp</c>.

@@ -79,7 +79,7 @@ internal static class EvaluateCommand
                 space.Validate(classification.Info);
                 torch.manual_seed(options.Seed);
                 using var network = space.CreateNetwork(g, classification.Info);
-                OutputFolder.Prepare(folder, ResultBytes(network.parameters().Concat(network.buffers()).Sum(t => t.numel() * t.ElementSize), exportOnnx), files: files);
+                OutputFolder.RequireFree(folder, ResultBytes(network.parameters().Concat(network.buffers()).Sum(t => t.numel() * t.ElementSize), exportOnnx), files: files);
                 o.Line($"[bold]evaluate[/] {Markup.Escape(g.ToString())}: {Markup.Escape(string.Create(CultureInfo.InvariantCulture, $"C={c}, cells={n}, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {nTrain:N0} train / {nTest:N0} test images of {source.Name}, seed {options.Seed}, device {options.Device}"))}");
                 var result = trainer.Train(network, classification, new SyncProgress<EvaluationProgress>(p =>
                 {

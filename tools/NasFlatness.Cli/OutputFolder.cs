@@ -8,6 +8,9 @@ namespace NasFlatness.Cli;
 /// </summary>
 internal static class OutputFolder
 {
+    /// <summary>What a search writes into its output folder (the default file list of the messages).</summary>
+    public const string SearchFiles = "manifest.json, epochs.jsonl, alpha.png, cell.svg, report.html";
+
     /// <summary>Reads the free bytes of the file system holding a folder (tests replace it); null where it cannot be read.</summary>
     internal static Func<string, long?> FreeSpace { get; set; } = ReadFreeSpace;
 
@@ -23,7 +26,7 @@ internal static class OutputFolder
     /// <param name="flag">The option that named the folder, for the message.</param>
     /// <param name="files">What the command writes there, for the message.</param>
     /// <exception cref="CliInputException">One sentence naming <paramref name="flag"/>, the folder and the cause.</exception>
-    public static void Prepare(string folder, long needed, string flag = "--output", string files = "manifest.json, epochs.jsonl, alpha.png, cell.svg, report.html")
+    public static void Prepare(string folder, long needed, string flag = "--output", string files = SearchFiles)
     {
         string full;
         try
@@ -35,22 +38,25 @@ internal static class OutputFolder
         {
             throw new CliInputException($"{flag} '{folder}' cannot be created ({ex.Message}); choose another {flag} folder. Nothing was computed.");
         }
-        var probe = Path.Combine(full, $".write-probe-{Environment.ProcessId}.tmp");
         try
         {
-            using (var s = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
-            {
-                s.WriteByte(0);
-                s.Flush(flushToDisk: true);
-            }
-            File.Delete(probe);
+            AtomicFile.ProbeWritable(full);
         }
         catch (Exception ex) when (IsIo(ex))
         {
-            try { File.Delete(probe); } catch (Exception cleanup) when (IsIo(cleanup)) { }
             throw new CliInputException($"{flag} '{folder}' is not writable ({ex.Message}); choose another {flag} folder. Nothing was computed.");
         }
-        if (FreeSpace(full) is long free && free < needed)
+        RequireFree(folder, needed, flag, files);
+    }
+
+    /// <summary>
+    /// Refuses a run whose output (about <paramref name="needed"/> bytes) does not fit the free space of <paramref name="folder"/>, an
+    /// existing folder already checked by <see cref="Prepare"/> (e.g. once a size known only later, such as a network's weights, is known).
+    /// </summary>
+    /// <exception cref="CliInputException">One sentence naming <paramref name="flag"/>, the free space, the estimate and <paramref name="files"/>.</exception>
+    public static void RequireFree(string folder, long needed, string flag = "--output", string files = SearchFiles)
+    {
+        if (FreeSpace(Path.GetFullPath(folder)) is long free && free < needed)
             throw new CliInputException(string.Create(CultureInfo.InvariantCulture,
                 $"{flag} '{folder}' has {free / 1e6:F2} MB free, but the run writes about {needed / 1e6:F2} MB into it ({files}); free space or choose another {flag} folder. Nothing was computed."));
     }

@@ -338,8 +338,8 @@ internal static class SearchJob
         if (epochLines != result.Epochs.Count || appendFailed)
         {
             // Resumed from a checkpoint (the epochs run before are in the result's history) or an append failed: the file lists every epoch.
-            TryWrite(o, epochsFile, () => OutputFolder.WriteFile(epochsFile, System.Text.Encoding.UTF8.GetBytes(string.Concat(result.Epochs.Select(e =>
-                JsonSerializer.Serialize(Payload(e, EpochManifest.From(e, activate), table?.Get(e.Genotype).Cifar10TestAccuracy, null), lineOptions) + "\n")))));
+            TryWrite(o, epochsFile, () => OutputFolder.WriteText(epochsFile, string.Concat(result.Epochs.Select(e =>
+                JsonSerializer.Serialize(Payload(e, EpochManifest.From(e, activate), table?.Get(e.Genotype).Cifar10TestAccuracy, null), lineOptions) + "\n"))));
         }
         var initial = observer.Initial;
         var series = new List<double[]>();

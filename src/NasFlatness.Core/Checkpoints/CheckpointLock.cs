@@ -85,7 +85,7 @@ internal sealed class CheckpointLock : IDisposable
             var bytes = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(me, CheckpointFiles.Json));
             stream.Write(bytes);
             stream.Flush(flushToDisk: true);
-            ProbeWritable(full);
+            AtomicFile.ProbeWritable(full);
             RemoveOrphans(full);
             return result;
         }
@@ -141,17 +141,6 @@ internal sealed class CheckpointLock : IDisposable
 
     private static bool SameHost(Holder holder) => string.Equals(holder.Host, Environment.MachineName, StringComparison.OrdinalIgnoreCase);
 
-    private static void ProbeWritable(string directory)
-    {
-        var probe = Path.Combine(directory, $".write-probe-{Environment.ProcessId}.tmp");
-        using (var s = new FileStream(probe, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
-        {
-            s.WriteByte(0);
-            s.Flush(flushToDisk: true);
-        }
-        File.Delete(probe);
-    }
-
     /// <summary>Removes the temporary files a killed run left (only called with the lock held, so no live writer owns them).</summary>
     private static void RemoveOrphans(string directory)
     {
@@ -159,7 +148,7 @@ internal sealed class CheckpointLock : IDisposable
         {
             var name = Path.GetFileName(file);
             if (name.EndsWith(".bin.tmp", StringComparison.Ordinal) || name.EndsWith(".json.tmp", StringComparison.Ordinal) ||
-                name.StartsWith(".write-probe-", StringComparison.Ordinal))
+                name.StartsWith(AtomicFile.ProbePrefix, StringComparison.Ordinal))
                 File.Delete(file);
         }
     }
